@@ -1,0 +1,272 @@
+"""Admin routes: business units, catalogue, review ingest and imports, moderation, summaries."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from collectors.csv_import import FORMATS
+from reviews_service import domain, imports, ingest, repository
+from reviews_service.api.deps import (
+    AdminDep,
+    NowDep,
+    SettingsDep,
+    admin_review_json,
+    json_response,
+    parse_json,
+    read_body,
+)
+from reviews_service.errors import InvalidInput
+from reviews_service.normalize import RecordRejected, clean_text
+
+router = APIRouter(prefix="/v1/admin", tags=["admin"])
+SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
+SKU = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
+MAX_RECORDS = 10_000
+
+
+class BusinessUnitIn(BaseModel):
+    """A storefront: its slug is its id in every URL."""
+
+    model_config = ConfigDict(extra="forbid")
+    slug: str = Field(pattern=SLUG, description="lowercase letters, digits and '-', e.g. flinders-nl")
+    name: str = Field(min_length=1, max_length=200)
+    domain: str = Field("", max_length=253)
+    locales: list[Annotated[str, Field(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")]] = Field(
+        default_factory=lambda: ["en"], min_length=1, max_length=20
+    )
+    timezone: str = Field("UTC", max_length=64)
+    display_scale: Literal[5, 10] = 5
+    sources: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/Amsterdam") from exc
+        return value
+
+
+class ProductIn(BaseModel):
+    """A catalogue item; `sku` is its id within the business unit."""
+
+    model_config = ConfigDict(extra="forbid")
+    sku: str = Field(pattern=SKU)
+    name: str = Field(min_length=1, max_length=300)
+    url: str = Field("", max_length=2000)
+    image: str = Field("", max_length=2000)
+    gtin: str = Field("", max_length=14)
+    brand: str = Field("", max_length=200)
+
+    @field_validator("gtin")
+    @classmethod
+    def _valid_gtin(cls, value: str) -> str:
+        if value and not _gtin_ok(value):
+            raise ValueError("gtin must be 8, 12, 13 or 14 digits with a valid check digit")
+        return value
+
+    @field_validator("url", "image")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if value and not re.match(r"^https?://[^\s<>\"']+$", value):
+            raise ValueError("must be an http(s) URL")
+        return value
+
+
+def _gtin_ok(value: str) -> bool:
+    if not value.isdigit() or len(value) not in (8, 12, 13, 14):
+        return False
+    digits = [int(c) for c in value]
+    total = sum(d * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits[:-1])))
+    return (10 - total % 10) % 10 == digits[-1]
+
+
+class ModerationIn(BaseModel):
+    """What a moderator changes: the status, the shop's public reply, or both."""
+
+    model_config = ConfigDict(extra="forbid")
+    status: Literal["published", "hidden", "pending", "removed"] | None = None
+    reply: str | None = Field(None, max_length=5000, description="empty string removes the reply")
+
+
+@router.post("/business-units")
+def upsert_business_unit(body: BusinessUnitIn, principal: AdminDep) -> Response:
+    """Create or update a business unit."""
+    principal.require_global()
+    unit = domain.BusinessUnit(
+        slug=body.slug,
+        name=body.name,
+        domain=body.domain,
+        locales=tuple(body.locales),
+        timezone=body.timezone,
+        display_scale=body.display_scale,
+        sources=body.sources,
+    )
+    created = repository.save_business_unit(unit)
+    return json_response({**body.model_dump(), "created": created}, status=201 if created else 200)
+
+
+@router.get("/business-units")
+def list_business_units(principal: AdminDep) -> Response:
+    """Every business unit (a scoped token sees its own)."""
+    units = [u for u in repository.list_business_units() if principal.business_unit in (None, u.slug)]
+    return json_response({"items": [_unit_json(u) for u in units]})
+
+
+def _unit_json(unit: domain.BusinessUnit) -> dict[str, Any]:
+    return {
+        "slug": unit.slug,
+        "name": unit.name,
+        "domain": unit.domain,
+        "locales": list(unit.locales),
+        "timezone": unit.timezone,
+        "display_scale": unit.display_scale,
+        "sources": unit.sources,
+    }
+
+
+@router.post("/business-units/{bu}/products")
+def upsert_products(bu: str, principal: AdminDep, body: Annotated[ProductIn | list[ProductIn], Body()]) -> Response:
+    """Create or update products: one object or a list."""
+    principal.require(bu)
+    repository.get_business_unit(bu)
+    items = body if isinstance(body, list) else [body]
+    if len(items) > MAX_RECORDS:
+        raise InvalidInput(f"At most {MAX_RECORDS:,} products per request; got {len(items):,}.")
+    created, updated = repository.save_products(domain.Product(business_unit=bu, **p.model_dump()) for p in items)
+    return json_response({"created": created, "updated": updated})
+
+
+@router.get("/business-units/{bu}/products")
+def list_products(bu: str, principal: AdminDep) -> Response:
+    """The business unit's catalogue."""
+    principal.require(bu)
+    repository.get_business_unit(bu)
+    products = sorted(repository.catalogue(bu).values(), key=lambda p: p.sku)
+    return json_response({"items": [{k: v for k, v in vars(p).items() if k != "business_unit"} for p in products]})
+
+
+REVIEWS_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "array",
+                    "maxItems": MAX_RECORDS,
+                    "items": {
+                        "type": "object",
+                        "required": ["external_id", "rating", "created_at"],
+                        "properties": {
+                            "source": {"type": "string", "default": "api"},
+                            "external_id": {"type": "string"},
+                            "rating": {"type": "integer", "minimum": 1, "maximum": 5},
+                            "title": {"type": "string"},
+                            "text": {"type": "string"},
+                            "author": {"type": "string", "description": "display name"},
+                            "created_at": {"type": "string", "format": "date-time"},
+                            "language": {"type": "string"},
+                            "product": {"type": "string", "description": "sku; absent for a shop review"},
+                            "verified": {"type": "boolean"},
+                            "email": {"type": "string", "description": "kept for invitations and erasure"},
+                            "order_ref": {"type": "string"},
+                            "status": {"enum": ["published", "pending", "hidden"]},
+                        },
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+@router.post("/business-units/{bu}/reviews", openapi_extra=REVIEWS_BODY)
+async def ingest_reviews(
+    bu: str, request: Request, principal: AdminDep, settings: SettingsDep, now: NowDep
+) -> Response:
+    """Ingest reviews (a list, or `{"reviews": [...]}`); idempotent by (source, external_id)."""
+    principal.require(bu)
+    payload = parse_json(await read_body(request, settings))
+    if isinstance(payload, dict) and isinstance(payload.get("reviews"), list):
+        payload = payload["reviews"]
+    if isinstance(payload, dict):
+        payload = [payload]
+    if not isinstance(payload, list):
+        raise InvalidInput("Send a JSON list of review objects (or one object).", status=400)
+    if len(payload) > MAX_RECORDS:
+        raise InvalidInput(f"At most {MAX_RECORDS:,} reviews per request; got {len(payload):,}. Split the batch.")
+    report = await run_in_threadpool(
+        ingest.ingest, bu, payload, now=now, max_text=settings.max_text_chars, default_source="api"
+    )
+    return json_response(report.as_dict())
+
+
+@router.post(
+    "/business-units/{bu}/imports",
+    openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {}, "application/x-ndjson": {}}}},
+)
+async def import_file(
+    bu: str,
+    request: Request,
+    principal: AdminDep,
+    settings: SettingsDep,
+    now: NowDep,
+    format: Annotated[Literal["trustpilot-csv", "generic-csv", "jsonl"], Query()] = "trustpilot-csv",
+) -> Response:
+    """Import a CSV or JSON-lines file (the body as it is); answers inserted/updated/unchanged/rejected."""
+    principal.require(bu)
+    assert format in FORMATS
+    body = await read_body(request, settings)
+    if not body.strip():
+        raise InvalidInput("The request body is empty; send the file's bytes as the body.", status=400)
+    report = await run_in_threadpool(imports.run_import, bu, body, format, now=now, max_text=settings.max_text_chars)
+    return json_response({"format": format, **report.as_dict()})
+
+
+@router.get("/reviews/{review_id:path}")
+def get_review(review_id: str, principal: AdminDep) -> Response:
+    """One review with its status and personal data (admin only)."""
+    review = repository.get_review(review_id)
+    principal.require(review.business_unit)
+    return json_response(admin_review_json(review))
+
+
+@router.patch("/reviews/{review_id:path}")
+def moderate_review(review_id: str, body: ModerationIn, principal: AdminDep, now: NowDep) -> Response:
+    """Hide, publish or reply to a review; the summaries follow at once."""
+    review = repository.get_review(review_id)
+    principal.require(review.business_unit)
+    if body.status is None and body.reply is None:
+        raise InvalidInput("Send `status` and/or `reply`.", status=400)
+    reply = None if body.reply is None else _clean_reply(body.reply)
+    updated = ingest.moderate(review_id, status=body.status, reply=reply, now=now)
+    return json_response(admin_review_json(updated))
+
+
+def _clean_reply(reply: str) -> str:
+    try:
+        return clean_text(reply, "reply", 5000)
+    except RecordRejected as exc:
+        raise InvalidInput(str(exc)) from exc
+
+
+@router.post("/summaries/rebuild")
+def rebuild_summaries(
+    principal: AdminDep, now: NowDep, business_unit: Annotated[str | None, Query()] = None
+) -> Response:
+    """Recompute summaries from the reviews and report any that differed from the incremental ones."""
+    if business_unit is None:
+        principal.require_global()
+    else:
+        principal.require(business_unit)
+        repository.get_business_unit(business_unit)
+    return json_response(ingest.rebuild_summaries(business_unit, now=now))

@@ -1,0 +1,143 @@
+"""Shared route dependencies and response helpers."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+from fastapi.responses import Response
+
+from reviews_service import domain
+from reviews_service.config import Settings, get_settings
+from reviews_service.errors import InvalidInput, PayloadTooLarge
+from reviews_service.tokens import Principal, authenticate
+
+PUBLIC_CACHE = "public, max-age=60, stale-while-revalidate=600"
+
+
+def settings_dep(request: Request) -> Settings:
+    """The app's settings (tests inject their own through create_app)."""
+    settings: Settings = getattr(request.app.state, "settings", None) or get_settings()
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(settings_dep)]
+
+
+def now_dep() -> datetime:
+    """The current time; tests override it to pin the clock."""
+    return datetime.now(UTC)
+
+
+NowDep = Annotated[datetime, Depends(now_dep)]
+
+
+def admin(settings: SettingsDep, authorization: Annotated[str | None, Header()] = None) -> Principal:
+    """Require an admin bearer token."""
+    return authenticate(authorization, settings)
+
+
+AdminDep = Annotated[Principal, Depends(admin)]
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """Compact JSON without FastAPI's per-call encoder walk."""
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=_default).encode()
+    return Response(body, status_code=status, media_type="application/json", headers=headers)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return iso(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def iso(moment: datetime | None) -> str | None:
+    """UTC ISO 8601 with milliseconds and a Z."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+async def read_body(request: Request, settings: Settings) -> bytes:
+    """The request body, refused with 413 past the configured limit."""
+    limit = settings.max_body_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"The body is {int(declared):,} bytes; the limit is {limit:,}. Split the file.")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"The body is over the {limit:,}-byte limit. Split the file.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_json(body: bytes) -> Any:
+    """JSON from a request body, or a 400 saying where it broke."""
+    if not body.strip():
+        raise InvalidInput("The request body is empty; send JSON.", status=400)
+    try:
+        return json.loads(body)
+    except UnicodeDecodeError as exc:
+        raise InvalidInput("The body is not UTF-8 text.", status=400) from exc
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(
+            f"The body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.", status=400
+        ) from exc
+
+
+def summary_json(summary: domain.RatingSummary, bu: domain.BusinessUnit) -> dict[str, Any]:
+    """The public shape of a rating summary."""
+    data: dict[str, Any] = {"business_unit": bu.slug}
+    if summary.product is not None:
+        data["product"] = summary.product
+    data.update(
+        {
+            "review_count": summary.count,
+            "average": summary.average,
+            "histogram": {str(r): summary.histogram.get(r, 0) for r in domain.RATINGS},
+            "display": {"value": summary.display_value(bu.display_scale), "scale": bu.display_scale},
+            "last_review_at": iso(summary.last_review_at),
+            "updated_at": iso(summary.updated_at),
+        }
+    )
+    return data
+
+
+def review_json(review: domain.Review) -> dict[str, Any]:
+    """The public shape of a review: display name only, never e-mail or order reference."""
+    return {
+        "id": review.id,
+        "source": review.source,
+        "rating": review.rating,
+        "title": review.title,
+        "text": review.text,
+        "language": review.language,
+        "author": review.author,
+        "verified": review.verified,
+        "product": review.product,
+        "created_at": iso(review.created_at),
+        "reply": None if not review.reply else {"text": review.reply, "created_at": iso(review.replied_at)},
+    }
+
+
+def admin_review_json(review: domain.Review) -> dict[str, Any]:
+    """The admin shape: the public one plus status, moderation and personal data."""
+    data = review_json(review)
+    data.update(
+        {
+            "business_unit": review.business_unit,
+            "external_id": review.external_id,
+            "status": review.status,
+            "moderated": review.moderated,
+            "email": review.email,
+            "order_ref": review.order_ref,
+            "updated_at": iso(review.updated_at),
+            "flags": list(review.flags),
+        }
+    )
+    return data

@@ -1,0 +1,102 @@
+"""create_app(): routers, middleware, error handlers, and the store's lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from reviews_service import __version__, store
+from reviews_service.api import admin, health, reviews, tokens
+from reviews_service.api.deps import json_response
+from reviews_service.config import Settings, get_settings
+from reviews_service.errors import ReviewsError
+
+log = logging.getLogger("reviews.api")
+PROBLEM = "application/problem+json"
+
+
+def problem(status: int, title: str, detail: str, slug: str, **extra: Any) -> Response:
+    """An RFC 9457 problem+json answer."""
+    body = {"type": f"https://reviews-service.dev/problems/{slug}", "title": title, "status": status}
+    body["detail"] = detail
+    body.update(extra)
+    response = json_response(body, status=status)
+    response.headers["content-type"] = PROBLEM
+    return response
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Every error leaves as problem+json; bad input is a 4xx, never a 500."""
+
+    @app.exception_handler(ReviewsError)
+    async def _ours(_: Request, exc: ReviewsError) -> Response:
+        response = problem(exc.status, exc.title, exc.detail, exc.type_slug)
+        if exc.status == 401:
+            response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> Response:
+        errors = [
+            {"field": _field_path(tuple(e.get("loc", ()))), "message": str(e.get("msg", ""))[:300]}
+            for e in exc.errors()[:50]
+        ]
+        broken = [e for e in exc.errors() if e.get("type") == "json_invalid"]
+        if broken:
+            reason = str((broken[0].get("ctx") or {}).get("error", "it does not parse"))
+            return problem(400, "Malformed JSON", f"The body is not valid JSON: {reason}.", "malformed-json")
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+        return problem(422, "Invalid input", detail, "invalid-input", errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> Response:
+        title = HTTPStatus(exc.status_code).phrase if exc.status_code in HTTPStatus._value2member_map_ else "Error"
+        detail = exc.detail if isinstance(exc.detail, str) else title
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = "No such endpoint. See /docs for the API."
+        return problem(exc.status_code, title, detail, title.lower().replace(" ", "-"))
+
+    @app.exception_handler(Exception)
+    async def _bug(_: Request, exc: Exception) -> Response:
+        log.exception("unhandled error", exc_info=exc)
+        return problem(500, "Internal error", "Something went wrong on our side; it has been logged.", "internal")
+
+
+def create_app(settings: Settings | None = None, *, connect: bool = True) -> FastAPI:
+    """The whole service as an ASGI app; `connect=False` leaves the store to the caller."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if connect:
+            store.connect(settings)
+        yield
+        if connect:
+            store.disconnect()
+
+    app = FastAPI(
+        title="Reviews service",
+        version=__version__,
+        description="Self-hosted reviews and social-proof aggregation: summaries, widgets, JSON-LD, imports.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"], allow_headers=["*"], max_age=86400)
+    install_error_handlers(app)
+    for module in (health, reviews, admin, tokens):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,50 @@
+"""The project's own demo shop (Flinders Design, nl and be storefronts), loaded through the ingest path."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+from importlib import resources
+from typing import Any
+
+from reviews_service import domain, repository
+from reviews_service.ingest import ingest
+
+
+def dataset() -> dict[str, Any]:
+    """The demo data as shipped in reviews_service/demo/flinders.json."""
+    text = resources.files("reviews_service").joinpath("demo/flinders.json").read_text(encoding="utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+DATASET_ENDS = date(2026, 11, 21)
+
+
+def _shifted(reviews: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    """Move the demo's dates forward by whole days so its newest review is always recent."""
+    days = (now.date() - DATASET_ENDS).days
+    if days <= 0:
+        return reviews
+    moved = []
+    for review in reviews:
+        created = datetime.fromisoformat(review["created_at"].replace("Z", "+00:00")) + timedelta(days=days)
+        moved.append({**review, "created_at": created.isoformat()})
+    return moved
+
+
+def load(now: datetime) -> dict[str, domain.IngestReport]:
+    """Create the demo business units and products and ingest their reviews (idempotent on a day)."""
+    data = dataset()
+    reports = {}
+    for unit in data["business_units"]:
+        slug = unit["slug"]
+        repository.save_business_unit(domain.BusinessUnit(**{**unit, "locales": tuple(unit["locales"])}))
+        repository.save_products(domain.Product(business_unit=slug, **p) for p in data["products"].get(slug, []))
+        reports[slug] = ingest(slug, _shifted(data["reviews"].get(slug, []), now), now=now)
+    return reports
+
+
+def is_empty() -> bool:
+    """True when the store has no business unit yet."""
+    return not repository.list_business_units()

@@ -1,0 +1,222 @@
+"""mongoengine Documents and their mapping to and from the domain types.
+
+Keys are natural (`_id` = slug, `bu/sku`, `bu:source:external_id`), so the embedded store never
+needs a unique secondary index (mongomock enforces those by scanning the whole collection).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import mongoengine as me
+
+from reviews_service import domain as model
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class BusinessUnitDoc(me.Document):
+    meta = {"collection": "business_units", "auto_create_index": False}
+    id = me.StringField(primary_key=True)
+    name = me.StringField(required=True)
+    domain = me.StringField(default="")
+    locales = me.ListField(me.StringField())
+    timezone = me.StringField(default="UTC")
+    display_scale = me.IntField(default=5, choices=(5, 10))
+    sources = me.DictField()
+
+    def to_domain(self) -> model.BusinessUnit:
+        return model.BusinessUnit(
+            slug=self.id,
+            name=self.name,
+            domain=self.domain or "",
+            locales=tuple(self.locales or ("en",)),
+            timezone=self.timezone or "UTC",
+            display_scale=self.display_scale,
+            sources=dict(self.sources or {}),
+        )
+
+
+class ProductDoc(me.Document):
+    meta = {
+        "collection": "products",
+        "auto_create_index": False,
+        "indexes": [{"fields": ["business_unit", "sku"]}],
+    }
+    id = me.StringField(primary_key=True)  # "{bu}/{sku}"
+    business_unit = me.StringField(required=True)
+    sku = me.StringField(required=True)
+    name = me.StringField(required=True)
+    url = me.StringField(default="")
+    image = me.StringField(default="")
+    gtin = me.StringField(default="")
+    brand = me.StringField(default="")
+
+    def to_domain(self) -> model.Product:
+        return model.Product(
+            business_unit=self.business_unit,
+            sku=self.sku,
+            name=self.name,
+            url=self.url or "",
+            image=self.image or "",
+            gtin=self.gtin or "",
+            brand=self.brand or "",
+        )
+
+
+class ReviewDoc(me.Document):
+    meta = {
+        "collection": "reviews",
+        "auto_create_index": False,
+        "indexes": [
+            # the public list: newest first per business unit, optionally per product/rating/language
+            {"fields": ["business_unit", "status", "-created_at", "-_id"]},
+            {"fields": ["business_unit", "product", "status", "-created_at", "-_id"]},
+            {"fields": ["email"], "sparse": True},
+        ],
+    }
+    id = me.StringField(primary_key=True)
+    business_unit = me.StringField(required=True)
+    source = me.StringField(required=True)
+    external_id = me.StringField(required=True)
+    product = me.StringField(null=True)
+    rating = me.IntField(required=True, min_value=1, max_value=5)
+    title = me.StringField(default="")
+    text = me.StringField(default="")
+    language = me.StringField(null=True)
+    author = me.StringField(default="")
+    verified = me.BooleanField(default=False)
+    email = me.StringField(null=True)
+    order_ref = me.StringField(null=True)
+    created_at = me.DateTimeField(required=True)
+    updated_at = me.DateTimeField(required=True)
+    status = me.StringField(default="published", choices=model.STATUSES)
+    moderated = me.BooleanField(default=False)
+    reply = me.StringField(null=True)
+    replied_at = me.DateTimeField(null=True)
+    sentiment = me.FloatField(null=True)
+    sentiment_label = me.StringField(null=True)
+    flags = me.ListField(me.StringField())
+    fingerprint = me.StringField(default="")
+
+
+class SummaryDoc(me.Document):
+    meta = {
+        "collection": "summaries",
+        "auto_create_index": False,
+        "indexes": [{"fields": ["business_unit"]}],
+    }
+    id = me.StringField(primary_key=True)  # "{bu}" or "{bu}/{sku}"
+    business_unit = me.StringField(required=True)
+    product = me.StringField(null=True)
+    h1 = me.IntField(default=0)
+    h2 = me.IntField(default=0)
+    h3 = me.IntField(default=0)
+    h4 = me.IntField(default=0)
+    h5 = me.IntField(default=0)
+    last_review_at = me.DateTimeField(null=True)
+    updated_at = me.DateTimeField(null=True)
+
+
+class AdminTokenDoc(me.Document):
+    meta = {"collection": "admin_tokens", "auto_create_index": False}
+    id = me.StringField(primary_key=True)  # short public id
+    name = me.StringField(required=True)
+    digest = me.StringField(required=True)  # sha256 hex of the token
+    business_unit = me.StringField(null=True)
+    created_at = me.DateTimeField(required=True)
+    revoked_at = me.DateTimeField(null=True)
+
+    def to_domain(self) -> model.AdminToken:
+        created = _utc(self.created_at)
+        assert created is not None
+        return model.AdminToken(
+            id=self.id,
+            name=self.name,
+            digest=self.digest,
+            business_unit=self.business_unit,
+            created_at=created,
+            revoked_at=_utc(self.revoked_at),
+        )
+
+
+ALL_DOCUMENTS: tuple[type[me.Document], ...] = (
+    BusinessUnitDoc,
+    ProductDoc,
+    ReviewDoc,
+    SummaryDoc,
+    AdminTokenDoc,
+)
+
+
+def ensure_indexes() -> None:
+    """Create the declared indexes (cheap no-ops on the embedded store)."""
+    for doc in ALL_DOCUMENTS:
+        doc.ensure_indexes()
+
+
+# Raw-dict mapping for the batched paths, which bypass Document construction for speed.
+
+REVIEW_FIELDS = (
+    "business_unit", "source", "external_id", "product", "rating", "title", "text", "language", "author",
+    "verified", "email", "order_ref", "created_at", "updated_at", "status", "moderated", "reply",
+    "replied_at", "sentiment", "sentiment_label", "fingerprint",
+)  # fmt: skip
+
+
+def review_to_raw(review: model.Review) -> dict[str, Any]:
+    """A domain Review as the stored document."""
+    raw: dict[str, Any] = {"_id": review.id}
+    for name in REVIEW_FIELDS:
+        raw[name] = getattr(review, name)
+    raw["flags"] = list(review.flags)
+    return raw
+
+
+def review_from_raw(raw: dict[str, Any]) -> model.Review:
+    """A stored review document as a domain Review."""
+    created = _utc(raw["created_at"])
+    updated = _utc(raw.get("updated_at")) or created
+    assert created is not None and updated is not None
+    return model.Review(
+        id=raw["_id"],
+        business_unit=raw["business_unit"],
+        source=raw["source"],
+        external_id=raw["external_id"],
+        rating=int(raw["rating"]),
+        title=raw.get("title") or "",
+        text=raw.get("text") or "",
+        created_at=created,
+        updated_at=updated,
+        product=raw.get("product"),
+        language=raw.get("language"),
+        author=raw.get("author") or "",
+        verified=bool(raw.get("verified")),
+        email=raw.get("email"),
+        order_ref=raw.get("order_ref"),
+        status=raw.get("status") or "published",
+        moderated=bool(raw.get("moderated")),
+        reply=raw.get("reply"),
+        replied_at=_utc(raw.get("replied_at")),
+        sentiment=raw.get("sentiment"),
+        sentiment_label=raw.get("sentiment_label"),
+        flags=tuple(raw.get("flags") or ()),
+        fingerprint=raw.get("fingerprint") or "",
+    )
+
+
+def summary_from_raw(raw: dict[str, Any]) -> model.RatingSummary:
+    """A stored summary document as a domain RatingSummary."""
+    return model.RatingSummary(
+        key=raw["_id"],
+        business_unit=raw["business_unit"],
+        product=raw.get("product"),
+        histogram={r: int(raw.get(f"h{r}", 0)) for r in model.RATINGS},
+        last_review_at=_utc(raw.get("last_review_at")),
+        updated_at=_utc(raw.get("updated_at")),
+    )

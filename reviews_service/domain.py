@@ -1,0 +1,173 @@
+"""Plain domain types shared by every package: no I/O, no storage, no HTTP."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+Status = Literal["published", "pending", "hidden", "removed"]
+STATUSES: tuple[Status, ...] = ("published", "pending", "hidden", "removed")
+RATINGS = (1, 2, 3, 4, 5)
+
+
+@dataclass(frozen=True)
+class BusinessUnit:
+    """One storefront (e.g. flinders-nl): what its reviews belong to."""
+
+    slug: str
+    name: str
+    domain: str = ""
+    locales: tuple[str, ...] = ("en",)
+    timezone: str = "UTC"
+    display_scale: int = 5
+    sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Product:
+    """A catalogue item reviews can be about."""
+
+    business_unit: str
+    sku: str
+    name: str
+    url: str = ""
+    image: str = ""
+    gtin: str = ""
+    brand: str = ""
+
+
+@dataclass(frozen=True)
+class Review:
+    """One review as stored; `email` and `order_ref` never leave the admin side."""
+
+    id: str
+    business_unit: str
+    source: str
+    external_id: str
+    rating: int
+    title: str
+    text: str
+    created_at: datetime
+    updated_at: datetime
+    product: str | None = None
+    language: str | None = None
+    author: str = ""
+    verified: bool = False
+    email: str | None = None
+    order_ref: str | None = None
+    status: Status = "published"
+    moderated: bool = False
+    reply: str | None = None
+    replied_at: datetime | None = None
+    sentiment: float | None = None
+    sentiment_label: str | None = None
+    flags: tuple[str, ...] = ()
+    fingerprint: str = ""
+
+    @property
+    def summary_keys(self) -> tuple[str, ...]:
+        """Which summaries this review counts in while published."""
+        if self.product is None:
+            return (summary_key(self.business_unit, None),)
+        return (summary_key(self.business_unit, self.product),)
+
+
+def review_id(business_unit: str, source: str, external_id: str) -> str:
+    """The natural key: one review per (business unit, source, external id)."""
+    return f"{business_unit}:{source}:{external_id}"
+
+
+def summary_key(business_unit: str, sku: str | None) -> str:
+    """Key of a summary: the business unit's own, or one product's."""
+    return business_unit if sku is None else f"{business_unit}/{sku}"
+
+
+@dataclass(frozen=True)
+class RatingSummary:
+    """Count, 1-5 histogram, average and last review time of one business unit or product."""
+
+    key: str
+    business_unit: str
+    product: str | None
+    histogram: dict[int, int]
+    last_review_at: datetime | None
+    updated_at: datetime | None = None
+
+    @property
+    def count(self) -> int:
+        return sum(self.histogram.values())
+
+    @property
+    def average(self) -> float | None:
+        """Mean rating on 1-5, rounded to 2 decimals; None with no reviews."""
+        n = self.count
+        if n == 0:
+            return None
+        return round(sum(r * c for r, c in self.histogram.items()) / n, 2)
+
+    def display_value(self, scale: int) -> float | None:
+        """The average on the business unit's display scale (5 -> 4.4, 10 -> 8.8), one decimal."""
+        avg = self.average
+        if avg is None:
+            return None
+        exact = sum(r * c for r, c in self.histogram.items()) / self.count
+        return round(exact * scale / 5, 1)
+
+    @staticmethod
+    def empty(business_unit: str, product: str | None) -> RatingSummary:
+        return RatingSummary(
+            key=summary_key(business_unit, product),
+            business_unit=business_unit,
+            product=product,
+            histogram=dict.fromkeys(RATINGS, 0),
+            last_review_at=None,
+        )
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A record the ingest refused, with a reason a person can act on."""
+
+    index: int
+    external_id: str | None
+    reason: str
+
+
+@dataclass
+class IngestReport:
+    """What one ingest did: counts, and every rejected record with its reason."""
+
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+
+    def merge(self, other: IngestReport) -> None:
+        self.inserted += other.inserted
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.rejected.extend(other.rejected)
+        self.ids.extend(other.ids)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": len(self.rejected),
+            "rejections": [{"index": r.index, "external_id": r.external_id, "reason": r.reason} for r in self.rejected],
+        }
+
+
+@dataclass(frozen=True)
+class AdminToken:
+    """A minted admin token; only its SHA-256 is stored."""
+
+    id: str
+    name: str
+    digest: str
+    business_unit: str | None
+    created_at: datetime
+    revoked_at: datetime | None = None

@@ -1,0 +1,63 @@
+"""Our own exceptions; third-party errors are translated into these where they enter.
+
+ReviewsError                 base: carries an HTTP status and a message a person can act on
+├── NotFound                 unknown business unit, product, review or token (404)
+├── InvalidInput             a payload we cannot use as a whole (400/422)
+├── Unauthorized             missing or wrong admin token (401)
+├── Forbidden                a valid token used outside its scope (403)
+├── PayloadTooLarge          a body over the configured limit (413)
+└── EphemeralStoreRefused    a CLI write that would vanish with the in-memory store
+"""
+
+from __future__ import annotations
+
+
+class ReviewsError(Exception):
+    """Base of every error this service raises on purpose."""
+
+    status = 500
+    title = "Internal error"
+    type_slug = "internal"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NotFound(ReviewsError):
+    status = 404
+    title = "Not found"
+    type_slug = "not-found"
+
+
+class InvalidInput(ReviewsError):
+    status = 422
+    title = "Invalid input"
+    type_slug = "invalid-input"
+
+    def __init__(self, detail: str, status: int = 422) -> None:
+        super().__init__(detail)
+        self.status = status
+
+
+class Unauthorized(ReviewsError):
+    status = 401
+    title = "Unauthorized"
+    type_slug = "unauthorized"
+
+
+class Forbidden(ReviewsError):
+    status = 403
+    title = "Forbidden"
+    type_slug = "forbidden"
+
+
+class PayloadTooLarge(ReviewsError):
+    status = 413
+    title = "Payload too large"
+    type_slug = "payload-too-large"
+
+
+class EphemeralStoreRefused(ReviewsError):
+    title = "Refused: in-memory store"
+    type_slug = "ephemeral-store"

@@ -1,0 +1,230 @@
+"""The one ingest path every source uses: normalise -> dedupe -> upsert -> update summaries.
+
+Idempotent by natural key `(business unit, source, external_id)`: re-ingesting a review changes
+nothing; an edit moves it in the histogram; a hide takes it out. A moderator's status wins over
+what the source says. Summaries are updated by exact histogram deltas, so they always equal
+what `rebuild_summaries` computes from scratch.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from reviews_service import domain, repository
+from reviews_service.cache import changes
+from reviews_service.normalize import RecordRejected, fingerprint, normalize
+
+BATCH = 2000
+_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
+
+
+def ingest(
+    business_unit: str,
+    records: Iterable[Mapping[str, Any]] | Iterable[tuple[int, Mapping[str, Any]]],
+    *,
+    now: datetime,
+    max_text: int = 20_000,
+    default_source: str = "api",
+    numbered: bool = False,
+) -> domain.IngestReport:
+    """Store a stream of loose review records for one business unit; report what happened.
+
+    Rejections carry each record's position, or with `numbered=True` the number that came with
+    it as `(number, record)` pairs (an import's line numbers).
+    """
+    bu = repository.get_business_unit(business_unit)
+    report = domain.IngestReport()
+    pairs: Iterable[tuple[int, Any]] = records if numbered else enumerate(records)  # type: ignore[assignment]
+    batch: list[tuple[int, Mapping[str, Any]]] = []
+    for pair in pairs:
+        batch.append(pair)
+        if len(batch) >= BATCH:
+            report.merge(_ingest_batch(bu, batch, now, max_text, default_source))
+            batch = []
+    if batch:
+        report.merge(_ingest_batch(bu, batch, now, max_text, default_source))
+    return report
+
+
+def _ingest_batch(
+    bu: domain.BusinessUnit,
+    batch: list[tuple[int, Mapping[str, Any]]],
+    now: datetime,
+    max_text: int,
+    default_source: str,
+) -> domain.IngestReport:
+    report = domain.IngestReport()
+    skus = repository.catalogue(bu.slug)
+    candidates: list[tuple[int, domain.Review]] = []
+    for index, record in batch:
+        try:
+            review = normalize(
+                record, business_unit=bu, skus=skus, now=now, max_text=max_text, default_source=default_source
+            )
+        except RecordRejected as exc:
+            external_id = record.get("external_id") if isinstance(record, Mapping) else None
+            report.rejected.append(
+                domain.Rejection(index, None if external_id is None else str(external_id)[:200], str(exc))
+            )
+            continue
+        candidates.append((index, replace(review, fingerprint=fingerprint(review))))
+    if not candidates:
+        return report
+    with _locks[bu.slug]:
+        _store_candidates(bu.slug, candidates, report, now)
+    return report
+
+
+def _store_candidates(
+    business_unit: str,
+    candidates: list[tuple[int, domain.Review]],
+    report: domain.IngestReport,
+    now: datetime,
+) -> None:
+    """Sort candidates into new / edited / unchanged, write them, and move the summaries."""
+    known = repository.fingerprints(business_unit, (r.id for _, r in candidates))
+    edited_ids = {r.id for _, r in candidates if r.id in known and known[r.id] != r.fingerprint}
+    current: dict[str, domain.Review | None] = dict(repository.reviews_by_id(edited_ids))
+    pending: dict[str, tuple[domain.Review | None, domain.Review]] = {}  # id -> (stored before, to store)
+    for _, new in candidates:
+        report.ids.append(new.id)
+        old = current.get(new.id)
+        stored_as_is = new.id in known and new.id not in current  # same fingerprint, so not loaded
+        if stored_as_is or (old is not None and old.fingerprint == new.fingerprint):
+            report.unchanged += 1
+            continue
+        merged = _merge(old, new)
+        if new.id in pending:  # the same review twice in one batch: one stored version, one count
+            old = pending[new.id][0]
+        else:
+            report.inserted += old is None
+            report.updated += old is not None
+        pending[new.id] = (old, merged)
+        current[new.id] = merged
+    clashed = repository.write_reviews(
+        (m for o, m in pending.values() if o is None), (m for o, m in pending.values() if o is not None)
+    )
+    deltas: dict[str, repository.SummaryDelta] = {}
+    for review_id, (old, merged) in pending.items():
+        if review_id not in clashed:
+            _add_delta(deltas, old, merged)
+    repository.apply_summary_deltas(deltas, now)
+    if clashed:  # another process inserted these meanwhile: store them again, now as edits
+        report.inserted -= len(clashed)
+        report.ids = [i for i in report.ids if i not in clashed]
+        _store_candidates(business_unit, [(i, r) for i, r in candidates if r.id in clashed], report, now)
+    if pending:
+        touched = {m.product for _, m in pending.values()} | {o.product for o, _ in pending.values() if o}
+        changes.publish(business_unit, frozenset(touched))
+
+
+def _merge(old: domain.Review | None, new: domain.Review) -> domain.Review:
+    """The stored review after `new` arrives: the source's fields, the moderator's decisions."""
+    if old is None:
+        return new
+    merged = replace(new, reply=old.reply, replied_at=old.replied_at, flags=old.flags)
+    if old.moderated:
+        merged = replace(merged, status=old.status, moderated=True)
+    if old.text == new.text and old.rating == new.rating:
+        merged = replace(merged, sentiment=old.sentiment, sentiment_label=old.sentiment_label)
+    return merged
+
+
+def _add_delta(
+    deltas: dict[str, repository.SummaryDelta], old: domain.Review | None, new: domain.Review | None
+) -> None:
+    """Record how replacing `old` by `new` changes the summaries they count in."""
+
+    def delta_for(review: domain.Review) -> repository.SummaryDelta:
+        key = domain.summary_key(review.business_unit, review.product)
+        if key not in deltas:
+            deltas[key] = repository.SummaryDelta(
+                review.business_unit, review.product, dict.fromkeys(domain.RATINGS, 0)
+            )
+        return deltas[key]
+
+    if old is not None and old.status == "published":
+        delta = delta_for(old)
+        delta.histogram[old.rating] -= 1
+        still_there = (
+            new is not None
+            and new.status == "published"
+            and new.product == old.product
+            and new.created_at == old.created_at
+        )
+        if not still_there:
+            delta.recompute_last = True
+    if new is not None and new.status == "published":
+        delta = delta_for(new)
+        delta.histogram[new.rating] += 1
+        if delta.newest is None or new.created_at > delta.newest:
+            delta.newest = new.created_at
+
+
+def moderate(review_id: str, *, status: str | None, reply: str | None, now: datetime) -> domain.Review:
+    """A moderator hides, publishes or replies to a review; summaries follow at once."""
+    old = repository.get_review(review_id)
+    with _locks[old.business_unit]:
+        old = repository.get_review(review_id)
+        new = repository.moderate(review_id, status=status, reply=reply, now=now)
+        deltas: dict[str, repository.SummaryDelta] = {}
+        _add_delta(deltas, old, new)
+        repository.apply_summary_deltas(deltas, now)
+    changes.publish(new.business_unit, frozenset({old.product, new.product}))
+    return new
+
+
+def compute_summaries(reviews: Iterable[domain.Review]) -> dict[str, domain.RatingSummary]:
+    """Summaries from scratch: every published review counted once."""
+    histograms: dict[str, dict[int, int]] = {}
+    owners: dict[str, tuple[str, str | None]] = {}
+    newest: dict[str, datetime] = {}
+    for review in reviews:
+        if review.status != "published":
+            continue
+        key = domain.summary_key(review.business_unit, review.product)
+        histograms.setdefault(key, dict.fromkeys(domain.RATINGS, 0))[review.rating] += 1
+        owners[key] = (review.business_unit, review.product)
+        if key not in newest or review.created_at > newest[key]:
+            newest[key] = review.created_at
+    return {
+        key: domain.RatingSummary(key, owners[key][0], owners[key][1], hist, newest[key])
+        for key, hist in histograms.items()
+    }
+
+
+def same_figures(a: domain.RatingSummary | None, b: domain.RatingSummary | None) -> bool:
+    """Whether two summaries show the same figures (an empty summary equals a missing one)."""
+    a_count = 0 if a is None else a.count
+    b_count = 0 if b is None else b.count
+    if a_count == 0 or b_count == 0:
+        return a_count == b_count
+    assert a is not None and b is not None
+    return a.histogram == b.histogram and a.last_review_at == b.last_review_at
+
+
+def rebuild_summaries(business_unit: str | None, *, now: datetime) -> dict[str, Any]:
+    """Recompute summaries from the reviews, store them, and report what differed."""
+    locks = [_locks[business_unit]] if business_unit else []
+    for lock in locks:
+        lock.acquire()
+    try:
+        fresh = compute_summaries(repository.iter_reviews(business_unit))
+        stored = repository.all_summaries(business_unit)
+        differing = sorted(k for k in set(fresh) | set(stored) if not same_figures(fresh.get(k), stored.get(k)))
+        repository.replace_summaries(business_unit, fresh.values(), now)
+    finally:
+        for lock in locks:
+            lock.release()
+    for bu in {s.business_unit for s in fresh.values()} | {s.business_unit for s in stored.values()}:
+        changes.publish(bu, frozenset())
+    return {
+        "summaries": len(fresh),
+        "reviews_counted": sum(s.count for s in fresh.values()),
+        "differed": differing,
+    }

@@ -1,0 +1,211 @@
+"""Normalise and validate one incoming review record: pure functions, no I/O.
+
+Every source (API, CSV, JSONL, collectors, forms) hands us loose mappings; this turns each into
+a clean `domain.Review` or raises `RecordRejected` with a reason a person can act on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+import warnings
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
+
+from reviews_service import domain
+from sentiment.language import guess_language
+
+MAX_TITLE = 300
+MAX_AUTHOR = 100
+MAX_EXTERNAL_ID = 200
+MAX_FIELD = 500
+SOURCE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+LANG_RE = re.compile(r"^[a-z]{2}$")
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+_TAG_RE = re.compile(r"<\s*[a-zA-Z!/?]")
+_BLOCK_TAG_RE = re.compile(r"<\s*(br|/p|/div|/li|/h[1-6]|/tr)\b[^>]*>", re.IGNORECASE)
+_SPACES_RE = re.compile(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_NEWLINES_RE = re.compile(r"\n{3,}")
+# Bidirectional overrides/isolates can make a review display as something else than it says.
+_BIDI = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"))
+KNOWN_FIELDS = {
+    "source", "external_id", "rating", "title", "text", "author", "created_at", "language", "product",
+    "verified", "email", "order_ref", "status",
+}  # fmt: skip
+
+
+class RecordRejected(ValueError):
+    """This record cannot be stored; the message says why."""
+
+
+def clean_text(value: Any, field: str, limit: int) -> str:
+    """Plain, NFC-normalised text: HTML reduced to its text, control characters removed."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise RecordRejected(f"{field} must be a string, not {type(value).__name__}")
+    text = value
+    if len(text) > limit * 4 + 1000:  # far over the limit: refuse before doing any work on it
+        raise RecordRejected(f"{field} is {len(text):,} characters; the limit is {limit:,}")
+    if _TAG_RE.search(text):
+        text = _BLOCK_TAG_RE.sub("\n", text)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
+            soup = BeautifulSoup(text, "html.parser")
+        for tag in soup(["script", "style", "template", "iframe", "object"]):
+            tag.decompose()
+        text = soup.get_text()
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = text.translate(_BIDI)
+    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs", "Co", "Cn"))
+    text = _SPACES_RE.sub(" ", text)
+    text = "\n".join(line.strip() for line in text.split("\n"))
+    text = _NEWLINES_RE.sub("\n\n", text).strip()
+    if len(text) > limit:
+        raise RecordRejected(f"{field} is {len(text):,} characters; the limit is {limit:,}")
+    return text
+
+
+def parse_rating(value: Any) -> int:
+    """A whole star rating 1-5 (ints, or strings like "4"); anything else is rejected."""
+    if isinstance(value, bool):
+        raise RecordRejected(f"rating must be a whole number from 1 to 5, not {value!r}")
+    if isinstance(value, int):
+        rating = value
+    elif isinstance(value, str) and value.strip().isdigit() and value.strip().isascii():
+        rating = int(value.strip())
+    else:
+        shown = repr(value) if not isinstance(value, str) else repr(value[:20])
+        raise RecordRejected(f"rating must be a whole number from 1 to 5, not {shown}")
+    if not 1 <= rating <= 5:
+        raise RecordRejected(f"rating must be a whole number from 1 to 5, not {rating}")
+    return rating
+
+
+def parse_time(value: Any, field: str, now: datetime) -> datetime:
+    """An aware UTC datetime truncated to milliseconds (what MongoDB stores)."""
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str) and value.strip():
+        raw = value.strip()
+        try:
+            moment = datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError as exc:
+            raise RecordRejected(f"{field} {raw[:40]!r} is not an ISO 8601 date-time") from exc
+    else:
+        raise RecordRejected(f"{field} is required (an ISO 8601 date-time such as 2026-11-20T14:03:00Z)")
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    moment = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+    if moment > now + timedelta(days=1):
+        raise RecordRejected(f"{field} {moment.isoformat()} is in the future")
+    if moment.year < 1995:
+        raise RecordRejected(f"{field} {moment.isoformat()} is before online reviews existed")
+    return moment
+
+
+def parse_bool(value: Any, field: str) -> bool:
+    if value is None or value == "":
+        return False
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "1", "yes", "false", "0", "no"):
+        return value.strip().lower() in ("true", "1", "yes")
+    raise RecordRejected(f"{field} must be true or false, not {value!r}"[:120])
+
+
+def _identifier(value: Any, field: str) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not value.strip():
+        raise RecordRejected(f"{field} is required")
+    ident: str = value.strip()
+    if len(ident) > MAX_EXTERNAL_ID or any(unicodedata.category(c).startswith("C") for c in ident):
+        raise RecordRejected(f"{field} must be up to {MAX_EXTERNAL_ID} printable characters")
+    return ident
+
+
+def display_name(value: Any) -> str:
+    """An author's public display name; an e-mail address is cut to its local part."""
+    name = clean_text(value, "author", MAX_AUTHOR * 4).replace("\n", " ")
+    if "@" in name:
+        name = name.split("@", 1)[0]
+    return name[:MAX_AUTHOR].strip()
+
+
+def normalize(
+    record: Mapping[str, Any],
+    *,
+    business_unit: domain.BusinessUnit,
+    skus: Mapping[str, Any],
+    now: datetime,
+    max_text: int,
+    default_source: str = "api",
+) -> domain.Review:
+    """One loose record -> a valid Review (not yet merged with what is stored)."""
+    if not isinstance(record, Mapping):
+        raise RecordRejected(f"each review must be a JSON object, not {type(record).__name__}")
+    source = record.get("source") or default_source
+    if not isinstance(source, str) or not SOURCE_RE.match(source):
+        raise RecordRejected("source must be 1-40 lowercase letters, digits, '-' or '_' (e.g. 'trustpilot')")
+    external_id = _identifier(record.get("external_id"), "external_id")
+    rating = parse_rating(record.get("rating"))
+    title = clean_text(record.get("title"), "title", MAX_TITLE).replace("\n", " ")
+    text = clean_text(record.get("text"), "text", max_text)
+    created_at = parse_time(record.get("created_at"), "created_at", now)
+    product = record.get("product") or None
+    if product is not None and (not isinstance(product, str) or product not in skus):
+        raise RecordRejected(
+            f"unknown product {str(product)[:60]!r}; add it first with "
+            f"POST /v1/admin/business-units/{business_unit.slug}/products"
+        )
+    language = record.get("language") or None
+    if language is not None:
+        if not isinstance(language, str) or not LANG_RE.match(language.strip().lower()[:2]):
+            raise RecordRejected("language must be an ISO 639-1 code such as 'nl' or 'en'")
+        language = language.strip().lower()[:2]
+    else:
+        language = guess_language(f"{title}\n{text}")
+    email = record.get("email") or None
+    if email is not None:
+        if not isinstance(email, str) or not EMAIL_RE.match(email.strip()):
+            raise RecordRejected("email is not an e-mail address")
+        email = email.strip().lower()
+    order_ref = clean_text(record.get("order_ref"), "order_ref", MAX_FIELD) or None
+    status = record.get("status") or "published"
+    if status not in ("published", "pending", "hidden"):
+        raise RecordRejected("status must be 'published', 'pending' or 'hidden'")
+    status = cast(domain.Status, status)
+    review = domain.Review(
+        id=domain.review_id(business_unit.slug, source, external_id),
+        business_unit=business_unit.slug,
+        source=source,
+        external_id=external_id,
+        rating=rating,
+        title=title,
+        text=text,
+        created_at=created_at,
+        updated_at=now,
+        product=product,
+        language=language,
+        author=display_name(record.get("author")),
+        verified=parse_bool(record.get("verified"), "verified"),
+        email=email,
+        order_ref=order_ref,
+        status=status,
+    )
+    return review
+
+
+def fingerprint(review: domain.Review) -> str:
+    """A hash of everything the source controls: equal fingerprints mean 'unchanged'."""
+    material = [
+        review.rating, review.title, review.text, review.author, review.language, review.product,
+        review.verified, review.email, review.order_ref, review.status,
+        int(review.created_at.timestamp() * 1000),
+    ]  # fmt: skip
+    return hashlib.sha1(json.dumps(material, ensure_ascii=False).encode(), usedforsecurity=False).hexdigest()

@@ -1,0 +1,417 @@
+"""Every query lives here; nothing else imports mongoengine or pymongo.
+
+Queries stay within what real MongoDB and the embedded mongomock store answer identically:
+equality, `$in`, `$lt`/`$or` keyset pagination, `$inc`/`$max`/`$set` upserts. The embedded store
+scans every document per query, so hot reads (business units, catalogues, summaries) come from
+in-process caches that every write through this module invalidates.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo import InsertOne, ReplaceOne, UpdateOne
+from pymongo.errors import BulkWriteError
+
+from reviews_service import documents as docs
+from reviews_service import domain
+from reviews_service.cache import TTLCache, changes
+from reviews_service.errors import InvalidInput, NotFound
+
+_bu_cache: TTLCache[str, domain.BusinessUnit] = TTLCache()
+_catalogue_cache: TTLCache[str, dict[str, domain.Product]] = TTLCache()
+_summary_cache: TTLCache[str, domain.RatingSummary] = TTLCache()
+_CACHES: tuple[TTLCache[Any, Any], ...] = (_bu_cache, _catalogue_cache, _summary_cache)
+
+
+# Fingerprints of stored reviews by business unit, kept only where this process is the sole writer
+# (the embedded store): it answers "new, unchanged or edited?" without scanning the collection.
+_fingerprints: dict[str, dict[str, str]] = {}
+_sole_writer = False
+
+
+def on_connect(embedded: bool) -> None:
+    """Reset every cache for a new connection; trust local state only on the embedded store."""
+    global _sole_writer
+    _sole_writer = embedded
+    _fingerprints.clear()
+    for cache in _CACHES:
+        cache.ttl = None if embedded else 5.0
+        cache.clear()
+
+
+def _reviews() -> Any:
+    return docs.ReviewDoc._get_collection()
+
+
+def _summaries() -> Any:
+    return docs.SummaryDoc._get_collection()
+
+
+# --- business units ---------------------------------------------------------------------------
+
+
+def save_business_unit(bu: domain.BusinessUnit) -> bool:
+    """Create or update a business unit; True when it was new."""
+    existed = docs.BusinessUnitDoc.objects(id=bu.slug).only("id").first() is not None
+    docs.BusinessUnitDoc(
+        id=bu.slug,
+        name=bu.name,
+        domain=bu.domain,
+        locales=list(bu.locales),
+        timezone=bu.timezone,
+        display_scale=bu.display_scale,
+        sources=bu.sources,
+    ).save()
+    _bu_cache.put(bu.slug, bu)
+    changes.publish(bu.slug, frozenset())
+    return not existed
+
+
+def get_business_unit(slug: str) -> domain.BusinessUnit:
+    """The business unit, or NotFound."""
+    cached = _bu_cache.get(slug)
+    if cached is not None:
+        return cached
+    doc = docs.BusinessUnitDoc.objects(id=slug).first()
+    if doc is None:
+        raise NotFound(f"No business unit '{slug}'. Create it with POST /v1/admin/business-units.")
+    return _bu_cache.put(slug, doc.to_domain())
+
+
+def list_business_units() -> list[domain.BusinessUnit]:
+    """All business units, by slug."""
+    return [d.to_domain() for d in docs.BusinessUnitDoc.objects.order_by("id")]
+
+
+# --- products -----------------------------------------------------------------------------------
+
+
+def save_products(products: Iterable[domain.Product]) -> tuple[int, int]:
+    """Create or update products in one batch; returns (created, updated)."""
+    items = list(products)
+    if not items:
+        return 0, 0
+    bu = items[0].business_unit
+    known = catalogue(bu)
+    ops = [
+        ReplaceOne(
+            {"_id": f"{p.business_unit}/{p.sku}"},
+            {
+                "_id": f"{p.business_unit}/{p.sku}",
+                "business_unit": p.business_unit,
+                "sku": p.sku,
+                "name": p.name,
+                "url": p.url,
+                "image": p.image,
+                "gtin": p.gtin,
+                "brand": p.brand,
+            },
+            upsert=True,
+        )
+        for p in items
+    ]
+    docs.ProductDoc._get_collection().bulk_write(ops, ordered=True)
+    created = sum(1 for p in {p.sku: p for p in items} if p not in known)
+    _catalogue_cache.pop(bu)
+    changes.publish(bu, frozenset(p.sku for p in items))
+    return created, len({p.sku for p in items}) - created
+
+
+def catalogue(business_unit: str) -> dict[str, domain.Product]:
+    """Every product of a business unit by sku (cached)."""
+    cached = _catalogue_cache.get(business_unit)
+    if cached is not None:
+        return cached
+    found = {d.sku: d.to_domain() for d in docs.ProductDoc.objects(business_unit=business_unit)}
+    return _catalogue_cache.put(business_unit, found)
+
+
+def get_product(business_unit: str, sku: str) -> domain.Product:
+    """One product, or NotFound."""
+    product = catalogue(business_unit).get(sku)
+    if product is None:
+        raise NotFound(f"No product '{sku}' in business unit '{business_unit}'.")
+    return product
+
+
+# --- reviews ------------------------------------------------------------------------------------
+
+
+def reviews_by_id(ids: Iterable[str]) -> dict[str, domain.Review]:
+    """The stored reviews among `ids`, read in one `$in` query."""
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
+        return {}
+    return {raw["_id"]: docs.review_from_raw(raw) for raw in _reviews().find({"_id": {"$in": wanted}})}
+
+
+def fingerprints(business_unit: str, ids: Iterable[str]) -> dict[str, str]:
+    """The stored fingerprints among `ids`: absent ids are not stored yet."""
+    wanted = list(dict.fromkeys(ids))
+    if _sole_writer:
+        known = _fingerprints.get(business_unit)
+        if known is None:
+            cursor = _reviews().find({"business_unit": business_unit}, {"fingerprint": 1})
+            known = _fingerprints[business_unit] = {raw["_id"]: raw.get("fingerprint", "") for raw in cursor}
+        return {i: known[i] for i in wanted if i in known}
+    if not wanted:
+        return {}
+    cursor = _reviews().find({"_id": {"$in": wanted}}, {"fingerprint": 1})
+    return {raw["_id"]: raw.get("fingerprint", "") for raw in cursor}
+
+
+def get_review(review_id: str) -> domain.Review:
+    """One review by id, or NotFound."""
+    raw = _reviews().find_one({"_id": review_id})
+    if raw is None:
+        raise NotFound(f"No review with id '{review_id}'.")
+    return docs.review_from_raw(raw)
+
+
+def write_reviews(new: Iterable[domain.Review], edited: Iterable[domain.Review]) -> set[str]:
+    """Insert new reviews and replace edited ones in one batch; returns ids that turned out to exist.
+
+    Inserting (rather than upserting) keeps the embedded store from scanning per review; on a
+    shared MongoDB another process may have inserted the same review meanwhile, and those
+    duplicate-key ids come back so the caller can treat them as edits.
+    """
+    new, edited = list(new), list(edited)
+    ops: list[Any] = [InsertOne(docs.review_to_raw(r)) for r in new]
+    ops += [ReplaceOne({"_id": r.id}, docs.review_to_raw(r), upsert=True) for r in edited]
+    clashed: set[str] = set()
+    if ops:
+        try:
+            _reviews().bulk_write(ops, ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if any(e.get("code") != 11000 for e in errors):
+                raise
+            clashed = {new[e["index"]].id for e in errors if e["index"] < len(new)}
+    for review in new + edited:
+        if review.id not in clashed:
+            _remember(review.business_unit, review.id, review.fingerprint)
+    return clashed
+
+
+def _remember(business_unit: str, review_id: str, fingerprint: str) -> None:
+    known = _fingerprints.get(business_unit)
+    if known is not None:
+        known[review_id] = fingerprint
+
+
+def iter_reviews(business_unit: str | None = None, batch_size: int = 1000) -> Iterator[domain.Review]:
+    """Every stored review (optionally of one business unit), any status."""
+    query = {} if business_unit is None else {"business_unit": business_unit}
+    for raw in _reviews().find(query).batch_size(batch_size):
+        yield docs.review_from_raw(raw)
+
+
+@dataclass(frozen=True)
+class ReviewPage:
+    """One page of the public review list and the cursor of the next."""
+
+    items: list[domain.Review]
+    next_cursor: str | None
+
+
+ALL_PRODUCTS = "*"
+
+
+def list_published(
+    business_unit: str,
+    *,
+    limit: int = 20,
+    cursor: str | None = None,
+    rating: int | None = None,
+    product: str | None = None,
+    language: str | None = None,
+) -> ReviewPage:
+    """Published reviews, newest first, keyset-paginated on (created_at, _id).
+
+    `product=None` lists the shop's own reviews (what the business-unit summary counts),
+    a sku lists that product's, and `*` lists everything.
+    """
+    query: dict[str, Any] = {"business_unit": business_unit, "status": "published"}
+    if product != ALL_PRODUCTS:
+        query["product"] = product
+    if rating is not None:
+        query["rating"] = rating
+    if language is not None:
+        query["language"] = language
+    if cursor:
+        after_time, after_id = decode_cursor(cursor)
+        query["$or"] = [
+            {"created_at": {"$lt": after_time}},
+            {"created_at": after_time, "_id": {"$lt": after_id}},
+        ]
+    raws = list(_reviews().find(query).sort([("created_at", -1), ("_id", -1)]).limit(limit + 1))
+    items = [docs.review_from_raw(raw) for raw in raws[:limit]]
+    next_cursor = encode_cursor(items[-1]) if len(raws) > limit and items else None
+    return ReviewPage(items=items, next_cursor=next_cursor)
+
+
+def encode_cursor(review: domain.Review) -> str:
+    """An opaque cursor pointing just after `review` in newest-first order."""
+    millis = int(review.created_at.timestamp() * 1000)
+    payload = json.dumps([millis, review.id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(payload).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """The (created_at, id) a cursor points after; InvalidInput if it is not one of ours."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        millis, review_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(millis, int) or not isinstance(review_id, str):
+            raise ValueError("wrong types")
+        return datetime.fromtimestamp(millis / 1000, tz=UTC), review_id
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+        raise InvalidInput(
+            "The cursor is not valid. Use the `next_cursor` value of the previous page as it is.",
+            status=400,
+        ) from exc
+
+
+def moderate(review_id: str, *, status: str | None, reply: str | None, now: datetime) -> domain.Review:
+    """Set a review's status and/or reply as a moderator; the status then survives re-ingest."""
+    updates: dict[str, Any] = {"updated_at": now}
+    if status is not None:
+        updates["status"] = status
+        updates["moderated"] = True
+    if reply is not None:
+        updates["reply"] = reply or None
+        updates["replied_at"] = now if reply else None
+    result = _reviews().update_one({"_id": review_id}, {"$set": updates})
+    if result.matched_count == 0:
+        raise NotFound(f"No review with id '{review_id}'.")
+    return get_review(review_id)
+
+
+# --- summaries ----------------------------------------------------------------------------------
+
+
+@dataclass
+class SummaryDelta:
+    """A change to one summary: histogram increments and the newest review time seen."""
+
+    business_unit: str
+    product: str | None
+    histogram: dict[int, int]
+    newest: datetime | None = None
+    recompute_last: bool = False
+
+
+def apply_summary_deltas(deltas: Mapping[str, SummaryDelta], now: datetime) -> None:
+    """Apply histogram increments atomically (`$inc`), then fix up last-review times."""
+    ops = []
+    for key, delta in deltas.items():
+        update: dict[str, Any] = {
+            "$setOnInsert": {"business_unit": delta.business_unit, "product": delta.product},
+            "$set": {"updated_at": now},
+        }
+        inc = {f"h{r}": n for r, n in delta.histogram.items() if n}
+        if inc:
+            update["$inc"] = inc
+        if delta.newest is not None and not delta.recompute_last:
+            update["$max"] = {"last_review_at": delta.newest}
+        ops.append(UpdateOne({"_id": key}, update, upsert=True))
+    if ops:
+        _summaries().bulk_write(ops, ordered=False)
+    for key, delta in deltas.items():
+        if delta.recompute_last:
+            _summaries().update_one(
+                {"_id": key},
+                {"$set": {"last_review_at": _newest_published(delta.business_unit, delta.product)}},
+            )
+        _summary_cache.pop(key)
+
+
+def _newest_published(business_unit: str, product: str | None) -> datetime | None:
+    raw = _reviews().find_one(
+        {"business_unit": business_unit, "product": product, "status": "published"},
+        projection={"created_at": 1},
+        sort=[("created_at", -1)],
+    )
+    return None if raw is None else docs._utc(raw["created_at"])
+
+
+def get_summary(business_unit: str, product: str | None = None) -> domain.RatingSummary:
+    """The summary of a business unit's own reviews, or of one product (cached)."""
+    key = domain.summary_key(business_unit, product)
+    cached = _summary_cache.get(key)
+    if cached is not None:
+        return cached
+    raw = _summaries().find_one({"_id": key})
+    summary = docs.summary_from_raw(raw) if raw else domain.RatingSummary.empty(business_unit, product)
+    return _summary_cache.put(key, summary)
+
+
+def all_summaries(business_unit: str | None = None) -> dict[str, domain.RatingSummary]:
+    """Every stored summary (optionally of one business unit) by key, read from the store."""
+    query = {} if business_unit is None else {"business_unit": business_unit}
+    return {raw["_id"]: docs.summary_from_raw(raw) for raw in _summaries().find(query)}
+
+
+def replace_summaries(business_unit: str | None, summaries: Iterable[domain.RatingSummary], now: datetime) -> None:
+    """Replace the stored summaries (of one business unit, or all) with freshly computed ones."""
+    query = {} if business_unit is None else {"business_unit": business_unit}
+    _summaries().delete_many(query)
+    rows = [
+        {
+            "_id": s.key,
+            "business_unit": s.business_unit,
+            "product": s.product,
+            **{f"h{r}": s.histogram.get(r, 0) for r in domain.RATINGS},
+            "last_review_at": s.last_review_at,
+            "updated_at": now,
+        }
+        for s in summaries
+    ]
+    if rows:
+        _summaries().insert_many(rows)
+    _summary_cache.clear()
+
+
+# --- admin tokens -------------------------------------------------------------------------------
+
+
+def save_token(token: domain.AdminToken) -> None:
+    """Store a minted token (its digest only)."""
+    docs.AdminTokenDoc(
+        id=token.id,
+        name=token.name,
+        digest=token.digest,
+        business_unit=token.business_unit,
+        created_at=token.created_at,
+        revoked_at=token.revoked_at,
+    ).save(force_insert=True)
+
+
+def token_by_digest(digest: str) -> domain.AdminToken | None:
+    """The minted token with this SHA-256 digest, if any."""
+    doc = docs.AdminTokenDoc.objects(digest=digest).first()
+    return None if doc is None else doc.to_domain()
+
+
+def list_tokens() -> list[domain.AdminToken]:
+    """Every minted token, oldest first."""
+    return [d.to_domain() for d in docs.AdminTokenDoc.objects.order_by("created_at")]
+
+
+def revoke_token(token_id: str, now: datetime) -> domain.AdminToken:
+    """Mark a token revoked; it stops working at once."""
+    doc = docs.AdminTokenDoc.objects(id=token_id).first()
+    if doc is None:
+        raise NotFound(f"No admin token with id '{token_id}'.")
+    if doc.revoked_at is None:
+        doc.revoked_at = now
+        doc.save()
+    token: domain.AdminToken = doc.to_domain()
+    return token
