@@ -44,6 +44,7 @@ def connect(settings: Settings) -> StoreInfo:
             host="mongodb://localhost",
             alias=ALIAS,
             mongo_client_class=mongomock.MongoClient,
+            uuidRepresentation="standard",
             tz_aware=True,
         )
         info = StoreInfo(embedded=True, description="embedded in-memory store (mongomock)")

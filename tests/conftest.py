@@ -1,0 +1,97 @@
+"""Shared fixtures: a fresh store per test (embedded, or the MongoDB named by MONGODB_URL), an app, a shop."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from reviews_service import domain, repository, store
+from reviews_service.api.deps import now_dep
+from reviews_service.app import create_app
+from reviews_service.config import Settings
+
+ADMIN_TOKEN = "test-admin-token-0123456789"
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "trustpilot-pet-insurance"
+
+
+def make_settings(**overrides: object) -> Settings:
+    """Test settings: the bootstrap admin token, and MONGODB_URL from the environment if set."""
+    values: dict[str, object] = {
+        "REVIEWS_ENV": "test",
+        "REVIEWS_ADMIN_TOKEN": ADMIN_TOKEN,
+        "MONGODB_URL": os.environ.get("MONGODB_URL") or None,
+        "MONGODB_DB": os.environ.get("MONGODB_DB", "reviews_test"),
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return make_settings()
+
+
+@pytest.fixture
+def connected(settings: Settings) -> Iterator[store.StoreInfo]:
+    """A connected, empty store; against a real server every collection is emptied first."""
+    info = store.connect(settings)
+    store.drop_all()
+    yield info
+    store.drop_all()
+    store.disconnect()
+
+
+@pytest.fixture
+def client(settings: Settings, connected: store.StoreInfo) -> Iterator[TestClient]:
+    """The whole app over HTTP (in-process), with the clock pinned at NOW."""
+    app = create_app(settings, connect=False)
+    app.dependency_overrides[now_dep] = lambda: NOW
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def admin() -> dict[str, str]:
+    return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+@pytest.fixture
+def shop(connected: store.StoreInfo) -> domain.BusinessUnit:
+    """A business unit `test-shop` (scale 5) with products oak-chair and walnut-table."""
+    unit = domain.BusinessUnit(slug="test-shop", name="Test Shop", domain="shop.example", locales=("nl", "en"))
+    repository.save_business_unit(unit)
+    repository.save_products(
+        [
+            domain.Product(business_unit=unit.slug, sku="oak-chair", name="Oak chair", gtin="8712345678906"),
+            domain.Product(business_unit=unit.slug, sku="walnut-table", name="Walnut table"),
+        ]
+    )
+    return unit
+
+
+def review(external_id: str, rating: int = 5, **fields: object) -> dict[str, object]:
+    """A valid ingest record with sensible defaults."""
+    record: dict[str, object] = {
+        "source": "api",
+        "external_id": external_id,
+        "rating": rating,
+        "title": f"Review {external_id}",
+        "text": "Mooie stoel, snel geleverd en goed verpakt.",
+        "author": "Sanne V.",
+        "created_at": "2026-10-01T10:00:00Z",
+    }
+    record.update(fields)
+    return record
+
+
+def shared_data_or_skip() -> Path:
+    """The real Trustpilot data beside the repo, or a skip saying why."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"needs ../shared/data/trustpilot-pet-insurance (not found at {SHARED_DATA}); CI has it")
+    return SHARED_DATA
