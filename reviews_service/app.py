@@ -50,7 +50,16 @@ def install_error_handlers(app: FastAPI) -> None:
         return response
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> Response:
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        content_type = request.headers.get("content-type", "")
+        body_errors = any(tuple(e.get("loc", ()))[:1] == ("body",) for e in exc.errors())
+        if body_errors and content_type and "json" not in content_type:
+            return problem(
+                415,
+                "Unsupported media type",
+                f"Send the body as JSON with `Content-Type: application/json` (got {content_type[:60]!r}).",
+                "unsupported-media-type",
+            )
         errors = [
             {"field": _field_path(tuple(e.get("loc", ()))), "message": str(e.get("msg", ""))[:300]}
             for e in exc.errors()[:50]

@@ -124,7 +124,7 @@ class SummaryDoc(me.Document):
 
 
 class AdminTokenDoc(me.Document):
-    meta = {"collection": "admin_tokens", "auto_create_index": False}
+    meta = {"collection": "admin_tokens", "auto_create_index": False, "indexes": ["digest"]}
     id = me.StringField(primary_key=True)  # short public id
     name = me.StringField(required=True)
     digest = me.StringField(required=True)  # sha256 hex of the token

@@ -68,9 +68,8 @@ def _ingest_batch(
             )
         except RecordRejected as exc:
             external_id = record.get("external_id") if isinstance(record, Mapping) else None
-            report.rejected.append(
-                domain.Rejection(index, None if external_id is None else str(external_id)[:200], str(exc))
-            )
+            shown = None if external_id is None else str(external_id)[:200].encode("utf-8", "replace").decode()
+            report.rejected.append(domain.Rejection(index, shown, str(exc)))
             continue
         candidates.append((index, replace(review, fingerprint=fingerprint(review))))
     if not candidates:
@@ -91,19 +90,20 @@ def _store_candidates(
     edited_ids = {r.id for _, r in candidates if r.id in known and known[r.id] != r.fingerprint}
     current: dict[str, domain.Review | None] = dict(repository.reviews_by_id(edited_ids))
     pending: dict[str, tuple[domain.Review | None, domain.Review]] = {}  # id -> (stored before, to store)
+    counted: list[tuple[str, str]] = []  # (id, "inserted" | "updated" | "unchanged"), one per candidate
     for _, new in candidates:
         report.ids.append(new.id)
         old = current.get(new.id)
         stored_as_is = new.id in known and new.id not in current  # same fingerprint, so not loaded
         if stored_as_is or (old is not None and old.fingerprint == new.fingerprint):
-            report.unchanged += 1
+            counted.append((new.id, "unchanged"))
             continue
         merged = _merge(old, new)
-        if new.id in pending:  # the same review twice in one batch: one stored version, one count
+        if new.id in pending:  # the same review twice in one batch: one stored version, the later an update
+            counted.append((new.id, "updated"))
             old = pending[new.id][0]
         else:
-            report.inserted += old is None
-            report.updated += old is not None
+            counted.append((new.id, "inserted" if old is None else "updated"))
         pending[new.id] = (old, merged)
         current[new.id] = merged
     clashed = repository.write_reviews(
@@ -114,8 +114,10 @@ def _store_candidates(
         if review_id not in clashed:
             _add_delta(deltas, old, merged)
     repository.apply_summary_deltas(deltas, now)
+    for review_id, outcome in counted:
+        if review_id not in clashed:
+            setattr(report, outcome, getattr(report, outcome) + 1)
     if clashed:  # another process inserted these meanwhile: store them again, now as edits
-        report.inserted -= len(clashed)
         report.ids = [i for i in report.ids if i not in clashed]
         _store_candidates(business_unit, [(i, r) for i, r in candidates if r.id in clashed], report, now)
     if pending:

@@ -99,7 +99,10 @@ def parse_time(value: Any, field: str, now: datetime) -> datetime:
             raise RecordRejected(f"{field} {raw[:40]!r} is not an ISO 8601 date-time") from exc
     else:
         raise RecordRejected(f"{field} is required (an ISO 8601 date-time such as 2026-11-20T14:03:00Z)")
-    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    try:
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError as exc:
+        raise RecordRejected(f"{field} {str(value)[:40]!r} is out of range") from exc
     moment = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
     if moment > now + timedelta(days=1):
         raise RecordRejected(f"{field} {moment.isoformat()} is in the future")
@@ -169,10 +172,15 @@ def normalize(
             raise RecordRejected("language must be an ISO 639-1 code such as 'nl' or 'en'")
         language = language.strip().lower()[:2]
     else:
-        language = guess_language(f"{title}\n{text}")
+        only_locale = business_unit.locales[0][:2] if len(business_unit.locales) == 1 else None
+        language = guess_language(f"{title}\n{text}", hint=only_locale)
     email = record.get("email") or None
     if email is not None:
-        if not isinstance(email, str) or not EMAIL_RE.match(email.strip()):
+        if (
+            not isinstance(email, str)
+            or not EMAIL_RE.match(email.strip())
+            or any(unicodedata.category(c).startswith("C") for c in email)
+        ):
             raise RecordRejected("email is not an e-mail address")
         email = email.strip().lower()
     order_ref = clean_text(record.get("order_ref"), "order_ref", MAX_FIELD) or None

@@ -12,7 +12,7 @@ import base64
 import binascii
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -94,34 +94,34 @@ def list_business_units() -> list[domain.BusinessUnit]:
 
 
 def save_products(products: Iterable[domain.Product]) -> tuple[int, int]:
-    """Create or update products in one batch; returns (created, updated)."""
-    items = list(products)
-    if not items:
+    """Create or update products in one batch; returns (created, updated). Unchanged ones are not written."""
+    latest = {p.sku: p for p in products}  # a sku listed twice: the later one wins
+    if not latest:
         return 0, 0
-    bu = items[0].business_unit
+    bu = next(iter(latest.values())).business_unit
     known = catalogue(bu)
-    ops = [
-        ReplaceOne(
-            {"_id": f"{p.business_unit}/{p.sku}"},
-            {
-                "_id": f"{p.business_unit}/{p.sku}",
-                "business_unit": p.business_unit,
-                "sku": p.sku,
-                "name": p.name,
-                "url": p.url,
-                "image": p.image,
-                "gtin": p.gtin,
-                "brand": p.brand,
-            },
-            upsert=True,
-        )
-        for p in items
-    ]
-    docs.ProductDoc._get_collection().bulk_write(ops, ordered=True)
-    created = sum(1 for p in {p.sku: p for p in items} if p not in known)
-    _catalogue_cache.pop(bu)
-    changes.publish(bu, frozenset(p.sku for p in items))
-    return created, len({p.sku for p in items}) - created
+    new = [p for sku, p in latest.items() if sku not in known]
+    changed = [p for sku, p in latest.items() if sku in known and known[sku] != p]
+    ops: list[Any] = [InsertOne(_product_raw(p)) for p in new]  # no per-document scan on the embedded store
+    ops += [ReplaceOne({"_id": f"{p.business_unit}/{p.sku}"}, _product_raw(p), upsert=True) for p in changed]
+    if ops:
+        try:
+            docs.ProductDoc._get_collection().bulk_write(ops, ordered=False)
+        except BulkWriteError as exc:  # created meanwhile by another process: write those as updates
+            if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
+                raise
+            retry = [new[e["index"]] for e in exc.details["writeErrors"]]
+            docs.ProductDoc._get_collection().bulk_write(
+                [ReplaceOne({"_id": f"{p.business_unit}/{p.sku}"}, _product_raw(p), upsert=True) for p in retry]
+            )
+    _catalogue_cache.put(bu, {**known, **{p.sku: p for p in new + changed}})
+    if new or changed:
+        changes.publish(bu, frozenset(p.sku for p in new + changed))
+    return len(new), len(latest) - len(new)
+
+
+def _product_raw(product: domain.Product) -> dict[str, Any]:
+    return {"_id": f"{product.business_unit}/{product.sku}", **asdict(product)}
 
 
 def catalogue(business_unit: str) -> dict[str, domain.Product]:
@@ -129,7 +129,11 @@ def catalogue(business_unit: str) -> dict[str, domain.Product]:
     cached = _catalogue_cache.get(business_unit)
     if cached is not None:
         return cached
-    found = {d.sku: d.to_domain() for d in docs.ProductDoc.objects(business_unit=business_unit)}
+    fields = ("sku", "name", "url", "image", "gtin", "brand")
+    found = {
+        raw["sku"]: domain.Product(business_unit=business_unit, **{f: raw.get(f) or "" for f in fields})
+        for raw in docs.ProductDoc._get_collection().find({"business_unit": business_unit})
+    }
     return _catalogue_cache.put(business_unit, found)
 
 
@@ -272,7 +276,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         if not isinstance(millis, int) or not isinstance(review_id, str):
             raise ValueError("wrong types")
         return datetime.fromtimestamp(millis / 1000, tz=UTC), review_id
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+    except (ValueError, TypeError, OverflowError, OSError, binascii.Error, UnicodeDecodeError) as exc:
         raise InvalidInput(
             "The cursor is not valid. Use the `next_cursor` value of the previous page as it is.",
             status=400,
@@ -326,10 +330,10 @@ def apply_summary_deltas(deltas: Mapping[str, SummaryDelta], now: datetime) -> N
         _summaries().bulk_write(ops, ordered=False)
     for key, delta in deltas.items():
         if delta.recompute_last:
-            _summaries().update_one(
-                {"_id": key},
-                {"$set": {"last_review_at": _newest_published(delta.business_unit, delta.product)}},
-            )
+            newest = _newest_published(delta.business_unit, delta.product)
+            # A missing field rather than null: `$max` against null differs between MongoDB and mongomock.
+            change = {"$set": {"last_review_at": newest}} if newest else {"$unset": {"last_review_at": ""}}
+            _summaries().update_one({"_id": key}, change)
         _summary_cache.pop(key)
 
 
@@ -369,7 +373,7 @@ def replace_summaries(business_unit: str | None, summaries: Iterable[domain.Rati
             "business_unit": s.business_unit,
             "product": s.product,
             **{f"h{r}": s.histogram.get(r, 0) for r in domain.RATINGS},
-            "last_review_at": s.last_review_at,
+            **({"last_review_at": s.last_review_at} if s.last_review_at else {}),
             "updated_at": now,
         }
         for s in summaries

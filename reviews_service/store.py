@@ -13,8 +13,10 @@ from dataclasses import dataclass
 
 import mongoengine
 import mongomock
+from pymongo.errors import PyMongoError
 
 from reviews_service.config import Settings
+from reviews_service.errors import ReviewsError
 
 log = logging.getLogger("reviews.store")
 ALIAS = "default"
@@ -36,7 +38,13 @@ def connect(settings: Settings) -> StoreInfo:
     global _current
     disconnect()
     if settings.mongodb_url:
-        mongoengine.connect(host=settings.mongodb_url, alias=ALIAS, tz_aware=True, uuidRepresentation="standard")
+        mongoengine.connect(
+            host=settings.mongodb_url,
+            alias=ALIAS,
+            tz_aware=True,
+            uuidRepresentation="standard",
+            serverSelectionTimeoutMS=5000,
+        )
         info = StoreInfo(embedded=False, description=_redact(settings.mongodb_url))
     else:
         mongoengine.connect(
@@ -54,7 +62,11 @@ def connect(settings: Settings) -> StoreInfo:
         )
     from reviews_service import documents, repository  # both need a live connection
 
-    documents.ensure_indexes()
+    try:
+        documents.ensure_indexes()
+    except PyMongoError as exc:
+        disconnect()
+        raise ReviewsError(f"Cannot use MongoDB at {info.description}: {exc}") from exc
     repository.on_connect(info.embedded)
     _current = info
     return info

@@ -32,6 +32,20 @@ def make_settings(**overrides: object) -> Settings:
     return Settings(**values)  # type: ignore[arg-type]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _refuse_a_real_database_that_is_not_for_tests() -> None:
+    """The suite empties every collection it touches: never let it near a database not named for tests."""
+    url = os.environ.get("MONGODB_URL")
+    if url:
+        database = url.split("?")[0].rstrip("/").rsplit("/", 1)[-1] if url.count("/") >= 3 else ""
+        if "test" not in database:
+            pytest.exit(
+                f"MONGODB_URL must name a throw-away database with 'test' in its name "
+                f"(e.g. mongodb://127.0.0.1:27017/reviews_test); got {database or 'none'!r}. The suite empties it.",
+                returncode=4,
+            )
+
+
 @pytest.fixture
 def settings() -> Settings:
     return make_settings()

@@ -10,13 +10,13 @@ from reviews_service import domain
 from reviews_service.normalize import RecordRejected, clean_text, fingerprint, normalize, parse_rating, parse_time
 from tests.conftest import NOW
 
-UNIT = domain.BusinessUnit(slug="s", name="S")
+UNIT = domain.BusinessUnit(slug="s", name="S", locales=("nl", "en"))
 
 
-def _normalize(**fields: object) -> domain.Review:
+def _normalize(unit: domain.BusinessUnit = UNIT, **fields: object) -> domain.Review:
     record: dict[str, object] = {"external_id": "1", "rating": 4, "created_at": "2026-01-01T00:00:00Z"}
     record.update(fields)
-    return normalize(record, business_unit=UNIT, skus={"oak-chair": object()}, now=NOW, max_text=20_000)
+    return normalize(record, business_unit=unit, skus={"oak-chair": object()}, now=NOW, max_text=20_000)
 
 
 @pytest.mark.parametrize("value", [1, 5, "3", " 4 "])
@@ -63,7 +63,7 @@ def test_times_are_utc_millisecond_precision_and_not_in_the_future() -> None:
 
 
 def test_unknown_product_is_rejected_with_how_to_fix() -> None:
-    with pytest.raises(RecordRejected, match="unknown product 'sofa'.*products"):
+    with pytest.raises(RecordRejected, match=r"unknown product 'sofa'.*products"):
         _normalize(product="sofa")
 
 
@@ -75,6 +75,8 @@ def test_language_is_guessed_when_missing() -> None:
     assert _normalize(text="De stoel is mooi en het was heel snel geleverd, maar de doos was kapot.").language == "nl"
     assert _normalize(text="Der Tisch ist sehr schön und die Lieferung war schnell.").language == "de"
     assert _normalize(text="ok").language is None
+    german_shop = domain.BusinessUnit(slug="de", name="DE", locales=("de",))
+    assert _normalize(german_shop, text="Sehr schön!").language == "de"  # a one-language shop's reviews
 
 
 def test_fingerprint_changes_with_content_but_not_with_arrival_time() -> None:

@@ -41,7 +41,7 @@ def _record(ext: str, rating: int, sku: str | None, status: str, day: int) -> di
     }
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=operations)
 def test_incremental_summaries_equal_rebuild(shop: domain.BusinessUnit, ops: list[tuple[Any, ...]]) -> None:
     store.drop_all()

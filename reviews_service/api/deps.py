@@ -88,6 +88,8 @@ def parse_json(body: bytes) -> Any:
         raise InvalidInput(
             f"The body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.", status=400
         ) from exc
+    except RecursionError as exc:
+        raise InvalidInput("The body's JSON is nested too deeply.", status=400) from exc
 
 
 def summary_json(summary: domain.RatingSummary, bu: domain.BusinessUnit) -> dict[str, Any]:

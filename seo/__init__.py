@@ -1,0 +1,1 @@
+"""Rich-snippet JSON-LD builders and validator: coming with the SEO issue."""

@@ -1,0 +1,1 @@
+"""Star widgets (badge, product stars, latest reviews): coming with the widgets issue."""
