@@ -53,9 +53,7 @@ API_PORT = 8000
 # {"^x-": {}} for extensions) and "definitions" -> "service" -> "properties". `version` is in the
 # schema only as "deprecated: declared for backward compatibility, ignored. Please remove it."
 # ---------------------------------------------------------------------------------------------
-TOP_LEVEL_KEYS = frozenset(
-    {"services", "networks", "volumes", "configs", "secrets", "name", "include", "models"}
-)
+TOP_LEVEL_KEYS = frozenset({"services", "networks", "volumes", "configs", "secrets", "name", "include", "models"})
 OBSOLETE_TOP_LEVEL_KEYS = frozenset({"version"})
 
 SERVICE_KEYS = frozenset(
@@ -78,9 +76,7 @@ SERVICE_KEYS = frozenset(
 )  # fmt: skip
 
 # definitions -> healthcheck -> properties
-HEALTHCHECK_KEYS = frozenset(
-    {"test", "interval", "timeout", "retries", "start_period", "start_interval", "disable"}
-)
+HEALTHCHECK_KEYS = frozenset({"test", "interval", "timeout", "retries", "start_period", "start_interval", "disable"})
 HEALTHCHECK_DURATION_KEYS = ("interval", "timeout", "start_period", "start_interval")
 HEALTHCHECK_TEST_KINDS = frozenset({"CMD", "CMD-SHELL", "NONE"})
 
@@ -122,9 +118,7 @@ def _construct_mapping_without_duplicates(loader: _StrictLoader, node: yaml.Mapp
     return dict(loader.construct_pairs(node, deep=True))
 
 
-_StrictLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping_without_duplicates
-)
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping_without_duplicates)
 
 
 def load_compose(text: str) -> dict[str, Any]:
@@ -373,17 +367,9 @@ def check_depends_on(doc: Mapping[str, Any]) -> list[str]:
             problems += [f"{where}: unknown key {key!r}" for key in spec if key not in DEPENDS_ON_KEYS]
             condition = spec.get("condition")
             if condition not in DEPENDS_ON_CONDITIONS:
-                problems.append(
-                    f"{where}: condition {condition!r} is not one of {sorted(DEPENDS_ON_CONDITIONS)}"
-                )
-            if (
-                condition == "service_healthy"
-                and target in services
-                and not _healthcheck_active(services[target])
-            ):
-                problems.append(
-                    f"{where}: waits for service_healthy but {target!r} has no active healthcheck"
-                )
+                problems.append(f"{where}: condition {condition!r} is not one of {sorted(DEPENDS_ON_CONDITIONS)}")
+            if condition == "service_healthy" and target in services and not _healthcheck_active(services[target]):
+                problems.append(f"{where}: waits for service_healthy but {target!r} has no active healthcheck")
     return problems
 
 
@@ -398,9 +384,7 @@ def check_healthchecks(doc: Mapping[str, Any]) -> list[str]:
             problems.append(f"{where}: must be a mapping")
             continue
         problems += [
-            f"{where}: unknown key {key!r}"
-            for key in check
-            if key not in HEALTHCHECK_KEYS and not _is_extension(key)
+            f"{where}: unknown key {key!r}" for key in check if key not in HEALTHCHECK_KEYS and not _is_extension(key)
         ]
         if check.get("disable") is True:
             continue
@@ -410,9 +394,7 @@ def check_healthchecks(doc: Mapping[str, Any]) -> list[str]:
                 problems.append(f"{where}.test: empty command")
         elif isinstance(test, list) and test and all(isinstance(part, str) for part in test):
             if test[0] not in HEALTHCHECK_TEST_KINDS:
-                problems.append(
-                    f"{where}.test: a list must start with CMD, CMD-SHELL or NONE, not {test[0]!r}"
-                )
+                problems.append(f"{where}.test: a list must start with CMD, CMD-SHELL or NONE, not {test[0]!r}")
             elif test[0] != "NONE" and len(test) < 2:
                 problems.append(f"{where}.test: {test[0]} without a command")
         else:
@@ -528,9 +510,7 @@ def check_required_env(
                 except RequiredVariableError:
                     continue  # Compose stops with the message: never runs with it empty
                 if not result:
-                    problems.append(
-                        f"{where}: {value!r} is empty when the host has {host_env or 'nothing'} set"
-                    )
+                    problems.append(f"{where}: {value!r} is empty when the host has {host_env or 'nothing'} set")
     return problems
 
 
@@ -558,13 +538,9 @@ def check_mongodb_url(doc: Mapping[str, Any], services: tuple[str, ...] = APP_SE
             problems.append(f"{where}: host {parts.hostname!r} is not a service of this compose file")
             continue
         depends_on = service.get("depends_on") or {}
-        condition = (
-            depends_on.get(parts.hostname, {}).get("condition") if isinstance(depends_on, dict) else None
-        )
+        condition = depends_on.get(parts.hostname, {}).get("condition") if isinstance(depends_on, dict) else None
         if condition != "service_healthy":
-            problems.append(
-                f"services.{service_name}.depends_on.{parts.hostname}: must be condition: service_healthy"
-            )
+            problems.append(f"services.{service_name}.depends_on.{parts.hostname}: must be condition: service_healthy")
     return problems
 
 
@@ -677,9 +653,7 @@ def check_dockerfile(text: str) -> list[str]:
         elif "urllib" not in code or f"127.0.0.1:{API_PORT}/health" not in code:
             problems.append(f"HEALTHCHECK must request http://127.0.0.1:{API_PORT}/health with urllib")
     for key, value in options.items():
-        if key in {"interval", "timeout", "start-period", "start-interval"} and not DURATION_PATTERN.match(
-            value
-        ):
+        if key in {"interval", "timeout", "start-period", "start-interval"} and not DURATION_PATTERN.match(value):
             problems.append(f"HEALTHCHECK --{key}={value} is not a duration")
     return problems
 
@@ -747,9 +721,7 @@ def test_compose_services_and_commands(compose: dict[str, Any]) -> None:
     scheduler_command = services["scheduler"]["command"]
     scheduler_argv = scheduler_command.split() if isinstance(scheduler_command, str) else scheduler_command
     assert scheduler_argv == ["reviews", "scheduler"], f"scheduler command: {scheduler_argv}"
-    assert services["scheduler"].get("image") == services["api"].get("image"), (
-        "scheduler uses the api's image"
-    )
+    assert services["scheduler"].get("image") == services["api"].get("image"), "scheduler uses the api's image"
     assert services["scheduler"].get("build") == services["api"].get("build") == "."
     for name in ("mongo", *APP_SERVICES):
         assert services[name].get("restart") == "unless-stopped", f"{name} must restart unless-stopped"
@@ -758,9 +730,7 @@ def test_compose_services_and_commands(compose: dict[str, Any]) -> None:
 def test_app_services_share_one_environment(compose: dict[str, Any], compose_text: str) -> None:
     shared = compose.get("x-reviews-env")
     assert isinstance(shared, dict), "extension field x-reviews-env holds the shared settings"
-    assert re.search(r"^x-reviews-env:\s*&reviews-env\s*$", compose_text, re.MULTILINE), (
-        "x-reviews-env anchors"
-    )
+    assert re.search(r"^x-reviews-env:\s*&reviews-env\s*$", compose_text, re.MULTILINE), "x-reviews-env anchors"
     for name in APP_SERVICES:
         assert compose["services"][name]["environment"] == shared, f"{name} must use *reviews-env"
     assert compose_text.count("*reviews-env") >= len(APP_SERVICES), "both app services alias the anchor"
@@ -869,9 +839,7 @@ def _run_probe(code: str, port: int) -> int:
     assert retargeted != code, "the probe must name 127.0.0.1:8000"
     dead_proxy = "http://127.0.0.1:9"
     env = {**os.environ, "http_proxy": dead_proxy, "HTTP_PROXY": dead_proxy, "no_proxy": "", "NO_PROXY": ""}
-    return subprocess.run(
-        [sys.executable, "-c", retargeted], capture_output=True, timeout=30, env=env
-    ).returncode
+    return subprocess.run([sys.executable, "-c", retargeted], capture_output=True, timeout=30, env=env).returncode
 
 
 def _probe_codes(dockerfile_text: str) -> dict[str, str]:
@@ -1102,9 +1070,7 @@ def test_broken_compose_is_reported(
 
 
 def test_duplicate_keys_are_refused(compose_text: str) -> None:
-    broken = compose_text.replace(
-        "    restart: unless-stopped\n", "    restart: unless-stopped\n    restart: no\n", 1
-    )
+    broken = compose_text.replace("    restart: unless-stopped\n", "    restart: unless-stopped\n    restart: no\n", 1)
     assert broken != compose_text
     with pytest.raises(yaml.constructor.ConstructorError, match="duplicate key 'restart'"):
         load_compose(broken)
@@ -1134,12 +1100,8 @@ BROKEN_DOCKERFILE = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("mutate", "expected"), [pytest.param(m, e, id=name) for name, m, e in BROKEN_DOCKERFILE]
-)
-def test_broken_dockerfile_is_reported(
-    dockerfile_text: str, mutate: Callable[[str], str], expected: str
-) -> None:
+@pytest.mark.parametrize(("mutate", "expected"), [pytest.param(m, e, id=name) for name, m, e in BROKEN_DOCKERFILE])
+def test_broken_dockerfile_is_reported(dockerfile_text: str, mutate: Callable[[str], str], expected: str) -> None:
     broken = mutate(dockerfile_text)
     assert broken != dockerfile_text, "the mutation must change the Dockerfile"
     problems = check_dockerfile(broken)
