@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from reviews_service import __version__, store
 from reviews_service.api import admin, health, reviews, tokens
@@ -67,7 +68,9 @@ def install_error_handlers(app: FastAPI) -> None:
         broken = [e for e in exc.errors() if e.get("type") == "json_invalid"]
         if broken:
             reason = str((broken[0].get("ctx") or {}).get("error", "it does not parse"))
-            return problem(400, "Malformed JSON", f"The body is not valid JSON: {reason}.", "malformed-json")
+            loc = tuple(broken[0].get("loc", ()))
+            where = f" at character {loc[1]}" if len(loc) > 1 and isinstance(loc[1], int) else ""
+            return problem(400, "Malformed JSON", f"The body is not valid JSON: {reason}{where}.", "malformed-json")
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
         return problem(422, "Invalid input", detail, "invalid-input", errors=errors)
 
@@ -83,6 +86,23 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _bug(_: Request, exc: Exception) -> Response:
         log.exception("unhandled error", exc_info=exc)
         return problem(500, "Internal error", "Something went wrong on our side; it has been logged.", "internal")
+
+
+class BodyLimit:
+    """Refuse any request whose declared body is over the limit, before a route reads it."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            for name, value in scope["headers"]:
+                if name == b"content-length" and value.isdigit() and int(value) > self.limit:
+                    detail = f"The body is {int(value):,} bytes; the limit is {self.limit:,}. Split it."
+                    await problem(413, "Payload too large", detail, "payload-too-large")(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None, *, connect: bool = True) -> FastAPI:
@@ -104,6 +124,7 @@ def create_app(settings: Settings | None = None, *, connect: bool = True) -> Fas
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"], allow_headers=["*"], max_age=86400)
     install_error_handlers(app)
     for module in (health, reviews, admin, tokens):

@@ -133,10 +133,11 @@ def _identifier(value: Any, field: str) -> str:
 
 
 def display_name(value: Any) -> str:
-    """An author's public display name; an e-mail address is cut to its local part."""
+    """An author's public display name; an e-mail address becomes "Sanne V." style, never the address."""
     name = clean_text(value, "author", MAX_AUTHOR * 4).replace("\n", " ")
     if "@" in name:
-        name = name.split("@", 1)[0]
+        parts = [p for p in re.split(r"[._+\-\d]+", name.split("@", 1)[0]) if p]
+        name = " ".join([parts[0].capitalize(), *(f"{p[0].upper()}." for p in parts[1:2])]) if parts else ""
     return name[:MAX_AUTHOR].strip()
 
 

@@ -324,6 +324,19 @@ def test_body_over_the_limit_is_413(small_api: TestClient) -> None:
     assert small_api.get(LIST, params={"product": "*"}).json()["items"] == []
 
 
+def test_every_route_refuses_a_declared_body_over_the_limit(small_api: TestClient) -> None:
+    huge_unit = {"slug": "too-big-unit", "name": "x" * 2000}
+    assert "1,000" in problem(small_api.post(UNITS, json=huge_unit, headers=AUTH), 413)["detail"]
+    products = [{"sku": f"p{i}", "name": "Chair"} for i in range(40)]
+    problem(small_api.post(f"{UNITS}/test-shop/products", json=products, headers=AUTH), 413)
+    assert "too-big-unit" not in small_api.get(UNITS, headers=AUTH).text
+
+
+def test_malformed_json_on_a_model_route_says_where(api: TestClient) -> None:
+    detail = problem(api.post(UNITS, content=b'{"slug": "a", "name": }', headers=JSON), 400)["detail"]
+    assert "character" in detail
+
+
 def test_body_under_the_limit_is_accepted(small_api: TestClient) -> None:
     small = json.dumps([review("r1")]).encode()
     assert len(small) < 1000

@@ -68,7 +68,8 @@ def test_unknown_product_is_rejected_with_how_to_fix() -> None:
 
 
 def test_author_e_mail_is_cut_to_a_display_name() -> None:
-    assert _normalize(author="sanne.devries@example.com").author == "sanne.devries"
+    assert _normalize(author="sanne.devries@example.com").author == "Sanne D."
+    assert _normalize(author="jan@example.nl").author == "Jan"
 
 
 def test_language_is_guessed_when_missing() -> None:
