@@ -57,9 +57,17 @@ class ChangeFeed:
 
     def __init__(self) -> None:
         self._listeners: list[ChangeListener] = []
+        self._resets: list[Callable[[], None]] = []
 
-    def subscribe(self, listener: ChangeListener) -> None:
+    def subscribe(self, listener: ChangeListener, on_reset: Callable[[], None] | None = None) -> None:
+        """Call `listener` on every change; `on_reset` when the whole store is swapped or emptied."""
         self._listeners.append(listener)
+        if on_reset is not None:
+            self._resets.append(on_reset)
+
+    def reset(self) -> None:
+        for callback in list(self._resets):
+            callback()
 
     def publish(self, business_unit: str, products: frozenset[str | None]) -> None:
         for listener in list(self._listeners):

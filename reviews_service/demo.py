@@ -39,7 +39,8 @@ def load(now: datetime) -> dict[str, domain.IngestReport]:
     reports = {}
     for unit in data["business_units"]:
         slug = unit["slug"]
-        repository.save_business_unit(domain.BusinessUnit(**{**unit, "locales": tuple(unit["locales"])}))
+        fields = {**unit, "locales": tuple(unit["locales"]), "reviews_url": f"/demo/{slug}/reviews"}
+        repository.save_business_unit(domain.BusinessUnit(**fields))
         repository.save_products(domain.Product(business_unit=slug, **p) for p in data["products"].get(slug, []))
         reports[slug] = ingest(slug, _shifted(data["reviews"].get(slug, []), now), now=now)
     return reports

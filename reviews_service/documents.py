@@ -29,6 +29,7 @@ class BusinessUnitDoc(me.Document):
     timezone = me.StringField(default="UTC")
     display_scale = me.IntField(default=5, choices=(5, 10))
     sources = me.DictField()
+    reviews_url = me.StringField(default="")
 
     def to_domain(self) -> model.BusinessUnit:
         return model.BusinessUnit(
@@ -39,6 +40,7 @@ class BusinessUnitDoc(me.Document):
             timezone=self.timezone or "UTC",
             display_scale=self.display_scale,
             sources=dict(self.sources or {}),
+            reviews_url=self.reviews_url or "",
         )
 
 

@@ -22,6 +22,14 @@ class BusinessUnit:
     timezone: str = "UTC"
     display_scale: int = 5
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    reviews_url: str = ""  # where widgets link to ("Read our reviews"); default https://{domain}/reviews
+
+    @property
+    def reviews_link(self) -> str:
+        """The page the widgets link to."""
+        if self.reviews_url:
+            return self.reviews_url
+        return f"https://{self.domain}/reviews" if self.domain else ""
 
 
 @dataclass(frozen=True)

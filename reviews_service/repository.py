@@ -36,11 +36,17 @@ _fingerprints: dict[str, dict[str, str]] = {}
 _sole_writer = False
 
 
+def cache_ttl() -> float | None:
+    """How long cached reads may live: forever on the embedded store (writes invalidate), 5 s on MongoDB."""
+    return None if _sole_writer else 5.0
+
+
 def on_connect(embedded: bool) -> None:
     """Reset every cache for a new connection; trust local state only on the embedded store."""
     global _sole_writer
     _sole_writer = embedded
     _fingerprints.clear()
+    changes.reset()
     for cache in _CACHES:
         cache.ttl = None if embedded else 5.0
         cache.clear()
@@ -68,6 +74,7 @@ def save_business_unit(bu: domain.BusinessUnit) -> bool:
         timezone=bu.timezone,
         display_scale=bu.display_scale,
         sources=bu.sources,
+        reviews_url=bu.reviews_url,
     ).save()
     _bu_cache.put(bu.slug, bu)
     changes.publish(bu.slug, frozenset())

@@ -43,6 +43,16 @@ class BusinessUnitIn(BaseModel):
     timezone: str = Field("UTC", max_length=64)
     display_scale: Literal[5, 10] = 5
     sources: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    reviews_url: str = Field(
+        "", max_length=2000, description="page the widgets link to; default https://{domain}/reviews"
+    )
+
+    @field_validator("reviews_url")
+    @classmethod
+    def _link(cls, value: str) -> str:
+        if value and not re.match(r"^(https?://[^\s<>\"'`]+|/[^\s<>\"'`]*)$", value):
+            raise ValueError("must be an http(s) URL or a path starting with /")
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -110,6 +120,7 @@ def upsert_business_unit(body: BusinessUnitIn, principal: AdminDep) -> Response:
         timezone=body.timezone,
         display_scale=body.display_scale,
         sources=body.sources,
+        reviews_url=body.reviews_url,
     )
     created = repository.save_business_unit(unit)
     return json_response({**body.model_dump(), "created": created}, status=201 if created else 200)
@@ -131,6 +142,7 @@ def _unit_json(unit: domain.BusinessUnit) -> dict[str, Any]:
         "timezone": unit.timezone,
         "display_scale": unit.display_scale,
         "sources": unit.sources,
+        "reviews_url": unit.reviews_link,
     }
 
 

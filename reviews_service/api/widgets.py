@@ -1,0 +1,84 @@
+"""Widget endpoints as documented in OpenAPI. In a running app `widgets.asgi.WidgetFastPath` answers
+these paths before FastAPI routes them; these routes serve the same bytes if it is ever bypassed."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from widgets import service
+
+router = APIRouter(prefix="/widgets", tags=["widgets"])
+Locale = Annotated[str | None, Query(description="nl, en, de or fr; default the shop's first locale")]
+Theme = Annotated[str | None, Query(description="light or dark")]
+
+
+def _answer(request: Request) -> Response:
+    rendered = service.render(request.url.path, request.scope["query_string"])
+    if rendered is None:  # pragma: no cover - the routes below only match widget paths
+        return Response(status_code=404)
+    headers = {"ETag": rendered.etag, "Cache-Control": rendered.cache_control, "Access-Control-Allow-Origin": "*"}
+    if request.headers.get("if-none-match") == rendered.etag:
+        return Response(status_code=304, headers=headers)
+    return Response(rendered.body, media_type=rendered.content_type, headers=headers)
+
+
+@router.get("/loader.js")
+def loader_js(request: Request) -> Response:
+    """The embed script: one data.json request per business unit on the page, then renders every widget."""
+    return _answer(request)
+
+
+@router.get("/widgets.css")
+def widgets_css(request: Request) -> Response:
+    """The widgets' stylesheet (reserves each widget's size; themable with CSS custom properties)."""
+    return _answer(request)
+
+
+@router.get("/{bu}/data.json")
+def data_json(
+    bu: str,
+    request: Request,
+    skus: Annotated[str | None, Query(description="comma-separated skus of the product stars on the page")] = None,
+    locale: Locale = None,
+    reviews: Annotated[int | None, Query(ge=1, le=20, description="how many latest reviews to include")] = None,
+    product: Annotated[str | None, Query(description="reviews of this sku instead of the shop's")] = None,
+    badge: Annotated[int, Query(ge=0, le=1)] = 1,
+) -> Response:
+    """Everything the loader needs for one page in one request: rendered fragments and the figures."""
+    return _answer(request)
+
+
+@router.get("/{bu}/badge.html")
+def badge_html(bu: str, request: Request, locale: Locale = None, theme: Theme = None, frame: int = 0) -> Response:
+    """The shop badge as an HTML fragment (`frame=1`: a whole page for an iframe)."""
+    return _answer(request)
+
+
+@router.get("/{bu}/badge.svg")
+def badge_svg(bu: str, request: Request, locale: Locale = None) -> Response:
+    """A standalone SVG badge for e-mail signatures, social media and print."""
+    return _answer(request)
+
+
+@router.get("/{bu}/products/{sku}/stars.html")
+def stars_html(bu: str, sku: str, request: Request, locale: Locale = None, theme: Theme = None) -> Response:
+    """A product's stars as an HTML fragment."""
+    return _answer(request)
+
+
+@router.get("/{bu}/reviews.html")
+def reviews_html(
+    bu: str,
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=20)] = 5,
+    locale: Locale = None,
+    theme: Theme = None,
+    product: str | None = None,
+    rating: Annotated[int | None, Query(ge=1, le=5, description="only when the shop asks for it")] = None,
+    language: str | None = None,
+) -> Response:
+    """The latest published reviews, newest first (filters only when asked for)."""
+    return _answer(request)

@@ -1,0 +1,88 @@
+"""The widgets' fast path: a plain ASGI layer in front of FastAPI that serves cached bytes.
+
+A cache hit costs a dict lookup and two `send` calls: no routing, no dependency injection, no
+validation, no JSON encoding, no database. Misses render in a worker thread and are cached;
+anything that is not a widget goes on to the FastAPI app.
+"""
+
+from __future__ import annotations
+
+import json
+
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from reviews_service.errors import ReviewsError
+from widgets import service
+
+PREFIX = "/widgets/"
+_BASE_HEADERS = [(b"access-control-allow-origin", b"*"), (b"vary", b"Accept-Encoding")]
+
+
+class WidgetFastPath:
+    """Serve GET/HEAD /widgets/... from the in-process cache; pass everything else to `app`."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD") or not scope["path"].startswith(PREFIX):
+            await self.app(scope, receive, send)
+            return
+        path, query = scope["path"], scope["query_string"]
+        answer = service.lookup(path, query)
+        if answer is None:
+            try:
+                answer = await run_in_threadpool(service.render, path, query)
+            except ReviewsError as exc:
+                await _problem(send, exc)
+                return
+            if answer is None:
+                await self.app(scope, receive, send)
+                return
+        await _send(scope, send, answer)
+
+
+def _header(scope: Scope, name: bytes) -> bytes:
+    for key, value in scope["headers"]:
+        if key == name:
+            return bytes(value)
+    return b""
+
+
+async def _send(scope: Scope, send: Send, answer: service.Rendered) -> None:
+    etag = answer.etag.encode()
+    headers = [*_BASE_HEADERS, (b"etag", etag), (b"cache-control", answer.cache_control.encode())]
+    if_none_match = _header(scope, b"if-none-match")
+    if if_none_match and (
+        if_none_match.strip() == b"*" or etag in [t.strip().removeprefix(b"W/") for t in if_none_match.split(b",")]
+    ):
+        await send({"type": "http.response.start", "status": 304, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    body = answer.body
+    if b"gzip" in _header(scope, b"accept-encoding"):
+        body = answer.gzipped
+        headers.append((b"content-encoding", b"gzip"))
+    headers += [(b"content-type", answer.content_type.encode()), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+
+
+async def _problem(send: Send, exc: ReviewsError) -> None:
+    body = json.dumps(
+        {
+            "type": f"https://reviews-service.dev/problems/{exc.type_slug}",
+            "title": exc.title,
+            "status": exc.status,
+            "detail": exc.detail,
+        }
+    ).encode()
+    headers = [
+        *_BASE_HEADERS,
+        (b"content-type", b"application/problem+json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"cache-control", b"public, max-age=10"),
+    ]
+    await send({"type": "http.response.start", "status": exc.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

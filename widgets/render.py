@@ -1,0 +1,212 @@
+"""Pure rendering: summaries and reviews in, escaped HTML/SVG fragments out. No I/O.
+
+Every piece of text that came from a review or a shop goes through `esc`; URLs must be http(s)
+or site-relative to become links. Stars are one element with role="img" and a localized
+aria-label; their fill is a CSS class per half star (rw-s0 .. rw-s10), so no inline style is needed
+and the markup works under a strict Content-Security-Policy.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from reviews_service import domain
+from widgets import i18n
+
+STAR = "M12 2l2.9 6.6 7.1.7-5.4 4.7 1.6 7-6.2-3.7-6.2 3.7 1.6-7L2 9.3l7.1-.7z"
+FIVE_STARS = "".join(f'<path transform="translate({24 * i} 0)" d="{STAR}"/>' for i in range(5))
+STARS_SVG = f'<svg viewBox="0 0 120 24" aria-hidden="true" focusable="false">{FIVE_STARS}</svg>'
+MONTHS = {
+    "en": "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(),
+    "nl": "jan. feb. mrt. apr. mei jun. jul. aug. sep. okt. nov. dec.".split(),
+    "de": "Jan. Feb. März Apr. Mai Juni Juli Aug. Sept. Okt. Nov. Dez.".split(),
+    "fr": "janv. févr. mars avr. mai juin juil. août sept. oct. nov. déc.".split(),
+}
+_SAFE_URL = re.compile(r"^(https?://[^\s\"'<>`]+|/[^/\s\"'<>`][^\s\"'<>`]*|/)$", re.IGNORECASE)
+
+
+def esc(text: object) -> str:
+    """HTML-escape text for element content and quoted attributes."""
+    return html.escape(str(text), quote=True)
+
+
+def safe_url(url: str) -> str | None:
+    """The URL if it is http(s) or site-relative; None for javascript:, data: and anything odd."""
+    return url if url and _SAFE_URL.match(url) else None
+
+
+def half_stars(average: float | None) -> float:
+    """The 1-5 average rounded to half stars (4.26 -> 4.5, 4.24 -> 4.0); 0 without reviews."""
+    return 0.0 if average is None else math.floor(average * 2 + 0.5) / 2  # half up, not banker's rounding
+
+
+def display_value(summary: domain.RatingSummary, scale: int) -> float | None:
+    return summary.display_value(scale)
+
+
+def score_text(summary: domain.RatingSummary, scale: int, locale: str) -> str | None:
+    """'8,8' on a 10 scale for nl, '4.4' on a 5 scale for en; None without reviews."""
+    value = summary.display_value(scale)
+    return None if value is None else i18n.number(value, locale)
+
+
+def rated_label(summary: domain.RatingSummary, scale: int, locale: str) -> str:
+    """The accessible name of a star rating: 'Rated 4.6 out of 5 based on 4,512 reviews'."""
+    score = score_text(summary, scale, locale)
+    if score is None:
+        return i18n.word(locale, "no_rating")
+    key = "rated_one" if summary.count == 1 else "rated"
+    return i18n.word(locale, key, value=score, scale=scale, count=i18n.count(summary.count, locale))
+
+
+def count_text(n: int, locale: str) -> str:
+    if n == 0:
+        return i18n.word(locale, "no_reviews")
+    return i18n.word(locale, "reviews_one") if n == 1 else i18n.word(locale, "reviews", count=i18n.count(n, locale))
+
+
+def stars(average: float | None, label: str, size: str = "") -> str:
+    """Five stars filled to the nearest half star, as one element a screen reader reads as `label`."""
+    steps = int(half_stars(average) * 2)
+    extra = f" rw-stars-{size}" if size else ""
+    return (
+        f'<span class="rw-stars{extra} rw-s{steps}" role="img" aria-label="{esc(label)}">'
+        f'<span class="rw-stars-bg">{STARS_SVG}</span><span class="rw-stars-fill">{STARS_SVG}</span></span>'
+    )
+
+
+def _root(kind: str, theme: str | None, locale: str, inner: str, tag: str = "div", extra: str = "") -> str:
+    theme_attr = f' data-theme="{esc(theme)}"' if theme in ("light", "dark") else ""
+    return f'<{tag} class="rw rw-{kind}" lang="{locale}"{theme_attr}{extra}>{inner}</{tag}>'
+
+
+def badge(
+    unit: domain.BusinessUnit, summary: domain.RatingSummary, locale: str, reviews_url: str, theme: str | None = None
+) -> str:
+    """The shop badge: label, stars, score on the shop's scale, review count, link to the reviews."""
+    label_key = i18n.band(summary.average)
+    score = score_text(summary, unit.display_scale, locale)
+    parts = [
+        f'<span class="rw-label">{esc(i18n.word(locale, label_key)) if label_key else "&nbsp;"}</span>',
+        stars(summary.average, rated_label(summary, unit.display_scale, locale)),
+        '<span class="rw-score" aria-hidden="true">'
+        + (f"<b>{esc(score)}</b> / {unit.display_scale}" if score else "&nbsp;")
+        + "</span>",
+        f'<span class="rw-count">{esc(count_text(summary.count, locale))}</span>',
+    ]
+    inner = "".join(parts)
+    url = safe_url(reviews_url)
+    if url:
+        inner = f'<a class="rw-link" href="{esc(url)}" target="_blank" rel="noopener">{inner}</a>'
+    else:
+        inner = f'<span class="rw-link">{inner}</span>'
+    return _root("badge", theme, locale, inner)
+
+
+def product_stars(
+    unit: domain.BusinessUnit, summary: domain.RatingSummary, locale: str, theme: str | None = None
+) -> str:
+    """A product's stars with its score and count, one line high (listing and product pages)."""
+    score = score_text(summary, unit.display_scale, locale)
+    inner = stars(summary.average, rated_label(summary, unit.display_scale, locale), "sm")
+    if score:
+        inner += f'<span class="rw-score" aria-hidden="true">{esc(score)}</span>'
+        inner += f'<span class="rw-count" aria-hidden="true">({esc(i18n.count(summary.count, locale))})</span>'
+    else:
+        inner += f'<span class="rw-count">{esc(i18n.word(locale, "no_reviews"))}</span>'
+    return _root("product-stars", theme, locale, inner)
+
+
+def date_text(moment: datetime, locale: str, timezone: str) -> str:
+    """'20 nov. 2026' / 'Nov 20, 2026' in the shop's time zone."""
+    local = moment.astimezone(ZoneInfo(timezone))
+    month = MONTHS[locale][local.month - 1]
+    if locale == "en":
+        return f"{month} {local.day}, {local.year}"
+    if locale == "de":
+        return f"{local.day}. {month} {local.year}"
+    return f"{local.day} {month} {local.year}"
+
+
+def review_item(unit: domain.BusinessUnit, review: domain.Review, locale: str) -> str:
+    """One review in the latest-reviews list; every field escaped."""
+    label = i18n.word(locale, "stars_label", value=review.rating)
+    author = review.author or i18n.word(locale, "anonymous")
+    head = (
+        stars(review.rating, label, "sm")
+        + f'<span class="rw-author">{esc(author)}</span>'
+        + (f'<span class="rw-verified">✓ {esc(i18n.word(locale, "verified"))}</span>' if review.verified else "")
+        + f'<time class="rw-date" datetime="{review.created_at.date().isoformat()}">'
+        + f"{esc(date_text(review.created_at, locale, unit.timezone))}</time>"
+    )
+    body = f'<div class="rw-review-head">{head}</div>'
+    if review.title:
+        body += f'<p class="rw-review-title">{esc(review.title)}</p>'
+    if review.text:
+        lang = f' lang="{esc(review.language)}"' if review.language else ""
+        body += f'<p class="rw-review-text"{lang}>{esc(review.text)}</p>'
+    if review.reply:
+        body += (
+            f'<p class="rw-reply"><span class="rw-reply-from">{esc(i18n.word(locale, "reply", shop=unit.name))}'
+            f"</span> {esc(review.reply)}</p>"
+        )
+    return f'<li class="rw-review">{body}</li>'
+
+
+def review_list(
+    unit: domain.BusinessUnit,
+    reviews: list[domain.Review],
+    locale: str,
+    limit: int,
+    reviews_url: str,
+    theme: str | None = None,
+) -> str:
+    """The latest published reviews, newest first, exactly as stored (no cherry-picking)."""
+    items = "".join(review_item(unit, r, locale) for r in reviews[:limit])
+    if not items:
+        items = f'<li class="rw-review rw-empty">{esc(i18n.word(locale, "no_reviews"))}</li>'
+    inner = f'<ol class="rw-list">{items}</ol>'
+    url = safe_url(reviews_url)
+    if url:
+        link_text = esc(i18n.word(locale, "read_reviews"))
+        inner += f'<a class="rw-more" href="{esc(url)}" target="_blank" rel="noopener">{link_text}</a>'
+    label = esc(i18n.word(locale, "latest"))
+    return _root("reviews", theme, locale, inner, tag="section", extra=f' aria-label="{label}" data-limit="{limit}"')
+
+
+def badge_svg(unit: domain.BusinessUnit, summary: domain.RatingSummary, locale: str) -> str:
+    """A standalone SVG badge (e-mail signatures, social media, print): no scripts, no external refs."""
+    label_key = i18n.band(summary.average)
+    title = f"{unit.name}: {rated_label(summary, unit.display_scale, locale)}"
+    score = score_text(summary, unit.display_scale, locale)
+    fill_width = 120 * half_stars(summary.average) / 5
+    headline = i18n.word(locale, label_key) if label_key else i18n.word(locale, "no_rating")
+    score_line = f"{score} / {unit.display_scale} · {count_text(summary.count, locale)}" if score else ""
+    return (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="240" height="72" viewBox="0 0 240 72" '
+        f'role="img" aria-labelledby="rw-title"><title id="rw-title">{esc(title)}</title>'
+        '<rect width="240" height="72" rx="8" fill="#ffffff" stroke="#d0d0d0"/>'
+        f'<text x="12" y="22" font-family="Helvetica,Arial,sans-serif" font-size="15" font-weight="700" '
+        f'fill="#1a1a1a">{esc(headline)}</text>'
+        f'<clipPath id="rw-fill"><rect x="0" y="0" width="{fill_width:g}" height="24"/></clipPath>'
+        f'<g transform="translate(112 6)"><g fill="#d6d6d6">{FIVE_STARS}</g>'
+        f'<g fill="#c25e00" clip-path="url(#rw-fill)">{FIVE_STARS}</g></g>'
+        f'<text x="12" y="50" font-family="Helvetica,Arial,sans-serif" font-size="13" fill="#1a1a1a">'
+        f"{esc(score_line)}</text>"
+        f'<text x="12" y="66" font-family="Helvetica,Arial,sans-serif" font-size="11" fill="#4d4d4d">'
+        f"{esc(unit.name)}</text></svg>"
+    )
+
+
+def frame_document(fragment: str, locale: str, title: str) -> str:
+    """A whole HTML page around a fragment, for <iframe> embedding (styles from our own origin)."""
+    return (
+        f'<!doctype html><html lang="{locale}"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width,initial-scale=1"><title>{esc(title)}</title>'
+        '<link rel="stylesheet" href="/widgets/widgets.css"></head>'
+        f'<body class="rw-frame">{fragment}</body></html>'
+    )
