@@ -7,6 +7,7 @@ a clean `domain.Review` or raises `RecordRejected` with a reason a person can ac
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import re
 import unicodedata
@@ -28,6 +29,7 @@ SOURCE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 LANG_RE = re.compile(r"^[a-z]{2}$")
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 _TAG_RE = re.compile(r"<\s*[a-zA-Z!/?]")
+_ENTITY_RE = re.compile(r"&(#\d{1,7}|#x[0-9a-fA-F]{1,6}|[a-zA-Z]{2,8});")
 _BLOCK_TAG_RE = re.compile(r"<\s*(br|/p|/div|/li|/h[1-6]|/tr)\b[^>]*>", re.IGNORECASE)
 _SPACES_RE = re.compile(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _NEWLINES_RE = re.compile(r"\n{3,}")
@@ -60,6 +62,8 @@ def clean_text(value: Any, field: str, limit: int) -> str:
         for tag in soup(["script", "style", "template", "iframe", "object"]):
             tag.decompose()
         text = soup.get_text()
+    elif _ENTITY_RE.search(text):  # escaped text from a feed: "&lt;3 &amp; more" means "<3 & more"
+        text = html.unescape(text)
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
     text = text.translate(_BIDI)
     text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs", "Co", "Cn"))

@@ -1,12 +1,18 @@
-"""Shared fixtures: a fresh store per test (embedded, or the MongoDB named by MONGODB_URL), an app, a shop."""
+"""Shared fixtures: a fresh store per test (embedded, or the MongoDB named by MONGODB_URL), an app, a shop,
+and one real `reviews serve` process for the whole session (CLI and browser tests share it)."""
 
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -18,6 +24,8 @@ from reviews_service.config import Settings
 ADMIN_TOKEN = "test-admin-token-0123456789"
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "trustpilot-pet-insurance"
+REVIEWS = [sys.executable, "-m", "reviews_service.cli"]
+LIVE_ADMIN_TOKEN = "cli-test-admin-token-0123456789"
 
 
 def make_settings(**overrides: object) -> Settings:
@@ -109,3 +117,58 @@ def shared_data_or_skip() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"needs ../shared/data/trustpilot-pet-insurance (not found at {SHARED_DATA}); CI has it")
     return SHARED_DATA
+
+
+def _env(**extra: str) -> dict[str, str]:
+    """The environment of a `reviews` subprocess: ours without MONGODB_URL (so the embedded store), plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if k != "MONGODB_URL"}
+    env.update(extra)
+    return env
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`reviews serve` on the embedded store with the demo shop, as the README's first command runs it.
+
+    One process for the session; the answer is its base URL. Admin token: LIVE_ADMIN_TOKEN. Tests that write
+    into it must not assume counts other tests may change (compare with the live API instead).
+    """
+    port = _free_port()
+    log_path = tmp_path_factory.mktemp("live-server") / "serve.log"
+    log = log_path.open("w")
+    proc = subprocess.Popen(
+        [*REVIEWS, "serve", "--port", str(port), "--log-level", "warning"],
+        env=_env(REVIEWS_ADMIN_TOKEN=LIVE_ADMIN_TOKEN),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, f"reviews serve exited:\n{log_path.read_text()}"
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"reviews serve did not answer /health within 60 s:\n{log_path.read_text()}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        log.close()

@@ -4,26 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
 from reviews_service import demo
-
-REVIEWS = [sys.executable, "-m", "reviews_service.cli"]
-TOKEN = "cli-test-admin-token-0123456789"
-
-
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "MONGODB_URL"}
-    env.update(extra)
-    return env
+from tests.conftest import LIVE_ADMIN_TOKEN as TOKEN
+from tests.conftest import REVIEWS, _env
 
 
 def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -56,43 +45,14 @@ def test_a_placeholder_secret_is_refused_in_production() -> None:
     assert "REVIEWS_SECRET_KEY" in result.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+@pytest.fixture
+def server(live_server: str) -> str:
+    """The session's `reviews serve` process (tests/conftest.py), shared with the browser tests."""
+    return live_server
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    """`reviews serve` on the embedded store, as the README's first command runs it."""
-    port = _free_port()
-    proc = subprocess.Popen(
-        [*REVIEWS, "serve", "--port", str(port), "--log-level", "warning"],
-        env=_env(REVIEWS_ADMIN_TOKEN=TOKEN),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-        assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
-    else:
-        proc.kill()
-        pytest.fail("reviews serve did not answer /health within 60 s")
-    yield url, proc
-    proc.terminate()
-    proc.wait(timeout=20)
-
-
-def test_serve_runs_the_demo_shop_on_the_embedded_store(server: tuple[str, subprocess.Popen[str]]) -> None:
-    url, _ = server
+def test_serve_runs_the_demo_shop_on_the_embedded_store(server: str) -> None:
+    url = server
     health = httpx.get(f"{url}/health").json()
     assert health == {"status": "ok", "version": health["version"], "store": "embedded", "persistent": False}
     data = demo.dataset()
@@ -108,10 +68,8 @@ def test_serve_runs_the_demo_shop_on_the_embedded_store(server: tuple[str, subpr
     assert httpx.get(f"{url}/docs").status_code == 200
 
 
-def test_import_through_a_running_service_with_progress(
-    server: tuple[str, subprocess.Popen[str]], tmp_path: Path
-) -> None:
-    url, _ = server
+def test_import_through_a_running_service_with_progress(server: str, tmp_path: Path) -> None:
+    url = server
     before = httpx.get(f"{url}/v1/business-units/flinders-nl/summary").json()["review_count"]
     csv_file = tmp_path / "reviews.csv"
     rows = ["external_id,rating,title,text,author,created_at"]

@@ -85,3 +85,9 @@ def test_fingerprint_changes_with_content_but_not_with_arrival_time() -> None:
     assert fingerprint(a) == fingerprint(_normalize(text="Nice"))
     assert fingerprint(a) != fingerprint(_normalize(text="Nice!"))
     assert fingerprint(a) != fingerprint(_normalize(text="Nice", rating=1))
+
+
+def test_escaped_text_from_a_feed_is_unescaped_once() -> None:
+    assert clean_text("Fijn &amp; snel &lt;3 &#x1F44D;", "text", 100) == "Fijn & snel <3 👍"
+    assert clean_text("AT&T and R&D stay as they are", "text", 100) == "AT&T and R&D stay as they are"
+    assert clean_text("&#x202e;gone&#x7;", "text", 100) == "gone"  # bidi and control characters still go
