@@ -144,6 +144,32 @@ def cmd_admin_token(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_seo_validate(args: argparse.Namespace, settings: Settings) -> int:
+    from reviews_service.api.seo import fetch_page
+    from seo.validate import validate_html
+
+    target = args.target
+    if target.startswith(("http://", "https://")):
+        html = fetch_page(target, allow_private=True)  # the user's own command: local test servers are fine
+    else:
+        path = Path(target)
+        if not path.is_file():
+            raise ReviewsError(f"No such file: {path} (give a file or an http(s) URL)")
+        html = path.read_text(encoding="utf-8", errors="replace")
+    report = validate_html(html)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        for item in report["items"]:
+            kinds = item.get("@type")
+            print(f"found {item['syntax']}: {', '.join(kinds) if isinstance(kinds, list) else kinds}")
+        for problem in report["problems"]:
+            print(f"{problem['severity']}: {problem['path']}: {problem['message']} [{problem['rule']}]")
+        errors = sum(1 for p in report["problems"] if p["severity"] == "error")
+        print(f"{len(report['items'])} items, {errors} errors, {len(report['problems']) - errors} warnings")
+    return 1 if any(p["severity"] == "error" for p in report["problems"]) else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="reviews", description="Reviews and social-proof service.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -172,6 +198,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("scheduler", help="run the periodic jobs as their own process")
     p.set_defaults(func=cmd_scheduler)
 
+    p = sub.add_parser("seo-validate", help="check a page's review markup against Google's rules")
+    p.add_argument("target", help="an HTML file or an http(s) URL")
+    p.add_argument("--json", action="store_true", help="print the whole report as JSON")
+    p.set_defaults(func=cmd_seo_validate)
+
     p = sub.add_parser("admin-token", help="mint, list or revoke admin API tokens")
     tok = p.add_subparsers(dest="action", required=True)
     c = tok.add_parser("create")
@@ -187,6 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `reviews` console script."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
     try:
         settings = get_settings()

@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(32 * 1024 * 1024, alias="REVIEWS_MAX_BODY_BYTES")
     max_text_chars: int = Field(20_000, alias="REVIEWS_MAX_TEXT_CHARS")
     load_demo: bool = Field(True, alias="REVIEWS_LOAD_DEMO")
+    validate_private_urls: bool = Field(False, alias="REVIEWS_VALIDATE_PRIVATE_URLS")
 
     @property
     def embedded(self) -> bool:

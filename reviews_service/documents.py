@@ -30,6 +30,7 @@ class BusinessUnitDoc(me.Document):
     display_scale = me.IntField(default=5, choices=(5, 10))
     sources = me.DictField()
     reviews_url = me.StringField(default="")
+    changed_at = me.DateTimeField(null=True)  # last change to its reviews, catalogue or settings
 
     def to_domain(self) -> model.BusinessUnit:
         return model.BusinessUnit(

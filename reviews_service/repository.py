@@ -81,6 +81,22 @@ def save_business_unit(bu: domain.BusinessUnit) -> bool:
     return not existed
 
 
+def _mark_changed(business_unit: str, _products: frozenset[str | None]) -> None:
+    """Remember when a business unit last changed (exports answer "changed since?" from it)."""
+    now = datetime.now(UTC)
+    now = now.replace(microsecond=now.microsecond // 1000 * 1000)
+    docs.BusinessUnitDoc._get_collection().update_one({"_id": business_unit}, {"$set": {"changed_at": now}})
+
+
+changes.subscribe(_mark_changed)
+
+
+def changed_at(business_unit: str) -> datetime | None:
+    """When the business unit's reviews, catalogue or settings last changed (None: never recorded)."""
+    raw = docs.BusinessUnitDoc._get_collection().find_one({"_id": business_unit}, {"changed_at": 1})
+    return None if raw is None else docs._utc(raw.get("changed_at"))
+
+
 def get_business_unit(slug: str) -> domain.BusinessUnit:
     """The business unit, or NotFound."""
     cached = _bu_cache.get(slug)
@@ -142,6 +158,58 @@ def catalogue(business_unit: str) -> dict[str, domain.Product]:
         for raw in docs.ProductDoc._get_collection().find({"business_unit": business_unit})
     }
     return _catalogue_cache.put(business_unit, found)
+
+
+def catalogue_pages(business_unit: str, size: int = 2000) -> Iterator[list[domain.Product]]:
+    """Every product in sku order, a page at a time (keyset pagination on MongoDB, so memory stays flat)."""
+    if _sole_writer:
+        known = catalogue(business_unit)  # already in this process's memory
+        skus = sorted(known)
+        for start in range(0, len(skus), size):
+            yield [known[s] for s in skus[start : start + size]]
+        return
+    fields = ("sku", "name", "url", "image", "gtin", "brand")
+    last = ""
+    while True:
+        query: dict[str, Any] = {"business_unit": business_unit, "sku": {"$gt": last}}
+        raws = list(docs.ProductDoc._get_collection().find(query).sort("sku", 1).limit(size))
+        if not raws:
+            return
+        yield [domain.Product(business_unit=business_unit, **{f: r.get(f) or "" for f in fields}) for r in raws]
+        last = raws[-1]["sku"]
+
+
+def summaries_for(business_unit: str, skus: list[str]) -> dict[str, domain.RatingSummary]:
+    """Product summaries for many skus: cached ones, the rest in one `$in` query."""
+    found: dict[str, domain.RatingSummary] = {}
+    missing: list[str] = []
+    for sku in skus:
+        cached = _summary_cache.get(domain.summary_key(business_unit, sku))
+        if cached is not None:
+            found[sku] = cached
+        else:
+            missing.append(sku)
+    if missing:
+        keys = [domain.summary_key(business_unit, sku) for sku in missing]
+        for raw in _summaries().find({"_id": {"$in": keys}}):
+            summary = docs.summary_from_raw(raw)
+            if summary.product is not None:
+                found[summary.product] = _summary_cache.put(summary.key, summary)
+    return {sku: found.get(sku) or domain.RatingSummary.empty(business_unit, sku) for sku in skus}
+
+
+def latest_product_reviews(business_unit: str, skus: list[str], per_product: int) -> dict[str, list[domain.Review]]:
+    """Up to `per_product` newest published reviews of each sku, in one query."""
+    if per_product <= 0 or not skus:
+        return {}
+    query = {"business_unit": business_unit, "status": "published", "product": {"$in": skus}}
+    latest: dict[str, list[domain.Review]] = {}
+    order = [("product", 1), ("created_at", -1), ("_id", -1)]
+    for raw in _reviews().find(query).sort(order):
+        bucket = latest.setdefault(raw["product"], [])
+        if len(bucket) < per_product:
+            bucket.append(docs.review_from_raw(raw))
+    return latest
 
 
 def get_product(business_unit: str, sku: str) -> domain.Product:

@@ -21,6 +21,7 @@ TEXT = {
            "sub": "Stühle, Tische und Leuchten der schönsten Marken.", "all": "Zur Kollektion"},
 }  # fmt: skip
 LISTING_SIZE = 24
+PRODUCT_REVIEWS = 5  # the product page lists 5 reviews; its JSON-LD carries the same 5
 
 
 def _words(unit: domain.BusinessUnit) -> tuple[str, dict[str, str]]:
@@ -28,14 +29,15 @@ def _words(unit: domain.BusinessUnit) -> tuple[str, dict[str, str]]:
     return locale, TEXT[locale]
 
 
-def _page(unit: domain.BusinessUnit, title: str, body: str) -> str:
+def _page(unit: domain.BusinessUnit, title: str, body: str, head: str = "") -> str:
     locale, words = _words(unit)
     base = f"/demo/{esc(unit.slug)}"
     return (
         f'<!doctype html><html lang="{locale}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"<title>{esc(title)} · {esc(unit.name)}</title>"
-        '<link rel="stylesheet" href="/widgets/widgets.css"><link rel="stylesheet" href="/demo/demo.css"></head><body>'
+        '<link rel="stylesheet" href="/widgets/widgets.css"><link rel="stylesheet" href="/demo/demo.css">'
+        f"{head}</head><body>"
         f'<header><a class="brand" href="{base}/">{esc(unit.name)}</a>'
         f'<nav><a href="{base}/">{words["home"]}</a><a href="{base}/products">{words["shop"]}</a>'
         f'<a href="{base}/reviews">{words["reviews"]}</a></nav>'
@@ -72,17 +74,17 @@ def listing(unit: domain.BusinessUnit, products: list[domain.Product]) -> str:
     return _page(unit, words["shop"], f'<h1>{words["shop"]}</h1><ul class="grid">{cards}</ul>')
 
 
-def product_page(unit: domain.BusinessUnit, product: domain.Product) -> str:
-    """A product page: its stars and its latest reviews."""
+def product_page(unit: domain.BusinessUnit, product: domain.Product, structured_data: str = "") -> str:
+    """A product page: its stars, its latest reviews, and their schema.org markup for search engines."""
     slug = esc(unit.slug)
     body = (
         f'<div class="product"><div class="ph"></div><div><p class="brand-name">{esc(product.brand)}</p>'
         f"<h1>{esc(product.name)}</h1>"
         f'<div data-reviews-widget="product-stars" data-business-unit="{slug}" data-sku="{esc(product.sku)}"></div>'
         f'<div data-reviews-widget="reviews" data-business-unit="{slug}" data-sku="{esc(product.sku)}" '
-        'data-limit="5"></div></div></div>'
+        f'data-limit="{PRODUCT_REVIEWS}"></div></div></div>'
     )
-    return _page(unit, product.name, body)
+    return _page(unit, product.name, body, head=structured_data)
 
 
 def reviews_page(unit: domain.BusinessUnit) -> str:

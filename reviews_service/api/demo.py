@@ -8,7 +8,9 @@ from fastapi import APIRouter
 from fastapi.responses import RedirectResponse, Response
 
 from reviews_service import repository
+from reviews_service.api import seo
 from reviews_service.errors import NotFound
+from seo import jsonld
 from widgets import demo_pages
 
 router = APIRouter(prefix="/demo", tags=["demo"], include_in_schema=False)
@@ -50,7 +52,8 @@ def demo_listing(bu: str) -> Response:
 
 @router.get("/{bu}/products/{sku}")
 def demo_product(bu: str, sku: str) -> Response:
-    return _html(demo_pages.product_page(repository.get_business_unit(bu), repository.get_product(bu, sku)))
+    markup = jsonld.script_element(seo.product_jsonld(bu, sku, reviews=demo_pages.PRODUCT_REVIEWS))
+    return _html(demo_pages.product_page(repository.get_business_unit(bu), repository.get_product(bu, sku), markup))
 
 
 @router.get("/{bu}/reviews")

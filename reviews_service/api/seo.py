@@ -1,0 +1,168 @@
+"""schema.org JSON-LD for SEO pipelines and page templates, and the review-markup validator."""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+import socket
+from collections.abc import Iterator
+from datetime import datetime
+from email.utils import format_datetime, parsedate_to_datetime
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+import httpx
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response, StreamingResponse
+
+from reviews_service import repository
+from reviews_service.api.deps import SettingsDep, parse_json, read_body
+from reviews_service.errors import InvalidInput
+from seo import jsonld, validate
+from widgets import i18n
+
+router = APIRouter(prefix="/seo", tags=["seo"])
+LD = "application/ld+json"
+SEO_CACHE = "public, max-age=300, stale-while-revalidate=3600"
+Format = Annotated[Literal["json", "html"], Query(description="`html`: the <script> element for templates")]
+ReviewCount = Annotated[int, Query(ge=0, le=20, description="how many latest reviews to include")]
+
+
+def _answer(request: Request, data: dict[str, Any], fmt: str, extra: dict[str, str] | None = None) -> Response:
+    text = jsonld.script_element(data) if fmt == "html" else jsonld.dumps(data)
+    etag = '"' + hashlib.blake2b(text.encode(), digest_size=12).hexdigest() + '"'
+    headers = {"ETag": etag, "Cache-Control": SEO_CACHE, "Access-Control-Allow-Origin": "*", **(extra or {})}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    media = "text/html; charset=utf-8" if fmt == "html" else f"{LD}; charset=utf-8"
+    return Response(text, media_type=media, headers=headers)
+
+
+def product_jsonld(bu: str, sku: str, reviews: int = 5, locale: str | None = None) -> dict[str, Any]:
+    """The Product markup of one sku: the same figures and latest reviews the widgets show."""
+    unit = repository.get_business_unit(bu)
+    item = repository.get_product(bu, sku)
+    latest = repository.list_published(bu, limit=reviews, product=sku).items if reviews else []
+    return jsonld.product(unit, item, repository.get_summary(bu, sku), latest, locale)
+
+
+@router.get("/{bu}/products/{sku}.jsonld")
+def product(
+    bu: str, sku: str, request: Request, format: Format = "json", reviews: ReviewCount = 5, locale: str | None = None
+) -> Response:
+    """schema.org Product + AggregateRating + Review (no aggregateRating while it has no reviews)."""
+    return _answer(request, product_jsonld(bu, sku, reviews, locale), format)
+
+
+@router.get("/{bu}/organization.jsonld")
+def organization(bu: str, request: Request, format: Format = "json") -> Response:
+    """schema.org Organization: valid, but Google shows no stars for it on the shop's own site (X-Rich-Results)."""
+    unit = repository.get_business_unit(bu)
+    data = jsonld.organization(unit, repository.get_summary(bu))
+    return _answer(request, data, format, {"X-Rich-Results": jsonld.SELF_SERVING_NOTE})
+
+
+def _export_lines(bu: str, reviews: int, locale: str | None) -> Iterator[bytes]:
+    unit = repository.get_business_unit(bu)
+    lang = i18n.pick_locale(locale, unit.locales)
+    for page in repository.catalogue_pages(bu):
+        skus = [p.sku for p in page]
+        summaries = repository.summaries_for(bu, skus)
+        latest = repository.latest_product_reviews(bu, skus, reviews)
+        chunk = [
+            jsonld.dumps(jsonld.product(unit, p, summaries[p.sku], latest.get(p.sku, []), lang)) + "\n" for p in page
+        ]
+        yield "".join(chunk).encode()
+
+
+@router.get("/{bu}/export.ndjson")
+def export(bu: str, request: Request, reviews: ReviewCount = 3, locale: str | None = None) -> Response:
+    """Every product's JSON-LD, one per line, streamed; ETag/Last-Modified answer "changed since?" with 304."""
+    repository.get_business_unit(bu)
+    changed = repository.changed_at(bu)
+    stamp = int(changed.timestamp() * 1000) if changed else 0
+    etag = f'"{bu}-{stamp}-{reviews}-{locale or ""}"'
+    headers = {"ETag": etag, "Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
+    if changed is not None:
+        headers["Last-Modified"] = format_datetime(changed, usegmt=True)
+    if _not_modified(request, etag, changed):
+        return Response(status_code=304, headers=headers)
+    return StreamingResponse(
+        _export_lines(bu, reviews, locale), media_type="application/x-ndjson; charset=utf-8", headers=headers
+    )
+
+
+def _not_modified(request: Request, etag: str, changed: datetime | None) -> bool:
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match is not None:
+        return etag in [t.strip() for t in if_none_match.split(",")] or if_none_match.strip() == "*"
+    since = request.headers.get("if-modified-since")
+    if since and changed is not None:
+        try:
+            return changed.replace(microsecond=0) <= parsedate_to_datetime(since)
+        except (TypeError, ValueError):
+            return False
+    return False
+
+
+@router.post(
+    "/validate",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "text/html": {"schema": {"type": "string"}},
+                "application/json": {
+                    "schema": {"type": "object", "properties": {"url": {"type": "string"}, "html": {"type": "string"}}}
+                },
+            },
+        }
+    },
+)
+async def validate_page(request: Request, settings: SettingsDep) -> Response:
+    """Check a page's review markup (HTML body, or JSON `{"url": ...}`) against Google's review-snippet rules."""
+    body = await read_body(request, settings)
+    content_type = request.headers.get("content-type", "")
+    if "json" in content_type:
+        payload = parse_json(body)
+        if not isinstance(payload, dict) or not (payload.get("url") or payload.get("html")):
+            raise InvalidInput('Send HTML as the body, or JSON {"url": "https://..."} or {"html": "..."}.', status=400)
+        if payload.get("html"):
+            html = str(payload["html"])
+        else:
+            html = await run_in_threadpool(fetch_page, str(payload["url"]), settings.validate_private_urls)
+    else:
+        if not body.strip():
+            raise InvalidInput('Send the page\'s HTML as the body, or JSON {"url": ...}.', status=400)
+        html = body.decode("utf-8", "replace")
+    report = await run_in_threadpool(validate.validate_html, html)
+    return Response(json.dumps(report, ensure_ascii=False), media_type="application/json")
+
+
+def fetch_page(url: str, allow_private: bool = False) -> str:
+    """GET a public http(s) page for validation (private and loopback addresses refused unless allowed)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidInput("url must be an http(s) URL such as https://shop.example/product", status=400)
+    if not allow_private:
+        try:
+            addresses = {str(info[4][0]) for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
+        except OSError as exc:
+            raise InvalidInput(f"Cannot resolve {parts.hostname}: {exc}", status=400) from exc
+        if any(not ipaddress.ip_address(a.split("%")[0]).is_global for a in addresses):
+            raise InvalidInput(f"{parts.hostname} is a private or local address; send the page's HTML instead.", 400)
+    try:
+        with httpx.Client(timeout=10, follow_redirects=False) as client, client.stream("GET", url) as response:
+            if response.status_code != 200:
+                raise InvalidInput(f"{url} answered {response.status_code}; validate a page that answers 200.", 400)
+            chunks, size = [], 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > validate.MAX_HTML:
+                    raise InvalidInput(f"{url} is over {validate.MAX_HTML:,} bytes.", status=413)
+                chunks.append(chunk)
+            return b"".join(chunks).decode(response.encoding or "utf-8", "replace")
+    except httpx.HTTPError as exc:
+        raise InvalidInput(f"Could not fetch {url}: {exc}", status=400) from exc
