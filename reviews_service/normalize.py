@@ -22,7 +22,7 @@ from reviews_service import domain
 from sentiment.language import guess_language
 
 MAX_TITLE = 300
-MAX_AUTHOR = 100
+MAX_AUTHOR = 99  # Google: author names under 100 characters
 MAX_EXTERNAL_ID = 200
 MAX_FIELD = 500
 SOURCE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")

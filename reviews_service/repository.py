@@ -33,6 +33,7 @@ _CACHES: tuple[TTLCache[Any, Any], ...] = (_bu_cache, _catalogue_cache, _summary
 # Fingerprints of stored reviews by business unit, kept only where this process is the sole writer
 # (the embedded store): it answers "new, unchanged or edited?" without scanning the collection.
 _fingerprints: dict[str, dict[str, str]] = {}
+_summary_ids: dict[str, set[str]] = {}  # likewise: which summary documents exist, per business unit
 _sole_writer = False
 
 
@@ -46,6 +47,7 @@ def on_connect(embedded: bool) -> None:
     global _sole_writer
     _sole_writer = embedded
     _fingerprints.clear()
+    _summary_ids.clear()
     changes.reset()
     for cache in _CACHES:
         cache.ttl = None if embedded else 5.0
@@ -180,7 +182,11 @@ def catalogue_pages(business_unit: str, size: int = 2000) -> Iterator[list[domai
 
 
 def summaries_for(business_unit: str, skus: list[str]) -> dict[str, domain.RatingSummary]:
-    """Product summaries for many skus: cached ones, the rest in one `$in` query."""
+    """Product summaries for a sorted page of skus: cached ones, the rest in one range query.
+
+    A range on `_id` (`bu/first` .. `bu/last`) rather than `$in`: mongomock checks `$in` by walking
+    the whole list for every document, while a range costs two comparisons on either backend.
+    """
     found: dict[str, domain.RatingSummary] = {}
     missing: list[str] = []
     for sku in skus:
@@ -190,22 +196,30 @@ def summaries_for(business_unit: str, skus: list[str]) -> dict[str, domain.Ratin
         else:
             missing.append(sku)
     if missing:
-        keys = [domain.summary_key(business_unit, sku) for sku in missing]
-        for raw in _summaries().find({"_id": {"$in": keys}}):
+        wanted = set(missing)
+        low, high = domain.summary_key(business_unit, min(missing)), domain.summary_key(business_unit, max(missing))
+        for raw in _summaries().find({"business_unit": business_unit, "_id": {"$gte": low, "$lte": high}}):
             summary = docs.summary_from_raw(raw)
-            if summary.product is not None:
+            if summary.product in wanted:
                 found[summary.product] = _summary_cache.put(summary.key, summary)
-    return {sku: found.get(sku) or domain.RatingSummary.empty(business_unit, sku) for sku in skus}
+        for sku in wanted - set(found):  # no summary yet: cache the empty one too
+            found[sku] = _summary_cache.put(
+                domain.summary_key(business_unit, sku), domain.RatingSummary.empty(business_unit, sku)
+            )
+    return found
 
 
 def latest_product_reviews(business_unit: str, skus: list[str], per_product: int) -> dict[str, list[domain.Review]]:
-    """Up to `per_product` newest published reviews of each sku, in one query."""
+    """Up to `per_product` newest published reviews of each sku of a sorted page, in one range query."""
     if per_product <= 0 or not skus:
         return {}
-    query = {"business_unit": business_unit, "status": "published", "product": {"$in": skus}}
+    wanted = set(skus)
+    query = {"business_unit": business_unit, "status": "published", "product": {"$gte": min(skus), "$lte": max(skus)}}
     latest: dict[str, list[domain.Review]] = {}
     order = [("product", 1), ("created_at", -1), ("_id", -1)]
     for raw in _reviews().find(query).sort(order):
+        if raw["product"] not in wanted:
+            continue
         bucket = latest.setdefault(raw["product"], [])
         if len(bucket) < per_product:
             bucket.append(docs.review_from_raw(raw))
@@ -387,10 +401,35 @@ class SummaryDelta:
     recompute_last: bool = False
 
 
+def _existing_summaries(business_unit: str) -> set[str] | None:
+    """Ids of the stored summaries of a business unit, known only where this process is the sole writer."""
+    if not _sole_writer:
+        return None
+    known = _summary_ids.get(business_unit)
+    if known is None:
+        cursor = _summaries().find({"business_unit": business_unit}, {"_id": 1})
+        known = _summary_ids[business_unit] = {raw["_id"] for raw in cursor}
+    return known
+
+
 def apply_summary_deltas(deltas: Mapping[str, SummaryDelta], now: datetime) -> None:
-    """Apply histogram increments atomically (`$inc`), then fix up last-review times."""
-    ops = []
+    """Apply histogram increments atomically (`$inc` upserts), then fix up last-review times.
+
+    On the embedded store a summary that does not exist yet is inserted whole: an upsert would
+    scan the collection once per summary (a catalogue's first import creates thousands).
+    """
+    ops: list[Any] = []
     for key, delta in deltas.items():
+        existing = _existing_summaries(delta.business_unit)
+        if existing is not None and key not in existing and all(n >= 0 for n in delta.histogram.values()):
+            row: dict[str, Any] = {"_id": key, "business_unit": delta.business_unit, "product": delta.product}
+            row.update({f"h{r}": delta.histogram.get(r, 0) for r in domain.RATINGS})
+            row["updated_at"] = now
+            if delta.newest is not None and not delta.recompute_last:
+                row["last_review_at"] = delta.newest
+            ops.append(InsertOne(row))
+            existing.add(key)
+            continue
         update: dict[str, Any] = {
             "$setOnInsert": {"business_unit": delta.business_unit, "product": delta.product},
             "$set": {"updated_at": now},
@@ -401,6 +440,8 @@ def apply_summary_deltas(deltas: Mapping[str, SummaryDelta], now: datetime) -> N
         if delta.newest is not None and not delta.recompute_last:
             update["$max"] = {"last_review_at": delta.newest}
         ops.append(UpdateOne({"_id": key}, update, upsert=True))
+        if existing is not None:
+            existing.add(key)
     if ops:
         _summaries().bulk_write(ops, ordered=False)
     for key, delta in deltas.items():
@@ -456,6 +497,7 @@ def replace_summaries(business_unit: str | None, summaries: Iterable[domain.Rati
     if rows:
         _summaries().insert_many(rows)
     _summary_cache.clear()
+    _summary_ids.clear()
 
 
 # --- admin tokens -------------------------------------------------------------------------------

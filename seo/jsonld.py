@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from reviews_service import domain
 from widgets import i18n
@@ -66,8 +67,8 @@ def author_name(review: domain.Review, locale: str) -> str:
     return name[:MAX_AUTHOR].strip()
 
 
-def review_item(review: domain.Review, scale: int, locale: str) -> dict[str, Any]:
-    """One schema.org Review as nested in a Product."""
+def review_item(review: domain.Review, scale: int, locale: str, timezone: str = "UTC") -> dict[str, Any]:
+    """One schema.org Review as nested in a Product; its date is the day the widgets show (shop's time zone)."""
     worst, best = rating_bounds(scale)
     item: dict[str, Any] = {
         "@type": "Review",
@@ -78,7 +79,7 @@ def review_item(review: domain.Review, scale: int, locale: str) -> dict[str, Any
             "bestRating": best,
             "worstRating": worst,
         },
-        "datePublished": review.created_at.date().isoformat(),
+        "datePublished": review.created_at.astimezone(ZoneInfo(timezone)).date().isoformat(),
     }
     if review.title:
         item["name"] = review.title
@@ -112,7 +113,7 @@ def product(
         data["aggregateRating"] = rating
         published = [r for r in reviews if r.status == "published" and r.product == item.sku]
         if published:
-            data["review"] = [review_item(r, unit.display_scale, lang) for r in published]
+            data["review"] = [review_item(r, unit.display_scale, lang, unit.timezone) for r in published]
     return data
 
 

@@ -24,6 +24,7 @@ same figures by construction); it is not checked.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -32,6 +33,7 @@ from typing import Any
 
 import extruct
 from bs4 import BeautifulSoup
+from lxml import etree
 
 from reviews_service.errors import InvalidInput
 
@@ -43,6 +45,8 @@ SELF_SERVING_TYPES = {
 }  # fmt: skip
 PROMOTIONAL = re.compile(r"(\d+\s*%|\bkorting\b|\bdiscount\b|\bsale\b|\bcoupon\b|https?://|www\.)", re.IGNORECASE)
 MAX_HTML = 5 * 1024 * 1024
+# what reading JSON-LD raises on a bad block: bad JSON, JSON nested too deep, or a page with no element at all
+UNREADABLE = (ValueError, TypeError, RecursionError, etree.ParserError)
 
 
 @dataclass(frozen=True)
@@ -63,13 +67,18 @@ def types_of(item: dict[str, Any]) -> set[str]:
 
 
 def _number(value: Any) -> float | None:
+    """A finite number, or None (NaN and Infinity parse in Python's json but are not JSON numbers)."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str) and re.fullmatch(r"\s*-?\d+(\.\d+)?\s*", value):
-        return float(value)
-    return None
+    if not isinstance(value, int | float) and not (
+        isinstance(value, str) and re.fullmatch(r"\s*-?\d+(\.\d+)?\s*", value)
+    ):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an integer too large for a float
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _fmt(value: float) -> str:
@@ -96,10 +105,11 @@ class Checker:
             self.add(f"{path}.name" if path else "name", "product-name", "a Product needs a name; add `name`")
         if kinds & SELF_SERVING_TYPES and ("aggregateRating" in item or "review" in item):
             kind = sorted(kinds & SELF_SERVING_TYPES)[0]
+            article = "an" if kind[0] in "AEIOU" else "a"
             self.add(
                 path or kind,
                 "self-serving",
-                f"reviews of a {kind} shown on its own site earn no stars in Google (self-serving reviews, "
+                f"reviews of {article} {kind} shown on its own site earn no stars in Google (self-serving reviews, "
                 "2019); the markup is valid but not eligible: put ratings on your Products instead",
                 "warning",
             )
@@ -239,7 +249,7 @@ def _jsonld(html: str, checker: Checker) -> list[dict[str, Any]]:
             "json-ld"
         ]
         return found
-    except (ValueError, TypeError):
+    except UNREADABLE:
         pass
     items: list[dict[str, Any]] = []
     soup = BeautifulSoup(html, "html.parser")
@@ -247,7 +257,7 @@ def _jsonld(html: str, checker: Checker) -> list[dict[str, Any]]:
         block = f'<html><body><script type="application/ld+json">{script.string or ""}</script></body></html>'
         try:
             items += extruct.extract(block, syntaxes=["json-ld"], uniform=True, errors="strict")["json-ld"]
-        except (ValueError, TypeError) as exc:
+        except UNREADABLE as exc:
             checker.add(
                 f"script[{index}]", "json", f"JSON-LD block {index + 1} does not parse ({exc}); Google ignores it"
             )

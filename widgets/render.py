@@ -132,6 +132,11 @@ def date_text(moment: datetime, locale: str, timezone: str) -> str:
     return f"{local.day} {month} {local.year}"
 
 
+def local_date(moment: datetime, timezone: str) -> str:
+    """The ISO date of a moment in the shop's time zone (what the page shows, and its JSON-LD says)."""
+    return moment.astimezone(ZoneInfo(timezone)).date().isoformat()
+
+
 def review_item(unit: domain.BusinessUnit, review: domain.Review, locale: str) -> str:
     """One review in the latest-reviews list; every field escaped."""
     label = i18n.word(locale, "stars_label", value=review.rating)
@@ -140,7 +145,7 @@ def review_item(unit: domain.BusinessUnit, review: domain.Review, locale: str) -
         stars(review.rating, label, "sm")
         + f'<span class="rw-author">{esc(author)}</span>'
         + (f'<span class="rw-verified">✓ {esc(i18n.word(locale, "verified"))}</span>' if review.verified else "")
-        + f'<time class="rw-date" datetime="{review.created_at.date().isoformat()}">'
+        + f'<time class="rw-date" datetime="{local_date(review.created_at, unit.timezone)}">'
         + f"{esc(date_text(review.created_at, locale, unit.timezone))}</time>"
     )
     body = f'<div class="rw-review-head">{head}</div>'

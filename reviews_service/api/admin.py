@@ -69,7 +69,7 @@ class BusinessUnitIn(BaseModel):
 class ProductIn(BaseModel):
     """A catalogue item; `sku` is its id within the business unit."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     sku: str = Field(pattern=SKU)
     name: str = Field(min_length=1, max_length=300)
     url: str = Field("", max_length=2000)
