@@ -54,7 +54,16 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         f"serving on http://{args.host}:{args.port}  (API docs: http://{args.host}:{args.port}/docs)",
         file=sys.stderr,
     )
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, loop="auto", http="auto")
+    # httptools + uvloop come with uvicorn[standard]; no access log unless logging at info or below
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        loop="auto",
+        http="auto",
+        access_log=args.log_level in ("info", "debug"),
+    )
     if info.embedded:
         stop.set()
     return 0
