@@ -22,6 +22,7 @@ import copy
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -39,6 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
+NGINX_CONF = ROOT / "deploy" / "nginx" / "reviews.conf"
 
 # The services that run the reviews code, and the settings they cannot run without.
 APP_SERVICES = ("api", "scheduler")
@@ -436,6 +438,18 @@ def check_named_volumes(doc: Mapping[str, Any]) -> list[str]:
     return problems
 
 
+def check_bind_mounts(doc: Mapping[str, Any], root: Path = ROOT) -> list[str]:
+    """A relative bind-mount source is a path in the repository: Docker would mount an empty directory."""
+    problems = []
+    for name, service in _services(doc).items():
+        for source, _target, is_named in _volume_mounts(service):
+            if source and not is_named and source.startswith(".") and not (root / source).exists():
+                problems.append(
+                    f"services.{name}.volumes: bind-mount source {source!r} does not exist in the repository"
+                )
+    return problems
+
+
 def check_ports(doc: Mapping[str, Any]) -> list[str]:
     problems = []
     for name, service in _services(doc).items():
@@ -567,6 +581,7 @@ SPEC_CHECKS: dict[str, Callable[[Mapping[str, Any]], list[str]]] = {
     "depends_on": check_depends_on,
     "healthchecks": check_healthchecks,
     "named_volumes": check_named_volumes,
+    "bind_mounts": check_bind_mounts,
     "ports": check_ports,
     "interpolation": check_interpolation,
     "required_env": check_required_env,
@@ -774,11 +789,71 @@ def test_api_healthcheck_requests_health(compose: dict[str, Any]) -> None:
     assert f"127.0.0.1:{API_PORT}/health" in code and "urllib" in code
 
 
-def test_nginx_cache_is_announced(compose_text: str) -> None:
-    """A clearly marked TODO says the nginx cache comes in a later change (it is not added yet)."""
-    assert re.search(r"^\s*# TODO\(nginx cache\):.*later", compose_text, re.MULTILINE | re.IGNORECASE), (
-        "docker-compose.yml must carry the `# TODO(nginx cache): ... later change` comment"
+def test_nginx_cache_fronts_the_api(compose: dict[str, Any], compose_text: str) -> None:
+    nginx = _services(compose).get("nginx")
+    assert nginx is not None, "an nginx caching proxy runs in front of api"
+    assert "TODO(nginx cache)" not in compose_text, "the TODO is done: remove the comment"
+    assert nginx.get("image") == "nginx:1.27-alpine"
+    assert "8080:80" in (nginx.get("ports") or []), "nginx publishes 8080:80"
+    mounts = list(_volume_mounts(nginx))
+    assert ("./deploy/nginx/reviews.conf", "/etc/nginx/conf.d/default.conf", False) in mounts
+    assert "./deploy/nginx/reviews.conf:/etc/nginx/conf.d/default.conf:ro" in nginx["volumes"], "mounted read-only"
+    assert any(target == "/var/cache/nginx" and is_named for _, target, is_named in mounts) or any(
+        str(entry).startswith("/var/cache/nginx") for entry in nginx.get("tmpfs") or []
+    ), "the cache directory is a named volume or a tmpfs"
+    assert (nginx.get("depends_on") or {}).get("api", {}).get("condition") == "service_healthy"
+    assert _healthcheck_active(nginx), "nginx has a healthcheck"
+    assert re.search(r"^\s*server api:8000;", NGINX_CONF.read_text(encoding="utf-8"), re.MULTILINE), (
+        "the upstream of reviews.conf is the compose service api:8000"
     )
+
+
+def _nginx_binary() -> str | None:
+    return shutil.which("nginx") or next(
+        (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)), None
+    )
+
+
+def _local_copy(conf: str, upstream: str, cache_dir: Path, listen: str) -> str:
+    """reviews.conf with its upstream server, cache path and listen address replaced (each exactly once)."""
+    for pattern, replacement in (
+        (r"^(\s*)server\s+api:8000;", rf"\g<1>server {upstream};"),
+        (r"^proxy_cache_path\s+\S+", f"proxy_cache_path {cache_dir}"),
+        (r"^(\s*)listen\s+80;", rf"\g<1>listen {listen};"),
+    ):
+        conf, count = re.subn(pattern, replacement, conf, flags=re.MULTILINE)
+        assert count == 1, f"reviews.conf: {pattern!r} matched {count} times, expected once"
+    return conf
+
+
+def test_nginx_accepts_the_cache_config(tmp_path: Path) -> None:
+    """The real nginx binary parses reviews.conf (`nginx -t`), with the upstream set to 127.0.0.1:1."""
+    nginx = _nginx_binary()
+    if nginx is None:
+        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+            pytest.fail("CI is set but nginx is not installed: apt-get install -y nginx")
+        pytest.skip("nginx is not installed (apt-get install -y nginx); CI=true turns this skip into a failure")
+    (tmp_path / "reviews.conf").write_text(
+        _local_copy(NGINX_CONF.read_text(encoding="utf-8"), "127.0.0.1:1", tmp_path / "cache", "127.0.0.1:8080"),
+        encoding="utf-8",
+    )
+    main = tmp_path / "nginx.conf"
+    main.write_text(
+        f"pid {tmp_path / 'nginx.pid'};\n"
+        f"error_log {tmp_path / 'error.log'} warn;\n"
+        "events { worker_connections 64; }\n"
+        f"http {{ access_log off; include {tmp_path / 'reviews.conf'}; }}\n",
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [nginx, "-t", "-p", f"{tmp_path}/", "-e", str(tmp_path / "error.log"), "-c", str(main)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0 and "test is successful" in output, f"nginx -t refused reviews.conf:\n{output}"
+    assert "[warn]" not in output and "[emerg]" not in output, f"nginx -t warned:\n{output}"
 
 
 def test_dockerfile_passes(dockerfile_text: str) -> None:
@@ -972,6 +1047,12 @@ BROKEN_COMPOSE = [
         _delete("volumes/mongo-data"),
         check_named_volumes,
         "'mongo-data' is not declared",
+    ),
+    (
+        "bind mount of a file missing from the repository",
+        _set("services/nginx/volumes", ["./deploy/nginx/missing.conf:/etc/nginx/conf.d/default.conf:ro"]),
+        check_bind_mounts,
+        "'./deploy/nginx/missing.conf' does not exist",
     ),
     ("port as a number", _set("services/api/ports", [8000]), check_ports, "quoted"),
     ("port without host side", _set("services/api/ports", ["8000"]), check_ports, "HOST:CONTAINER"),
