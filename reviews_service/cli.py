@@ -63,6 +63,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         loop="auto",
         http="auto",
         access_log=args.log_level in ("info", "debug"),
+        server_header=False,  # one header less to send, and for a cache in front to store and re-parse per hit
     )
     if info.embedded:
         stop.set()
