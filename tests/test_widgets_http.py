@@ -138,3 +138,14 @@ def test_demo_pages_use_a_strict_csp_and_the_loader(client: TestClient) -> None:
     assert '<script src="/widgets/loader.js" async></script>' in home.text
     listing = client.get("/demo/flinders-nl/products").text
     assert listing.count('data-reviews-widget="product-stars"') == 24
+
+
+def test_cache_busting_parameters_share_one_rendering(client: TestClient, shop: domain.BusinessUnit) -> None:
+    from widgets import service
+
+    first = client.get(f"{BADGE}?locale=nl&cb=1")
+    entries = len(service.cache._entries)
+    for n in range(2, 50):
+        again = client.get(f"{BADGE}?locale=nl&cb={n}")
+        assert again.headers["etag"] == first.headers["etag"]
+    assert len(service.cache._entries) == entries  # junk parameters add nothing to the cache

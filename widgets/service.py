@@ -15,7 +15,7 @@ import threading
 import time
 from dataclasses import dataclass
 from importlib import resources
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 from reviews_service import domain, repository
 from reviews_service.cache import changes
@@ -29,6 +29,7 @@ HTML = "text/html; charset=utf-8"
 MAX_SKUS = 100
 MAX_LIMIT = 20
 _SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+KNOWN_PARAMS = {"locale", "theme", "frame", "limit", "reviews", "product", "rating", "language", "skus", "badge"}
 _PATHS = {
     "badge.html": "badge",
     "badge.svg": "svg",
@@ -137,6 +138,14 @@ def render(path: str, query: bytes) -> Rendered | None:
     bu_slug, rest = parts[2], "/".join(parts[3:])
     generation = cache.generation(bu_slug)
     params = {k: v[-1] for k, v in parse_qs(query.decode("latin-1"), keep_blank_values=True).items()}
+    # Requests that differ only in parameters we ignore (cache busters) share one rendering.
+    canonical = urlencode(sorted((k, v) for k, v in params.items() if k in KNOWN_PARAMS)).encode()
+    only_known = params.keys() <= KNOWN_PARAMS  # cache-buster spellings are not kept, so they cannot flood the cache
+    shared = cache.get((bu_slug, path, canonical))
+    if shared is not None:
+        if only_known:
+            cache.put((bu_slug, path, query), shared, generation)
+        return shared
     unit = repository.get_business_unit(bu_slug)
     locale = i18n.pick_locale(params.get("locale"), unit.locales)
     theme = params.get("theme") if params.get("theme") in ("light", "dark") else None
@@ -157,7 +166,9 @@ def render(path: str, query: bytes) -> Rendered | None:
         answer = _html(markup.product_stars(unit, summary, locale, theme), locale, unit, params)
     else:
         return None
-    cache.put((bu_slug, path, query), answer, generation)
+    if only_known:
+        cache.put((bu_slug, path, query), answer, generation)
+    cache.put((bu_slug, path, canonical), answer, generation)
     return answer
 
 
