@@ -19,7 +19,7 @@ from reviews_service import __version__, store
 from reviews_service.api import admin, demo, health, reviews, seo, tokens, widgets
 from reviews_service.api.deps import json_response
 from reviews_service.config import Settings, get_settings
-from reviews_service.errors import ReviewsError
+from reviews_service.errors import ReviewsError, problem_document
 from widgets.asgi import WidgetFastPath
 
 log = logging.getLogger("reviews.api")
@@ -28,10 +28,7 @@ PROBLEM = "application/problem+json"
 
 def problem(status: int, title: str, detail: str, slug: str, **extra: Any) -> Response:
     """An RFC 9457 problem+json answer."""
-    body = {"type": f"https://reviews-service.dev/problems/{slug}", "title": title, "status": status}
-    body["detail"] = detail
-    body.update(extra)
-    response = json_response(body, status=status)
+    response = json_response(problem_document(status, title, detail, slug, **extra), status=status)
     response.headers["content-type"] = PROBLEM
     return response
 

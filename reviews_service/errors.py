@@ -11,6 +11,15 @@ ReviewsError                 base: carries an HTTP status and a message a person
 
 from __future__ import annotations
 
+from typing import Any
+
+PROBLEM_BASE = "https://reviews-service.dev/problems/"
+
+
+def problem_document(status: int, title: str, detail: str, slug: str, **extra: Any) -> dict[str, Any]:
+    """The body of an RFC 9457 `application/problem+json` answer."""
+    return {"type": f"{PROBLEM_BASE}{slug}", "title": title, "status": status, "detail": detail, **extra}
+
 
 class ReviewsError(Exception):
     """Base of every error this service raises on purpose."""

@@ -12,7 +12,7 @@ import json
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from reviews_service.errors import ReviewsError
+from reviews_service.errors import ReviewsError, problem_document
 from widgets import service
 
 PREFIX = "/widgets/"
@@ -70,14 +70,7 @@ async def _send(scope: Scope, send: Send, answer: service.Rendered) -> None:
 
 
 async def _problem(send: Send, exc: ReviewsError) -> None:
-    body = json.dumps(
-        {
-            "type": f"https://reviews-service.dev/problems/{exc.type_slug}",
-            "title": exc.title,
-            "status": exc.status,
-            "detail": exc.detail,
-        }
-    ).encode()
+    body = json.dumps(problem_document(exc.status, exc.title, exc.detail, exc.type_slug)).encode()
     headers = [
         *_BASE_HEADERS,
         (b"content-type", b"application/problem+json"),
