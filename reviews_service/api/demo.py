@@ -28,7 +28,10 @@ def demo_root() -> Response:
     try:
         repository.get_business_unit(DEMO_SHOP)
     except NotFound as exc:
-        raise NotFound("The demo shop is not loaded; `reviews serve` loads it on an empty embedded store.") from exc
+        raise NotFound(
+            "The demo shop is not loaded: run `reviews demo` (with MONGODB_URL set); "
+            "`reviews serve` loads it by itself on an empty embedded store."
+        ) from exc
     return RedirectResponse(f"/demo/{DEMO_SHOP}/", status_code=307)
 
 
