@@ -60,17 +60,6 @@ class ProductDoc(me.Document):
     gtin = me.StringField(default="")
     brand = me.StringField(default="")
 
-    def to_domain(self) -> model.Product:
-        return model.Product(
-            business_unit=self.business_unit,
-            sku=self.sku,
-            name=self.name,
-            url=self.url or "",
-            image=self.image or "",
-            gtin=self.gtin or "",
-            brand=self.brand or "",
-        )
-
 
 class ReviewDoc(me.Document):
     meta = {
@@ -211,6 +200,28 @@ def review_from_raw(raw: dict[str, Any]) -> model.Review:
         flags=tuple(raw.get("flags") or ()),
         fingerprint=raw.get("fingerprint") or "",
     )
+
+
+PRODUCT_FIELDS = ("sku", "name", "url", "image", "gtin", "brand")
+
+
+def product_id(business_unit: str, sku: str) -> str:
+    return f"{business_unit}/{sku}"
+
+
+def product_to_raw(product: model.Product) -> dict[str, Any]:
+    """A domain Product as the stored document."""
+    raw: dict[str, Any] = {
+        "_id": product_id(product.business_unit, product.sku),
+        "business_unit": product.business_unit,
+    }
+    raw.update({name: getattr(product, name) for name in PRODUCT_FIELDS})
+    return raw
+
+
+def product_from_raw(raw: dict[str, Any]) -> model.Product:
+    """A stored product document as a domain Product."""
+    return model.Product(business_unit=raw["business_unit"], **{f: raw.get(f) or "" for f in PRODUCT_FIELDS})
 
 
 def summary_from_raw(raw: dict[str, Any]) -> model.RatingSummary:

@@ -12,7 +12,7 @@ import base64
 import binascii
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -50,7 +50,7 @@ def on_connect(embedded: bool) -> None:
     _summary_ids.clear()
     changes.reset()
     for cache in _CACHES:
-        cache.ttl = None if embedded else 5.0
+        cache.ttl = cache_ttl()
         cache.clear()
 
 
@@ -127,8 +127,8 @@ def save_products(products: Iterable[domain.Product]) -> tuple[int, int]:
     known = catalogue(bu)
     new = [p for sku, p in latest.items() if sku not in known]
     changed = [p for sku, p in latest.items() if sku in known and known[sku] != p]
-    ops: list[Any] = [InsertOne(_product_raw(p)) for p in new]  # no per-document scan on the embedded store
-    ops += [ReplaceOne({"_id": f"{p.business_unit}/{p.sku}"}, _product_raw(p), upsert=True) for p in changed]
+    ops: list[Any] = [InsertOne(docs.product_to_raw(p)) for p in new]  # no per-document scan when embedded
+    ops += [_replace_product(p) for p in changed]
     if ops:
         try:
             docs.ProductDoc._get_collection().bulk_write(ops, ordered=False)
@@ -136,17 +136,16 @@ def save_products(products: Iterable[domain.Product]) -> tuple[int, int]:
             if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
                 raise
             retry = [new[e["index"]] for e in exc.details["writeErrors"]]
-            docs.ProductDoc._get_collection().bulk_write(
-                [ReplaceOne({"_id": f"{p.business_unit}/{p.sku}"}, _product_raw(p), upsert=True) for p in retry]
-            )
+            docs.ProductDoc._get_collection().bulk_write([_replace_product(p) for p in retry])
     _catalogue_cache.put(bu, {**known, **{p.sku: p for p in new + changed}})
     if new or changed:
         changes.publish(bu, frozenset(p.sku for p in new + changed))
     return len(new), len(latest) - len(new)
 
 
-def _product_raw(product: domain.Product) -> dict[str, Any]:
-    return {"_id": f"{product.business_unit}/{product.sku}", **asdict(product)}
+def _replace_product(product: domain.Product) -> ReplaceOne[dict[str, Any]]:
+    raw = docs.product_to_raw(product)
+    return ReplaceOne({"_id": raw["_id"]}, raw, upsert=True)
 
 
 def catalogue(business_unit: str) -> dict[str, domain.Product]:
@@ -154,9 +153,8 @@ def catalogue(business_unit: str) -> dict[str, domain.Product]:
     cached = _catalogue_cache.get(business_unit)
     if cached is not None:
         return cached
-    fields = ("sku", "name", "url", "image", "gtin", "brand")
     found = {
-        raw["sku"]: domain.Product(business_unit=business_unit, **{f: raw.get(f) or "" for f in fields})
+        raw["sku"]: docs.product_from_raw(raw)
         for raw in docs.ProductDoc._get_collection().find({"business_unit": business_unit})
     }
     return _catalogue_cache.put(business_unit, found)
@@ -170,14 +168,13 @@ def catalogue_pages(business_unit: str, size: int = 2000) -> Iterator[list[domai
         for start in range(0, len(skus), size):
             yield [known[s] for s in skus[start : start + size]]
         return
-    fields = ("sku", "name", "url", "image", "gtin", "brand")
     last = ""
     while True:
         query: dict[str, Any] = {"business_unit": business_unit, "sku": {"$gt": last}}
         raws = list(docs.ProductDoc._get_collection().find(query).sort("sku", 1).limit(size))
         if not raws:
             return
-        yield [domain.Product(business_unit=business_unit, **{f: r.get(f) or "" for f in fields}) for r in raws]
+        yield [docs.product_from_raw(raw) for raw in raws]
         last = raws[-1]["sku"]
 
 
