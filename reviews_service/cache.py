@@ -75,3 +75,13 @@ class ChangeFeed:
 
 
 changes = ChangeFeed()
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """RFC 9110 If-None-Match: `*`, or any listed tag equal to `etag` under weak comparison."""
+    if not if_none_match:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    strip = etag.removeprefix("W/")
+    return any(tag.strip().removeprefix("W/") == strip for tag in if_none_match.split(","))

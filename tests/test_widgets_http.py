@@ -149,3 +149,15 @@ def test_cache_busting_parameters_share_one_rendering(client: TestClient, shop: 
         again = client.get(f"{BADGE}?locale=nl&cb={n}")
         assert again.headers["etag"] == first.headers["etag"]
     assert len(service.cache._entries) == entries  # junk parameters add nothing to the cache
+
+
+def test_if_none_match_lists_and_weak_tags_revalidate(client: TestClient, shop: domain.BusinessUnit) -> None:
+    from reviews_service.cache import etag_matches
+
+    etag = client.get(BADGE).headers["etag"]
+    for header in (f'"x", {etag}', f"W/{etag}", "*"):
+        assert client.get(BADGE, headers={"If-None-Match": header}).status_code == 304, header
+    seo = "/seo/test-shop/products/oak-chair.jsonld"
+    seo_etag = client.get(seo).headers["etag"]
+    assert client.get(seo, headers={"If-None-Match": f'"x", {seo_etag}'}).status_code == 304
+    assert not etag_matches('"a", "b"', '"c"') and not etag_matches(None, '"c"') and not etag_matches("", '"c"')

@@ -12,6 +12,7 @@ import json
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from reviews_service.cache import etag_matches
 from reviews_service.errors import ReviewsError, problem_document
 from widgets import service
 
@@ -53,10 +54,7 @@ def _header(scope: Scope, name: bytes) -> bytes:
 async def _send(scope: Scope, send: Send, answer: service.Rendered) -> None:
     etag = answer.etag.encode()
     headers = [*_BASE_HEADERS, (b"etag", etag), (b"cache-control", answer.cache_control.encode())]
-    if_none_match = _header(scope, b"if-none-match")
-    if if_none_match and (
-        if_none_match.strip() == b"*" or etag in [t.strip().removeprefix(b"W/") for t in if_none_match.split(b",")]
-    ):
+    if etag_matches(_header(scope, b"if-none-match").decode("latin-1"), answer.etag):
         await send({"type": "http.response.start", "status": 304, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
         return

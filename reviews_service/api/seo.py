@@ -19,6 +19,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from reviews_service import repository
 from reviews_service.api.deps import SettingsDep, parse_json, read_body
+from reviews_service.cache import etag_matches
 from reviews_service.errors import InvalidInput
 from seo import jsonld, validate
 from widgets import i18n
@@ -34,7 +35,7 @@ def _answer(request: Request, data: dict[str, Any], fmt: str, extra: dict[str, s
     text = jsonld.script_element(data) if fmt == "html" else jsonld.dumps(data)
     etag = '"' + hashlib.blake2b(text.encode(), digest_size=12).hexdigest() + '"'
     headers = {"ETag": etag, "Cache-Control": SEO_CACHE, "Access-Control-Allow-Origin": "*", **(extra or {})}
-    if request.headers.get("if-none-match") == etag:
+    if etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     media = "text/html; charset=utf-8" if fmt == "html" else f"{LD}; charset=utf-8"
     return Response(text, media_type=media, headers=headers)
@@ -96,8 +97,8 @@ def export(bu: str, request: Request, reviews: ReviewCount = 3, locale: str | No
 
 def _not_modified(request: Request, etag: str, changed: datetime | None) -> bool:
     if_none_match = request.headers.get("if-none-match")
-    if if_none_match is not None:
-        return etag in [t.strip() for t in if_none_match.split(",")] or if_none_match.strip() == "*"
+    if if_none_match is not None:  # it takes precedence over If-Modified-Since (RFC 9110 13.2.2)
+        return etag_matches(if_none_match, etag)
     since = request.headers.get("if-modified-since")
     if since and changed is not None:
         try:

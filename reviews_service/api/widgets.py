@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from reviews_service.cache import etag_matches
 from widgets import service
 
 router = APIRouter(prefix="/widgets", tags=["widgets"])
@@ -20,7 +21,7 @@ def _answer(request: Request) -> Response:
     if rendered is None:  # pragma: no cover - the routes below only match widget paths
         return Response(status_code=404)
     headers = {"ETag": rendered.etag, "Cache-Control": rendered.cache_control, "Access-Control-Allow-Origin": "*"}
-    if request.headers.get("if-none-match") == rendered.etag:
+    if etag_matches(request.headers.get("if-none-match"), rendered.etag):
         return Response(status_code=304, headers=headers)
     return Response(rendered.body, media_type=rendered.content_type, headers=headers)
 
