@@ -36,9 +36,13 @@ SELF_SERVING_NOTE = (
 )
 
 
-def _scaled(stars: float, scale: int) -> float | int:
-    value = round(stars * scale / 5, 1)
+def _compact(value: float) -> float | int:
+    """9.0 -> 9, 8.8 -> 8.8: the number as a person would write it."""
     return int(value) if value == int(value) else value
+
+
+def _scaled(stars: float, scale: int) -> float | int:
+    return _compact(round(stars * scale / 5, 1))
 
 
 def rating_bounds(scale: int) -> tuple[int, int]:
@@ -54,7 +58,7 @@ def aggregate_rating(summary: domain.RatingSummary, scale: int) -> dict[str, Any
     worst, best = rating_bounds(scale)
     return {
         "@type": "AggregateRating",
-        "ratingValue": int(value) if value == int(value) else value,
+        "ratingValue": _compact(value),
         "reviewCount": summary.count,
         "bestRating": best,
         "worstRating": worst,

@@ -44,10 +44,6 @@ def half_stars(average: float | None) -> float:
     return 0.0 if average is None else math.floor(average * 2 + 0.5) / 2  # half up, not banker's rounding
 
 
-def display_value(summary: domain.RatingSummary, scale: int) -> float | None:
-    return summary.display_value(scale)
-
-
 def score_text(summary: domain.RatingSummary, scale: int, locale: str) -> str | None:
     """'8,8' on a 10 scale for nl, '4.4' on a 5 scale for en; None without reviews."""
     value = summary.display_value(scale)
