@@ -25,7 +25,8 @@ other processes, bytes per answer, errors) and the two ratios of the issue's tar
 Exit status: 0 both targets hold, 1 a target missed (or its rows had errors), 2 wrk/nginx missing,
 3 a server did not come up or the widget endpoints did not answer 200 in time.
 Every process started here is stopped at the end, also on Ctrl-C, SIGTERM or SIGHUP. On a machine
-shared with other work, use --rounds 3: the rows run three times, interleaved, and the median counts.
+shared with other work, use --rounds 3: the rows run three times, interleaved (the two rows of each ratio
+back to back), and the median counts; the ratio of each round is printed as a range beside it.
 """
 
 from __future__ import annotations
@@ -555,8 +556,12 @@ def measure(
         Row("d1", "badge.html", cached, base["cache"] + BADGE, (web, ours), note=cache_notes[BADGE]),
         Row("d2", "data.json", cached, base["cache"] + DATA, (web, ours), note=cache_notes[DATA]),
     ]
+    # Each ratio's rows run back to back (a, d1, d2, then b, c1-c4), so both sides of a ratio meet the same
+    # machine; the table keeps the order above.
+    by_key = {row.key: row for row in rows}
+    run_order = [by_key[key] for key in ("a", "d1", "d2", "b", "c1", "c2", "c3", "c4")]
     for round_number in range(1, args.rounds + 1):
-        for row in rows:
+        for row in run_order:
             of_rounds = f", round {round_number}/{args.rounds}" if args.rounds > 1 else ""
             print(f"  {row.key}: {row.what} via {row.server} ({args.duration} s{of_rounds}) ...", file=sys.stderr)
             before = (sum(cpu_seconds(s) for s in row.servers), children_cpu_seconds(), machine_cpu_seconds())
@@ -588,6 +593,12 @@ def verdict(rows: list[Row]) -> tuple[list[str], list[str]]:
         result = by_key[key].result
         return result.requests_per_s if result else 0.0
 
+    def per_round(top: str, bottom: str) -> str:
+        """The ratio within each round (its two rows ran back to back), as a range: how steady the verdict is."""
+        pairs = zip(by_key[top].runs, by_key[bottom].runs, strict=False)
+        ratios = [t.wrk.requests_per_s / b.wrk.requests_per_s for t, b in pairs if b.wrk.requests_per_s]
+        return f"; round by round {min(ratios):.2f}-{max(ratios):.2f}" if len(ratios) > 1 else ""
+
     def unreliable(keys: tuple[str, ...]) -> list[str]:
         out = []
         for key in keys:
@@ -603,7 +614,7 @@ def verdict(rows: list[Row]) -> tuple[list[str], list[str]]:
     ratio = rps(slowest) / rps("b") if rps("b") else 0.0
     lines.append(
         f"- our widget routes / bare FastAPI = {ratio:.2f}  (slowest of c1-c3 is {slowest}: {rps(slowest):,.0f} "
-        f"vs {rps('b'):,.0f} req/s; target >= {TARGET_OURS_VS_BARE})"
+        f"vs {rps('b'):,.0f} req/s; target >= {TARGET_OURS_VS_BARE}){per_round(slowest, 'b')}"
     )
     bad = unreliable(("b", *ours_keys))
     if ratio < TARGET_OURS_VS_BARE:
@@ -614,7 +625,7 @@ def verdict(rows: list[Row]) -> tuple[list[str], list[str]]:
     ratio = rps("d1") / rps("a") if rps("a") else 0.0
     lines.append(
         f"- nginx cache / nginx static = {ratio:.2f}  (d1 {rps('d1'):,.0f} vs a {rps('a'):,.0f} req/s; "
-        f"target >= {TARGET_CACHE_VS_STATIC:.2f})"
+        f"target >= {TARGET_CACHE_VS_STATIC:.2f}){per_round('d1', 'a')}"
     )
     bad = unreliable(("a", "d1"))
     if ratio < TARGET_CACHE_VS_STATIC:
@@ -636,7 +647,7 @@ def _sigterm_as_interrupt() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def _find_nginx() -> str | None:
+def find_nginx() -> str | None:
     return shutil.which("nginx") or next(
         (path for path in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(path, os.X_OK)), None
     )
@@ -659,7 +670,7 @@ def main(argv: list[str] | None = None) -> int:
     ):
         parser.error("--duration, --connections, --threads, --timeout, --rounds must be >= 1; connections >= threads")
 
-    wrk, nginx = shutil.which("wrk"), _find_nginx()
+    wrk, nginx = shutil.which("wrk"), find_nginx()
     missing = [name for name, path in (("wrk", wrk), ("nginx", nginx)) if path is None]
     if missing or wrk is None or nginx is None:
         print(f"bench.widgets needs {' and '.join(missing)} on PATH; {INSTALL_HINT}", file=sys.stderr)

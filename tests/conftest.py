@@ -126,7 +126,20 @@ def _env(**extra: str) -> dict[str, str]:
     return env
 
 
-def _free_port() -> int:
+@pytest.fixture(scope="session")
+def nginx_binary() -> str:
+    """The nginx executable; skipped without one, a failure on CI (where the test setup installs it)."""
+    from bench.widgets import find_nginx
+
+    nginx = find_nginx()
+    if nginx is None:
+        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+            pytest.fail("CI is set but nginx is not installed: apt-get install -y nginx")
+        pytest.skip("nginx is not installed (apt-get install -y nginx); CI=true turns this skip into a failure")
+    return nginx
+
+
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
@@ -140,7 +153,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     One process for the session; the answer is its base URL. Admin token: LIVE_ADMIN_TOKEN. Tests that write
     into it must not assume counts other tests may change (compare with the live API instead).
     """
-    port = _free_port()
+    port = free_port()
     log_path = tmp_path_factory.mktemp("live-server") / "serve.log"
     log = log_path.open("w")
     proc = subprocess.Popen(

@@ -22,7 +22,6 @@ import copy
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import threading
@@ -36,11 +35,12 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from bench.widgets import NGINX_CONF, local_reviews_conf
+
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
-NGINX_CONF = ROOT / "deploy" / "nginx" / "reviews.conf"
 
 # The services that run the reviews code, and the settings they cannot run without.
 APP_SERVICES = ("api", "scheduler")
@@ -808,33 +808,10 @@ def test_nginx_cache_fronts_the_api(compose: dict[str, Any], compose_text: str) 
     )
 
 
-def _nginx_binary() -> str | None:
-    return shutil.which("nginx") or next(
-        (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)), None
-    )
-
-
-def _local_copy(conf: str, upstream: str, cache_dir: Path, listen: str) -> str:
-    """reviews.conf with its upstream server, cache path and listen address replaced (each exactly once)."""
-    for pattern, replacement in (
-        (r"^(\s*)server\s+api:8000;", rf"\g<1>server {upstream};"),
-        (r"^proxy_cache_path\s+\S+", f"proxy_cache_path {cache_dir}"),
-        (r"^(\s*)listen\s+80;", rf"\g<1>listen {listen};"),
-    ):
-        conf, count = re.subn(pattern, replacement, conf, flags=re.MULTILINE)
-        assert count == 1, f"reviews.conf: {pattern!r} matched {count} times, expected once"
-    return conf
-
-
-def test_nginx_accepts_the_cache_config(tmp_path: Path) -> None:
+def test_nginx_accepts_the_cache_config(tmp_path: Path, nginx_binary: str) -> None:
     """The real nginx binary parses reviews.conf (`nginx -t`), with the upstream set to 127.0.0.1:1."""
-    nginx = _nginx_binary()
-    if nginx is None:
-        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-            pytest.fail("CI is set but nginx is not installed: apt-get install -y nginx")
-        pytest.skip("nginx is not installed (apt-get install -y nginx); CI=true turns this skip into a failure")
     (tmp_path / "reviews.conf").write_text(
-        _local_copy(NGINX_CONF.read_text(encoding="utf-8"), "127.0.0.1:1", tmp_path / "cache", "127.0.0.1:8080"),
+        local_reviews_conf(NGINX_CONF.read_text(encoding="utf-8"), "127.0.0.1:1", tmp_path / "cache", "127.0.0.1:8080"),
         encoding="utf-8",
     )
     main = tmp_path / "nginx.conf"
@@ -846,7 +823,7 @@ def test_nginx_accepts_the_cache_config(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     result = subprocess.run(
-        [nginx, "-t", "-p", f"{tmp_path}/", "-e", str(tmp_path / "error.log"), "-c", str(main)],
+        [nginx_binary, "-t", "-p", f"{tmp_path}/", "-e", str(tmp_path / "error.log"), "-c", str(main)],
         capture_output=True,
         text=True,
         timeout=30,
