@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -16,8 +17,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from reviews_service import store
+from reviews_service.api import seo as seo_api
 from reviews_service.api.deps import now_dep
+from reviews_service.api.seo import fetch_page
 from reviews_service.app import create_app
+from reviews_service.errors import InvalidInput
 from seo import validate
 from tests.conftest import NOW, REVIEWS, _env, make_settings
 
@@ -221,9 +225,17 @@ def test_validate_accepts_html_and_json_html(client: TestClient) -> None:
 
 
 class _Pages(SimpleHTTPRequestHandler):
-    """The fixture pages, plus /big.html (over the 5 MB limit) and /redirect."""
+    """The fixture pages, plus /big.html (over the 5 MB limit), /redirect and /host.html (the Host asked for)."""
 
     def do_GET(self) -> None:
+        if self.path == "/host.html":
+            body = f"<p>Host: {self.headers.get('Host')}</p>".encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         if self.path == "/big.html":
             body = b"<html><body>" + b"x" * (validate.MAX_HTML + 10) + b"</body></html>"
             self.send_response(200)
@@ -292,6 +304,29 @@ def test_a_url_on_a_private_address_is_fetched_when_allowed(private_client: Test
     _problem(private_client.post("/seo/validate", json={"url": f"{page_server}/missing.html"}), 400)
     _problem(private_client.post("/seo/validate", json={"url": f"{page_server}/redirect"}), 400)  # never followed
     _problem(private_client.post("/seo/validate", json={"url": f"{page_server}/big.html"}), 413)
+
+
+def test_the_checked_address_is_the_one_fetched(page_server: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """DNS rebinding: shop.test first answers an address that passes the public-address check (127.0.0.1
+    stands in for one here), then 127.0.0.2 (standing in for an internal one; nothing listens there). The
+    page comes from the checked address, asked for under its own name, and the name is resolved once."""
+    port = int(page_server.rpartition(":")[2])
+    real = socket.getaddrinfo
+    answers: list[str] = []
+
+    def rebinding(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host != "shop.test":
+            return real(host, *args, **kwargs)
+        answers.append("127.0.0.1" if not answers else "127.0.0.2")
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (answers[-1], port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    monkeypatch.setattr(seo_api, "_is_public", lambda address: address == "127.0.0.1")
+    html = fetch_page(f"http://shop.test:{port}/host.html")
+    assert html == f"<p>Host: shop.test:{port}</p>"
+    assert answers == ["127.0.0.1"]
+    with pytest.raises(InvalidInput, match="private or local"):
+        fetch_page(f"http://shop.test:{port}/host.html")  # the second answer, 127.0.0.2, is not public
 
 
 @pytest.mark.parametrize(

@@ -142,20 +142,37 @@ async def validate_page(request: Request, settings: SettingsDep) -> Response:
     return Response(json.dumps(report, ensure_ascii=False), media_type="application/json")
 
 
+def _is_public(address: str) -> bool:
+    return ipaddress.ip_address(address.split("%")[0]).is_global
+
+
 def fetch_page(url: str, allow_private: bool = False) -> str:
-    """GET a public http(s) page for validation (private and loopback addresses refused unless allowed)."""
+    """GET a public http(s) page for validation (private and loopback addresses refused unless allowed).
+
+    The host name is resolved once, and the request goes to that very address (Host header and TLS
+    server name still the page's), so a DNS answer that changes between the check and the connection
+    (DNS rebinding) cannot steer the request to an internal address.
+    """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidInput("url must be an http(s) URL such as https://shop.example/product", status=400)
-    if not allow_private:
-        try:
-            addresses = {str(info[4][0]) for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
-        except OSError as exc:
-            raise InvalidInput(f"Cannot resolve {parts.hostname}: {exc}", status=400) from exc
-        if any(not ipaddress.ip_address(a.split("%")[0]).is_global for a in addresses):
-            raise InvalidInput(f"{parts.hostname} is a private or local address; send the page's HTML instead.", 400)
     try:
-        with httpx.Client(timeout=10, follow_redirects=False) as client, client.stream("GET", url) as response:
+        target = httpx.URL(url)
+        host = target.raw_host.decode("ascii")  # IDNA-encoded
+        port = target.port or (443 if parts.scheme == "https" else 80)
+        addresses = [str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+    except (OSError, UnicodeError, httpx.InvalidURL) as exc:
+        raise InvalidInput(f"Cannot resolve {parts.hostname}: {exc}", status=400) from exc
+    if not allow_private and not all(_is_public(a) for a in addresses):
+        raise InvalidInput(f"{parts.hostname} is a private or local address; send the page's HTML instead.", 400)
+    pinned = target.copy_with(host=addresses[0])
+    headers = {"Host": target.netloc.decode("ascii")}  # host[:port], never user info
+    extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
+    try:
+        with (
+            httpx.Client(timeout=10, follow_redirects=False) as client,
+            client.stream("GET", pinned, headers=headers, extensions=extensions) as response,
+        ):
             if response.status_code != 200:
                 raise InvalidInput(f"{url} answered {response.status_code}; validate a page that answers 200.", 400)
             chunks, size = [], 0
