@@ -5,8 +5,8 @@ JSON-LD-like shape and checked. Each problem names the property path, the rule, 
 "aggregateRating.ratingValue 6 is above bestRating 5". Rules (Google Search Central,
 https://developers.google.com/search/docs/appearance/structured-data/review-snippet):
 
-    rating-value        ratingValue present, a number with '.' as decimal point
-    rating-range        worstRating <= ratingValue <= bestRating (defaults 1 and 5); best > worst
+    rating-value        ratingValue present: a number with '.' as decimal point, a percentage or a fraction
+    rating-range        worstRating <= ratingValue <= bestRating (defaults 1, 5); best > worst; "60%", "6 / 10" in scale
     rating-count        aggregateRating has reviewCount or ratingCount, a whole number above 0
     one-aggregate       one aggregateRating per item
     author              a review has an author with a name under 100 characters (not a promotion)
@@ -14,6 +14,7 @@ https://developers.google.com/search/docs/appearance/structured-data/review-snip
     date                datePublished is recommended, as an ISO 8601 date
     item-reviewed       a top-level Review or AggregateRating says what it is about
     product-name        a Product has a name
+    product-snippet     a Product has review, aggregateRating or offers, or Google shows no snippet for it
     self-serving        Organization/LocalBusiness reviews on the business's own site earn no stars
     json                a JSON-LD block that does not parse is ignored by Google
 
@@ -43,6 +44,8 @@ SELF_SERVING_TYPES = {
     "HomeGoodsStore", "ElectronicsStore", "ClothingStore", "Restaurant", "Hotel", "ProfessionalService",
     "InsuranceAgency", "FinancialService", "AutomotiveBusiness", "HealthAndBeautyBusiness", "NGO",
 }  # fmt: skip
+PERCENT = re.compile(r"\s*(\d+(?:\.\d+)?)\s*%\s*")
+FRACTION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*/\s*(\d+(?:\.\d+)?)\s*")
 PROMOTIONAL = re.compile(r"(\d+\s*%|\bkorting\b|\bdiscount\b|\bsale\b|\bcoupon\b|https?://|www\.)", re.IGNORECASE)
 MAX_HTML = 5 * 1024 * 1024
 # what reading JSON-LD raises on a bad block: bad JSON, JSON nested too deep, or a page with no element at all
@@ -103,6 +106,14 @@ class Checker:
         kinds = types_of(item)
         if "Product" in kinds and not str(_single(item.get("name")) or "").strip():
             self.add(f"{path}.name" if path else "name", "product-name", "a Product needs a name; add `name`")
+        if "Product" in kinds and not any(item.get(key) for key in ("review", "aggregateRating", "offers")):
+            self.add(
+                path or "Product",
+                "product-snippet",
+                "a Product needs review, aggregateRating or offers to get a snippet in Google; add the shop's "
+                "offers (price, availability), or leave the rating out until the product has reviews",
+                "warning",
+            )
         if kinds & SELF_SERVING_TYPES and ("aggregateRating" in item or "review" in item):
             kind = sorted(kinds & SELF_SERVING_TYPES)[0]
             article = "an" if kind[0] in "AEIOU" else "a"
@@ -155,6 +166,8 @@ class Checker:
         if raw is None or raw == "":
             self.add(where, "rating-value", "ratingValue is required")
             return
+        if isinstance(raw, str) and self._scaled_value(raw, where):
+            return
         value = _number(raw)
         if value is None:
             hint = " (use '.' as the decimal point)" if isinstance(raw, str) and "," in raw else ""
@@ -165,6 +178,22 @@ class Checker:
             self.add(where, "rating-range", f"{where} {_fmt(value)} is above bestRating {_fmt(best)}")
         elif value < worst:
             self.add(where, "rating-range", f"{where} {_fmt(value)} is below worstRating {_fmt(worst)}")
+
+    def _scaled_value(self, raw: str, where: str) -> bool:
+        """A percentage or fraction ratingValue (its scale is in the value itself): checked here, True.
+        Anything else: False."""
+        if match := PERCENT.fullmatch(raw):
+            if float(match[1]) > 100:
+                self.add(where, "rating-range", f"{where} {raw.strip()} is above 100%")
+            return True
+        if match := FRACTION.fullmatch(raw):
+            part, whole = float(match[1]), float(match[2])
+            if whole == 0:
+                self.add(where, "rating-range", f"{where} {raw.strip()!r}: the scale after '/' must be above 0")
+            elif part > whole:
+                self.add(where, "rating-range", f"{where} {raw.strip()} is above its scale {_fmt(whole)}")
+            return True
+        return False
 
     def aggregate(self, rating: dict[str, Any], path: str, nested: bool) -> None:
         path = path or "AggregateRating"

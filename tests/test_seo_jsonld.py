@@ -275,7 +275,10 @@ def test_any_text_survives_the_script_element_and_validates_clean(
     assert soup.find("p") is not None and soup.find("p").text == "after the markup"
 
     report = validate.validate_html(page)
-    assert report["problems"] == []
+    # The one thing a product without published reviews lacks: Google wants review, aggregateRating or offers.
+    unrated = [index for index, data in enumerate(built) if "aggregateRating" not in data]
+    assert [p["rule"] for p in report["problems"]] == ["product-snippet"] * len(unrated)
+    assert all(p["severity"] == "warning" for p in report["problems"])
     assert [i["@type"] for i in report["items"]] == ["Product"] * len(built)
     for data in built:
         for r in data.get("review", []):
@@ -620,7 +623,7 @@ def test_every_demo_product_page_carries_exactly_its_markup_and_validates_clean(
         assert "@example" not in page.text, sku
 
 
-def test_demo_products_without_reviews_have_no_rating_and_still_validate(live_server: str) -> None:
+def test_demo_products_without_reviews_have_no_rating_and_are_told_what_google_needs(live_server: str) -> None:
     url = live_server
     unrated = [
         sku
@@ -635,4 +638,6 @@ def test_demo_products_without_reviews_have_no_rating_and_still_validate(live_se
         assert len(products) == 1, sku
         assert "aggregateRating" not in products[0] and "review" not in products[0], sku
         assert products[0]["name"] and products[0]["sku"] == sku
-        assert _validate(url, page)["problems"] == [], sku
+        problems = _validate(url, page)["problems"]
+        assert [(p["rule"], p["severity"]) for p in problems] == [("product-snippet", "warning")], sku
+        assert "offers" in problems[0]["message"]

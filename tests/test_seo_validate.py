@@ -28,7 +28,7 @@ from tests.conftest import NOW, REVIEWS, _env, make_settings
 FIXTURES = Path(__file__).parent / "fixtures" / "seo"
 RULES = [
     "rating-value", "rating-range", "rating-count", "one-aggregate", "author", "review-rating", "date",
-    "item-reviewed", "product-name", "self-serving", "json",
+    "item-reviewed", "product-name", "product-snippet", "self-serving", "json",
 ]  # fmt: skip
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 
@@ -98,6 +98,10 @@ BROKEN: dict[str, tuple[str, str, str, str, str]] = {
         "AggregateRating", "item-reviewed", "error", "json-ld", "a top-level AggregateRating needs itemReviewed"
     ),
     "product-name-missing": ("name", "product-name", "error", "json-ld", "a Product needs a name"),
+    "product-snippet-missing": (
+        "Product", "product-snippet", "warning", "json-ld",
+        "a Product needs review, aggregateRating or offers to get a snippet in Google",
+    ),
     "self-serving-organization": (
         "Organization", "self-serving", "warning", "json-ld",
         "reviews of an Organization shown on its own site earn no stars",
@@ -183,6 +187,38 @@ def test_bounds_on_a_ten_point_scale_are_honoured() -> None:
     assert [(p["rule"], p["message"]) for p in problems] == [
         ("rating-range", "aggregateRating.ratingValue 8.8 is above bestRating 5")
     ]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("60%", []),
+        (" 100 % ", []),
+        ("6 / 10", []),
+        ("8.8/10", []),
+        ("160%", [("rating-range", "aggregateRating.ratingValue 160% is above 100%")]),
+        ("11 / 10", [("rating-range", "aggregateRating.ratingValue 11 / 10 is above its scale 10")]),
+        ("3 / 0", [("rating-range", "aggregateRating.ratingValue '3 / 0': the scale after '/' must be above 0")]),
+        ("-5%", [("rating-value", "ratingValue '-5%' is not a number")]),
+        ("6 of 10", [("rating-value", "ratingValue '6 of 10' is not a number")]),
+    ],
+)
+def test_percentages_and_fractions_carry_their_own_scale(value: str, expected: list[tuple[str, str]]) -> None:
+    """Google accepts ratingValue "60%" and "6 / 10" (the scale is in the value; bestRating does not apply)."""
+    markup = {
+        "@context": "https://schema.org",
+        "@type": "Product",
+        "name": "Lamp",
+        "aggregateRating": {"@type": "AggregateRating", "ratingValue": value, "reviewCount": 3},
+    }
+    problems = validate.validate_html(f'<script type="application/ld+json">{json.dumps(markup)}</script>')["problems"]
+    assert [(p["rule"], p["message"]) for p in problems] == expected
+
+
+def test_a_product_with_offers_only_is_eligible() -> None:
+    markup = {"@context": "https://schema.org", "@type": "Product", "name": "Lamp",
+              "offers": {"@type": "Offer", "price": "129.00", "priceCurrency": "EUR"}}  # fmt: skip
+    assert validate.validate_html(f'<script type="application/ld+json">{json.dumps(markup)}</script>')["problems"] == []
 
 
 @pytest.mark.parametrize(
