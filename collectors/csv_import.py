@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,6 +28,7 @@ TRUSTPILOT_COLUMNS = (
     "published",
 )
 GENERIC_REQUIRED = ("external_id", "rating", "created_at")
+LINE_BREAK = re.compile(r"\r\n|\r|\n")  # what ends a line for csv.reader over newline=""
 GENERIC_COLUMNS = (
     "source", "external_id", "rating", "title", "text", "author", "created_at", "language", "product",
     "verified", "email", "order_ref", "status",
@@ -63,9 +65,12 @@ def _reader(text: str, required: tuple[str, ...], fmt: str) -> csv.DictReader[st
 
 
 def _rows(reader: csv.DictReader[str]) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    """Each row with the line it starts on (reader.line_num is the line it ends on: a quoted field may span
+    several lines)."""
     try:
         for row in reader:
-            line = reader.line_num
+            fields = [v for k, v in row.items() if k is not None and v] + list(row.get(None) or [])
+            line = reader.line_num - sum(len(LINE_BREAK.findall(field)) for field in fields)
             if None in row:
                 yield line, f"line {line} has more fields than the header"
                 continue

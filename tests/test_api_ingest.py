@@ -535,6 +535,23 @@ def test_trustpilot_csv_bad_row_is_rejected_with_its_line_number(client: TestCli
     assert stored(client, admin, rid("tp-005", "trustpilot")) is None
 
 
+def test_a_csv_rejection_names_the_line_its_row_starts_on(client: TestClient, admin: dict[str, str]) -> None:
+    """Quoted review texts span lines: the rejected row is named by its first line, as an editor shows it."""
+    body = (
+        "external_id,rating,created_at,title,text,author\n"  # line 1
+        'g-1,5,2026-08-01T09:00:00Z,Stevig,"Staat als een huis.\nEcht waar.\r\nEn snel geleverd.",Kees\n'  # 2-4
+        "\n"  # 5: blank
+        'g-2,9,2026-08-02T09:00:00Z,Te hoog,"Negen sterren?\nBestaat niet.",Anna\n'  # 6-7
+        'g-3,1,2026-08-03T09:00:00Z,Kapot,"Poot brak af.",Piet,extra\n'  # 8: a field too many
+    )
+    report = import_file(client, admin, "generic-csv", body)
+    assert counts(report) == (1, 0, 0, 2)
+    assert [(r["index"], r["external_id"]) for r in report["rejections"]] == [(6, "g-2"), (8, None)]
+    assert "line 8 has more fields than the header" in report["rejections"][1]["reason"]
+    stored_text = stored(client, admin, rid("g-1", "csv"))["text"]
+    assert stored_text.splitlines() == ["Staat als een huis.", "Echt waar.", "En snel geleverd."]
+
+
 def test_trustpilot_csv_edit_on_reimport_is_an_update(client: TestClient, admin: dict[str, str]) -> None:
     import_file(client, admin, "trustpilot-csv", TRUSTPILOT_CSV)
     edited = TRUSTPILOT_CSV.replace('kwaliteit is top.",4,', 'kwaliteit valt tegen.",2,')
