@@ -20,6 +20,7 @@ from reviews_service.cache import changes
 from reviews_service.normalize import RecordRejected, fingerprint, normalize
 
 BATCH = 2000
+MAX_ATTEMPTS = 5  # writes of one batch retried when other processes changed the same reviews meanwhile
 _locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
 
 
@@ -84,6 +85,7 @@ def _store_candidates(
     candidates: list[tuple[int, domain.Review]],
     report: domain.IngestReport,
     now: datetime,
+    attempt: int = 1,
 ) -> None:
     """Sort candidates into new / edited / unchanged, write them, and move the summaries."""
     known = repository.fingerprints(business_unit, (r.id for _, r in candidates))
@@ -107,7 +109,7 @@ def _store_candidates(
         pending[new.id] = (old, merged)
         current[new.id] = merged
     clashed = repository.write_reviews(
-        (m for o, m in pending.values() if o is None), (m for o, m in pending.values() if o is not None)
+        (m for o, m in pending.values() if o is None), ((o, m) for o, m in pending.values() if o is not None)
     )
     deltas: dict[str, repository.SummaryDelta] = {}
     for review_id, (old, merged) in pending.items():
@@ -117,9 +119,12 @@ def _store_candidates(
     for review_id, outcome in counted:
         if review_id not in clashed:
             setattr(report, outcome, getattr(report, outcome) + 1)
-    if clashed:  # another process inserted these meanwhile: store them again, now as edits
+    if clashed:  # another process wrote these meanwhile: read them again and store them on top
+        if attempt >= MAX_ATTEMPTS:
+            raise RuntimeError(f"{len(clashed)} reviews kept changing under this ingest, e.g. {min(clashed)}")
         report.ids = [i for i in report.ids if i not in clashed]
-        _store_candidates(business_unit, [(i, r) for i, r in candidates if r.id in clashed], report, now)
+        retry = [(i, r) for i, r in candidates if r.id in clashed]
+        _store_candidates(business_unit, retry, report, now, attempt + 1)
     if pending:
         touched = {m.product for _, m in pending.values()} | {o.product for o, _ in pending.values() if o}
         changes.publish(business_unit, frozenset(touched))
@@ -172,8 +177,7 @@ def moderate(review_id: str, *, status: str | None, reply: str | None, now: date
     """A moderator hides, publishes or replies to a review; summaries follow at once."""
     old = repository.get_review(review_id)
     with _locks[old.business_unit]:
-        old = repository.get_review(review_id)
-        new = repository.moderate(review_id, status=status, reply=reply, now=now)
+        old, new = repository.moderate(review_id, status=status, reply=reply, now=now)
         deltas: dict[str, repository.SummaryDelta] = {}
         _add_delta(deltas, old, new)
         repository.apply_summary_deltas(deltas, now)

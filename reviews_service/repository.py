@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo import InsertOne, ReplaceOne, UpdateOne
+from pymongo import InsertOne, ReplaceOne, ReturnDocument, UpdateOne
 from pymongo.errors import BulkWriteError
 
 from reviews_service import documents as docs
@@ -265,29 +265,37 @@ def get_review(review_id: str) -> domain.Review:
     return docs.review_from_raw(raw)
 
 
-def write_reviews(new: Iterable[domain.Review], edited: Iterable[domain.Review]) -> set[str]:
-    """Insert new reviews and replace edited ones in one batch; returns ids that turned out to exist.
+def write_reviews(new: Iterable[domain.Review], edited: Iterable[tuple[domain.Review, domain.Review]]) -> set[str]:
+    """Insert new reviews in one batch and replace edited ones, each only if still as read; returns the ids
+    that were not written because another writer got there first, to be read again and retried.
 
-    Inserting (rather than upserting) keeps the embedded store from scanning per review; on a
-    shared MongoDB another process may have inserted the same review meanwhile, and those
-    duplicate-key ids come back so the caller can treat them as edits.
+    Inserting (rather than upserting) keeps the embedded store from scanning per review; on a shared
+    MongoDB another process may have inserted the same review meanwhile (a duplicate key). An edit
+    `(old, new)` replaces the stored document only while it still has `old`'s fingerprint, status and
+    reply (compare-and-set): a concurrent edit or moderation in between makes it miss, so the caller
+    never moves the summaries from a state that is gone.
     """
     new, edited = list(new), list(edited)
-    ops: list[Any] = [InsertOne(docs.review_to_raw(r)) for r in new]
-    ops += [ReplaceOne({"_id": r.id}, docs.review_to_raw(r), upsert=True) for r in edited]
-    clashed: set[str] = set()
-    if ops:
+    lost: set[str] = set()
+    if new:
         try:
-            _reviews().bulk_write(ops, ordered=False)
+            _reviews().bulk_write([InsertOne(docs.review_to_raw(r)) for r in new], ordered=False)
         except BulkWriteError as exc:
             errors = exc.details.get("writeErrors", [])
             if any(e.get("code") != 11000 for e in errors):
                 raise
-            clashed = {new[e["index"]].id for e in errors if e["index"] < len(new)}
-    for review in new + edited:
-        if review.id not in clashed:
+            lost = {new[e["index"]].id for e in errors}
+    for old, review in edited:
+        as_read = {"_id": old.id, "fingerprint": old.fingerprint, "status": old.status, "reply": old.reply}
+        if (
+            _reviews().replace_one({**as_read, "moderated": old.moderated}, docs.review_to_raw(review)).matched_count
+            == 0
+        ):
+            lost.add(review.id)
+    for review in [*new, *(review for _, review in edited)]:
+        if review.id not in lost:
             _remember(review.business_unit, review.id, review.fingerprint)
-    return clashed
+    return lost
 
 
 def _remember(business_unit: str, review_id: str, fingerprint: str) -> None:
@@ -369,8 +377,14 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         ) from exc
 
 
-def moderate(review_id: str, *, status: str | None, reply: str | None, now: datetime) -> domain.Review:
-    """Set a review's status and/or reply as a moderator; the status then survives re-ingest."""
+def moderate(
+    review_id: str, *, status: str | None, reply: str | None, now: datetime
+) -> tuple[domain.Review, domain.Review]:
+    """Set a review's status and/or reply as a moderator; the status then survives re-ingest.
+
+    One atomic update that hands back the document it replaced: (before, after), so the summaries move
+    from exactly the state this update changed, whatever other writers do meanwhile.
+    """
     updates: dict[str, Any] = {"updated_at": now}
     if status is not None:
         updates["status"] = status
@@ -378,10 +392,12 @@ def moderate(review_id: str, *, status: str | None, reply: str | None, now: date
     if reply is not None:
         updates["reply"] = reply or None
         updates["replied_at"] = now if reply else None
-    result = _reviews().update_one({"_id": review_id}, {"$set": updates})
-    if result.matched_count == 0:
+    before = _reviews().find_one_and_update(
+        {"_id": review_id}, {"$set": updates}, return_document=ReturnDocument.BEFORE
+    )
+    if before is None:
         raise NotFound(f"No review with id '{review_id}'.")
-    return get_review(review_id)
+    return docs.review_from_raw(before), docs.review_from_raw({**before, **updates})
 
 
 # --- summaries ----------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from reviews_service import domain
-from tests.conftest import review
+from tests.conftest import NOW, review
 
 INGEST = "/v1/admin/business-units/test-shop/reviews"
 IMPORT = "/v1/admin/business-units/test-shop/imports"
@@ -617,3 +617,64 @@ def test_import_and_api_ingest_share_identity(client: TestClient, admin: dict[st
     ingest(client, admin, review("same", 4))
     assert counts(import_file(client, admin, "jsonl", json.dumps(review("same", 4)) + "\n")) == (0, 0, 1, 0)
     assert summary(client)["review_count"] == 1
+
+
+# --- other processes writing the same reviews (a shared MongoDB) --------------------------------------
+
+
+@pytest.fixture
+def shared_store(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The store as a process sees a shared MongoDB: no local fingerprint index, caches that expire. The
+    per-unit ingest lock is made re-entrant so a test can play another process inside a write."""
+    from collections import defaultdict
+    from threading import RLock
+
+    from reviews_service import ingest as ingest_module
+    from reviews_service import repository
+
+    repository.on_connect(embedded=False)
+    monkeypatch.setattr(ingest_module, "_locks", defaultdict(RLock))
+    try:
+        yield
+    finally:
+        repository.on_connect(embedded=True)
+
+
+@pytest.mark.parametrize("meanwhile", ["edit", "hide"])
+def test_an_edit_racing_another_process_counts_from_what_it_replaced(
+    client: TestClient, admin: dict[str, str], shared_store: None, monkeypatch: pytest.MonkeyPatch, meanwhile: str
+) -> None:
+    """Between this ingest reading review r1 (5 stars) and writing its edit (1 star), another process edits
+    it to 3 stars or a moderator hides it. The edit must land on top of that, and the summary must count
+    r1 once, as it finally is."""
+    from reviews_service import ingest as ingest_module
+    from reviews_service import repository
+
+    ingest(client, admin, review("r1", rating=5), review("r2", rating=4))
+    read = repository.reviews_by_id
+    raced: list[str] = []
+
+    def read_then_someone_else_writes(ids: Any) -> dict[str, domain.Review]:
+        found = read(ids)
+        if not raced:
+            raced.append(meanwhile)
+            # The other process, called directly: this thread is inside the app's request already.
+            if meanwhile == "edit":
+                assert ingest_module.ingest("test-shop", [review("r1", rating=3)], now=NOW).updated == 1
+            else:
+                ingest_module.moderate(rid("r1"), status="hidden", reply=None, now=NOW)
+        return found
+
+    monkeypatch.setattr(repository, "reviews_by_id", read_then_someone_else_writes)
+    assert counts(ingest(client, admin, review("r1", rating=1))) == (0, 1, 0, 0)
+    assert raced == [meanwhile]
+    final = stored(client, admin, rid("r1"))
+    assert final is not None and final["rating"] == 1
+    if meanwhile == "edit":
+        assert final["status"] == "published"
+        assert figures(client) == (2, hist(s1=1, s4=1), 2.5)
+    else:
+        assert final["status"] == "hidden", "the moderator's decision survives the edit"
+        assert figures(client) == (1, hist(s4=1), 4.0)
+    rebuilt = client.post("/v1/admin/summaries/rebuild", headers=admin)
+    assert rebuilt.status_code == 200 and rebuilt.json()["differed"] == [], "incremental = rebuilt from scratch"
