@@ -8,9 +8,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -146,6 +147,30 @@ def free_port() -> int:
         return port
 
 
+def wait_until_up(proc: subprocess.Popen[Any], url: str, timeout: float, what: str, log: Callable[[], str]) -> None:
+    """Poll `url` until it answers 200; fail with the process's log if it exits or the time runs out."""
+    deadline = time.monotonic() + timeout
+    while True:
+        assert proc.poll() is None, f"{what} exited:\n{log()}"
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} did not answer {url} within {timeout:.0f} s:\n{log()}")
+        time.sleep(0.1)
+
+
+def stop_process(proc: subprocess.Popen[Any], grace: float = 20) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`reviews serve` on the embedded store with the demo shop, as the README's first command runs it.
@@ -165,23 +190,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, f"reviews serve exited:\n{log_path.read_text()}"
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"reviews serve did not answer /health within 60 s:\n{log_path.read_text()}")
-            time.sleep(0.2)
+        wait_until_up(proc, f"{url}/health", 60, "reviews serve", log_path.read_text)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop_process(proc)
         log.close()

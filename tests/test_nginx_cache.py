@@ -14,7 +14,6 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +22,7 @@ import httpx
 import pytest
 
 from bench.widgets import NGINX_CONF, local_reviews_conf
-from tests.conftest import LIVE_ADMIN_TOKEN, free_port
+from tests.conftest import LIVE_ADMIN_TOKEN, free_port, stop_process, wait_until_up
 
 BADGE = "/widgets/flinders-nl/badge.html"
 
@@ -49,26 +48,14 @@ def cache_url(live_server: str, nginx_binary: str) -> Iterator[str]:
     argv = [nginx_binary, "-p", f"{workdir}/", "-e", str(workdir / "error.log"), "-c", str(workdir / "nginx.conf")]
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
+    error_log = workdir / "error.log"
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            error_log = workdir / "error.log"
-            assert proc.poll() is None, f"nginx exited: {error_log.read_text() if error_log.exists() else ''}"
-            try:
-                if httpx.get(f"{url}/nginx-health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "nginx did not answer /nginx-health within 20 s"
-            time.sleep(0.1)
+        wait_until_up(
+            proc, f"{url}/nginx-health", 20, "nginx", lambda: error_log.read_text() if error_log.exists() else ""
+        )
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop_process(proc, grace=10)
         shutil.rmtree(workdir, ignore_errors=True)
 
 
