@@ -264,18 +264,14 @@ class _Pages(SimpleHTTPRequestHandler):
     """The fixture pages, plus /big.html (over the 5 MB limit), /redirect and /host.html (the Host asked for)."""
 
     def do_GET(self) -> None:
-        if self.path == "/host.html":
-            body = f"<p>Host: {self.headers.get('Host')}</p>".encode()
+        made = {
+            "/host.html": lambda: f"<p>Host: {self.headers.get('Host')}</p>".encode(),
+            "/big.html": lambda: b"<html><body>" + b"x" * (validate.MAX_HTML + 10) + b"</body></html>",
+        }
+        if self.path in made:
+            body = made[self.path]()
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-            return
-        if self.path == "/big.html":
-            body = b"<html><body>" + b"x" * (validate.MAX_HTML + 10) + b"</body></html>"
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
