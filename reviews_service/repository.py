@@ -271,8 +271,8 @@ def write_reviews(new: Iterable[domain.Review], edited: Iterable[tuple[domain.Re
 
     Inserting (rather than upserting) keeps the embedded store from scanning per review; on a shared
     MongoDB another process may have inserted the same review meanwhile (a duplicate key). An edit
-    `(old, new)` replaces the stored document only while it still has `old`'s fingerprint, status and
-    reply (compare-and-set): a concurrent edit or moderation in between makes it miss, so the caller
+    `(old, new)` replaces the stored document only while it still has `old`'s fingerprint, status,
+    moderation and reply (compare-and-set): a concurrent edit or moderation in between makes it miss, so the caller
     never moves the summaries from a state that is gone.
     """
     new, edited = list(new), list(edited)
@@ -286,11 +286,14 @@ def write_reviews(new: Iterable[domain.Review], edited: Iterable[tuple[domain.Re
                 raise
             lost = {new[e["index"]].id for e in errors}
     for old, review in edited:
-        as_read = {"_id": old.id, "fingerprint": old.fingerprint, "status": old.status, "reply": old.reply}
-        if (
-            _reviews().replace_one({**as_read, "moderated": old.moderated}, docs.review_to_raw(review)).matched_count
-            == 0
-        ):
+        as_read = {
+            "_id": old.id,
+            "fingerprint": old.fingerprint,
+            "status": old.status,
+            "moderated": old.moderated,
+            "reply": old.reply,
+        }
+        if _reviews().replace_one(as_read, docs.review_to_raw(review)).matched_count == 0:
             lost.add(review.id)
     for review in [*new, *(review for _, review in edited)]:
         if review.id not in lost:

@@ -111,7 +111,7 @@ class Checker:
                 path or "Product",
                 "product-snippet",
                 "a Product needs review, aggregateRating or offers to get a snippet in Google; add the shop's "
-                "offers (price, availability), or leave the rating out until the product has reviews",
+                "offers (price, availability) to this Product, or leave it out until the product has reviews",
                 "warning",
             )
         if kinds & SELF_SERVING_TYPES and ("aggregateRating" in item or "review" in item):
