@@ -120,11 +120,13 @@ def _store_candidates(
         if review_id not in clashed:
             setattr(report, outcome, getattr(report, outcome) + 1)
     if clashed:  # another process wrote these meanwhile: read them again and store them on top
-        if attempt >= MAX_ATTEMPTS:
-            raise RuntimeError(f"{len(clashed)} reviews kept changing under this ingest, e.g. {min(clashed)}")
         report.ids = [i for i in report.ids if i not in clashed]
         retry = [(i, r) for i, r in candidates if r.id in clashed]
-        _store_candidates(business_unit, retry, report, now, attempt + 1)
+        if attempt < MAX_ATTEMPTS:
+            _store_candidates(business_unit, retry, report, now, attempt + 1)
+        else:  # not stored, and said so: the caller can send these again
+            reason = f"changed by another writer {attempt} times while this ingest stored it; send it again"
+            report.rejected += [domain.Rejection(i, r.external_id, reason) for i, r in dict(retry).items()]
     if pending:
         touched = {m.product for _, m in pending.values()} | {o.product for o, _ in pending.values() if o}
         changes.publish(business_unit, frozenset(touched))

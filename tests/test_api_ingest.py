@@ -678,3 +678,30 @@ def test_an_edit_racing_another_process_counts_from_what_it_replaced(
         assert figures(client) == (1, hist(s4=1), 4.0)
     rebuilt = client.post("/v1/admin/summaries/rebuild", headers=admin)
     assert rebuilt.status_code == 200 and rebuilt.json()["differed"] == [], "incremental = rebuilt from scratch"
+
+
+def test_a_review_that_keeps_changing_under_an_ingest_is_rejected_not_lost(
+    client: TestClient, admin: dict[str, str], shared_store: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another writer changes r1 every time this ingest tries to store it: after the last attempt r1 comes
+    back as a rejection saying to send it again; r2 of the same batch is stored and counted."""
+    from reviews_service import repository
+
+    ingest(client, admin, review("r1", rating=5))
+    write = repository.write_reviews
+    attempts: list[int] = []
+
+    def always_beaten_to_r1(new: Any, edited: Any) -> set[str]:
+        attempts.append(1)
+        r1 = rid("r1")
+        return write([r for r in new if r.id != r1], [(o, r) for o, r in edited if r.id != r1]) | {r1}
+
+    monkeypatch.setattr(repository, "write_reviews", always_beaten_to_r1)
+    report = ingest(client, admin, review("r1", rating=1), review("r2", rating=4))
+    assert counts(report) == (1, 0, 0, 1)
+    [rejection] = report["rejections"]
+    assert (rejection["index"], rejection["external_id"]) == (0, "r1")
+    assert "changed by another writer 5 times" in rejection["reason"] and "send it again" in rejection["reason"]
+    assert len(attempts) == 5
+    assert stored(client, admin, rid("r1"))["rating"] == 5
+    assert figures(client) == (2, hist(s4=1, s5=1), 4.5)
