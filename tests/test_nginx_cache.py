@@ -100,6 +100,9 @@ def test_browsers_share_one_gzip_copy_and_identity_clients_get_plain_bytes(cache
     assert plain.headers["x-cache-status"] == "MISS" and plain_again.headers["x-cache-status"] == "HIT"
     assert "content-encoding" not in plain.headers and "content-encoding" not in plain_again.headers
     assert gzip.decompress(zipped) == body == body_again and b"rw-badge" in body
+    refusing, refused_body = _get(cache_url + path, "br, gzip;q=0")
+    assert refusing.headers["x-cache-status"] == "HIT" and "content-encoding" not in refusing.headers
+    assert refused_body == body, "gzip;q=0 gets the plain copy"
 
 
 def test_requests_with_credentials_bypass_the_cache(cache_url: str) -> None:

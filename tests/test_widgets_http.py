@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 
+import pytest
 from fastapi.testclient import TestClient
 
 from reviews_service import domain
@@ -92,6 +93,29 @@ def test_gzip_is_served_when_asked_for(client: TestClient, shop: domain.Business
     plain = client.get(BADGE, headers={"Accept-Encoding": "identity"})
     assert "content-encoding" not in plain.headers
     assert response.text == plain.text  # the client decoded the gzip body to the same bytes
+
+
+@pytest.mark.parametrize(
+    ("accept_encoding", "gzipped"),
+    [
+        ("gzip, deflate, br, zstd", True),
+        ("gzip;q=0.5, identity", True),
+        ("br;q=1.0, gzip;q=0.8, *;q=0.1", True),
+        ("*", True),
+        ("gzip;q=0", False),
+        ("br, gzip; q=0.000", False),
+        ("*;q=0", False),
+        ("deflate, br", False),
+        ("", False),
+    ],
+)
+def test_gzip_only_where_accept_encoding_allows_it(
+    client: TestClient, shop: domain.BusinessUnit, accept_encoding: str, gzipped: bool
+) -> None:
+    response = client.get(BADGE, headers={"Accept-Encoding": accept_encoding})
+    assert response.status_code == 200
+    assert (response.headers.get("content-encoding") == "gzip") is gzipped
+    assert 'class="rw rw-badge"' in response.text
 
 
 def test_the_loader_is_tiny_and_needs_no_inline_code(client: TestClient) -> None:

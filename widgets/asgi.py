@@ -51,6 +51,29 @@ def _header(scope: Scope, name: bytes) -> bytes:
     return b""
 
 
+def accepts_gzip(accept_encoding: bytes) -> bool:
+    """Whether an Accept-Encoding value allows gzip (RFC 9110 12.5.3): listed, or covered by `*`, with q > 0."""
+    value = accept_encoding.lower()
+    if b";" not in value:  # what browsers send ("gzip, deflate, br, zstd"): no weights to read
+        return b"gzip" in value or b"*" in value
+    weights: dict[bytes, float] = {}
+    for part in value.split(b","):
+        coding, *params = (piece.strip() for piece in part.split(b";"))
+        weight = 1.0
+        for param in params:
+            name, _, number = param.partition(b"=")
+            if name.strip() == b"q":
+                try:
+                    weight = float(number)
+                except ValueError:
+                    weight = 0.0
+        weights[coding] = weight
+    for coding in (b"gzip", b"x-gzip", b"*"):
+        if coding in weights:
+            return weights[coding] > 0
+    return False
+
+
 async def _send(scope: Scope, send: Send, answer: service.Rendered) -> None:
     etag = answer.etag.encode()
     headers = [*_BASE_HEADERS, (b"etag", etag), (b"cache-control", answer.cache_control.encode())]
@@ -59,7 +82,7 @@ async def _send(scope: Scope, send: Send, answer: service.Rendered) -> None:
         await send({"type": "http.response.body", "body": b""})
         return
     body = answer.body
-    if b"gzip" in _header(scope, b"accept-encoding"):
+    if accepts_gzip(_header(scope, b"accept-encoding")):
         body = answer.gzipped
         headers.append((b"content-encoding", b"gzip"))
     headers += [(b"content-type", answer.content_type.encode()), (b"content-length", str(len(body)).encode())]
