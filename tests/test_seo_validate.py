@@ -368,6 +368,7 @@ def test_the_checked_address_is_the_one_fetched(page_server: str, monkeypatch: p
         {"url": "javascript:alert(1)"},
         {"url": "ftp://example.com/page.html"},
         {"url": "http://"},
+        {"url": "http://[::1"},
         {"url": ""},
         {"html": ""},
         {},

@@ -153,8 +153,12 @@ def fetch_page(url: str, allow_private: bool = False) -> str:
     server name still the page's), so a DNS answer that changes between the check and the connection
     (DNS rebinding) cannot steer the request to an internal address.
     """
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError:  # an unclosed IPv6 bracket, say
+        hostname = None
+    if not hostname or parts.scheme not in ("http", "https"):
         raise InvalidInput("url must be an http(s) URL such as https://shop.example/product", status=400)
     try:
         target = httpx.URL(url)
