@@ -109,8 +109,8 @@ def create_app(settings: Settings | None = None, *, connect: bool = True) -> Fas
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        if connect:
-            store.connect(settings)
+        if connect and store.connect(settings).embedded:
+            log.warning("No MONGODB_URL: using %s.", store.EMBEDDED_DESCRIPTION)
         yield
         if connect:
             store.disconnect()
