@@ -57,11 +57,21 @@ def _reader(text: str, required: tuple[str, ...], fmt: str) -> csv.DictReader[st
     if missing:
         raise InvalidInput(
             f"This is not a {fmt} file: the header lacks {', '.join(missing)} "
-            f"(found: {', '.join(header[:12]) or 'nothing'}).",
+            f"(found: {', '.join(header[:12]) or 'nothing'}).{_looks_like(text, header, fmt)}",
             status=400,
         )
     reader.fieldnames = header
     return reader
+
+
+def _looks_like(text: str, header: list[str], fmt: str) -> str:
+    """A hint naming the format the file seems to be in, for a file given with the wrong one."""
+    if text.lstrip()[:1] in ("{", "["):
+        return " It looks like JSON: the format for one JSON object a line is jsonl."
+    for other, required in (("trustpilot-csv", TRUSTPILOT_COLUMNS), ("generic-csv", GENERIC_REQUIRED)):
+        if other != fmt and all(c in header for c in required):
+            return f" It looks like a {other} file: give that format."
+    return ""
 
 
 def _rows(reader: csv.DictReader[str]) -> Iterator[tuple[int, dict[str, Any] | str]]:
@@ -116,10 +126,18 @@ def parse_generic_csv(text: str) -> Iterator[Parsed]:
 
 
 def parse_jsonl(text: str) -> Iterator[Parsed]:
-    """One JSON object a line, in the shape of the admin ingest endpoint's items."""
+    """One JSON object a line, in the shape of the admin ingest endpoint's items.
+
+    A file whose first line is not a JSON object is refused as a whole (InvalidInput): it is some other
+    format, and rejecting each of its lines would only bury that in a long list.
+    """
+    first = True
     for number, raw_line in enumerate(text.splitlines(), start=1):
         if not raw_line.strip():
             continue
+        if first:
+            _first_jsonl_line(number, raw_line)
+            first = False
         try:
             value = json.loads(raw_line)
         except ValueError as exc:
@@ -129,6 +147,22 @@ def parse_jsonl(text: str) -> Iterator[Parsed]:
             yield number, f"line {number} is a JSON {type(value).__name__}, not an object"
             continue
         yield number, value
+
+
+def _first_jsonl_line(number: int, line: str) -> None:
+    """InvalidInput when the first line of a jsonl file cannot be the start of one: the file is something else."""
+    stripped = line.strip()
+    if stripped.startswith("{") and stripped != "{":
+        return  # an object, or a broken one: that line alone is rejected, as any later line would be
+    if stripped.startswith("["):
+        hint = " It looks like a JSON array: jsonl wants one object a line."
+    elif stripped == "{":
+        hint = " It looks like pretty-printed JSON: jsonl wants each object on one line."
+    elif "," in line or ";" in line:
+        hint = " It looks like CSV: the formats for CSV files are trustpilot-csv and generic-csv."
+    else:
+        hint = ""
+    raise InvalidInput(f"This is not a jsonl file: line {number} is not a JSON object.{hint}", status=400)
 
 
 PARSERS = {"trustpilot-csv": parse_trustpilot_csv, "generic-csv": parse_generic_csv, "jsonl": parse_jsonl}

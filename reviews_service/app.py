@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from reviews_service import __version__, store
-from reviews_service.api import admin, demo, health, reviews, seo, tokens, widgets
+from reviews_service.api import admin, demo, health, home, reviews, seo, tokens, widgets
 from reviews_service.api.deps import json_response
 from reviews_service.config import Settings, get_settings
 from reviews_service.errors import ReviewsError, problem_document
@@ -109,8 +109,8 @@ def create_app(settings: Settings | None = None, *, connect: bool = True) -> Fas
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        if connect:
-            store.connect(settings)
+        if connect and store.connect(settings).embedded:
+            log.warning("No MONGODB_URL: using %s.", store.EMBEDDED_DESCRIPTION)
         yield
         if connect:
             store.disconnect()
@@ -120,12 +120,14 @@ def create_app(settings: Settings | None = None, *, connect: bool = True) -> Fas
         version=__version__,
         description="Self-hosted reviews and social-proof aggregation: summaries, widgets, JSON-LD, imports.",
         lifespan=lifespan,
+        docs_url=None,  # /docs and /redoc come from api/home.py, with their assets served locally
+        redoc_url=None,
     )
     app.state.settings = settings
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"], allow_headers=["*"], max_age=86400)
     install_error_handlers(app)
-    for module in (health, reviews, widgets, seo, demo, admin, tokens):
+    for module in (home, health, reviews, widgets, seo, demo, admin, tokens):
         app.include_router(module.router)
     app.add_middleware(WidgetFastPath)  # added last = outermost: cached widget bytes skip everything else
     return app

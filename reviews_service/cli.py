@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from reviews_service import store
+from reviews_service import __version__, store
 from reviews_service.config import Settings, get_settings
 from reviews_service.errors import EphemeralStoreRefused, ReviewsError
 
@@ -32,41 +32,65 @@ def _persistent_store(settings: Settings, what: str, hint: str = "") -> None:
     store.connect(settings)
 
 
+def _start_up(args: argparse.Namespace, settings: Settings, info: store.StoreInfo) -> tuple[list[str], str | None]:
+    """Load the demo and mint a token where that is due; the lines that tell the user, and the token's id."""
+    from reviews_service import demo, tokens
+
+    shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
+    base = f"http://{shown_host}:{args.port}"
+    if info.embedded:
+        lines = [f"data:        {store.EMBEDDED_DESCRIPTION}"]
+    else:
+        lines = [f"data:        MongoDB at {info.description}"]
+    if info.embedded and settings.load_demo and demo.is_empty():
+        reports = demo.load(_now())
+        for slug, report in reports.items():
+            rejected = f" ({len(report.rejected)} rejected)" if report.rejected else ""
+            lines.append(f"demo shop:   {demo.describe(slug)}{rejected}")
+    lines += [f"demo:        {base}/demo", f"API docs:    {base}/docs", f"health:      {base}/health"]
+    token_id = None
+    if settings.admin_token is not None:
+        lines.append("admin token: REVIEWS_ADMIN_TOKEN, as set in the environment")
+    elif info.embedded:
+        # without one the admin API is unusable: minting needs a token, and the CLI cannot reach this store
+        secret, minted = tokens.mint("reviews serve start-up", None, _now())
+        token_id = minted.id
+        lines.append(f"admin token: {secret}")
+        lines.append("             minted for this run and shown only now; it stops working when the server stops.")
+        lines.append("             For curl and `reviews import --url`: export REVIEWS_ADMIN_TOKEN=<that token>")
+    else:
+        lines.append("admin token: none; mint one with `reviews admin-token create --name NAME`")
+    return lines, token_id
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    from reviews_service import demo, jobs
+    from reviews_service import jobs, repository
     from reviews_service.app import create_app
 
     info = store.connect(settings)
-    if info.embedded:
-        print(
-            "!! EMBEDDED IN-MEMORY STORE: no MONGODB_URL, so data lives in this process and is lost when it stops.",
-            file=sys.stderr,
-        )
-        if settings.load_demo and demo.is_empty():
-            reports = demo.load(_now())
-            for slug, report in reports.items():
-                print(f"demo shop loaded: {slug}: {report.inserted} reviews", file=sys.stderr)
-        _, stop = jobs.start_in_thread(jobs.build_scheduler(settings))
+    lines, token_id = _start_up(args, settings, info)
+    stop = jobs.start_in_thread(jobs.build_scheduler(settings))[1] if info.embedded else None
     app = create_app(settings, connect=False)
-    print(
-        f"serving on http://{args.host}:{args.port}  (API docs: http://{args.host}:{args.port}/docs)",
-        file=sys.stderr,
-    )
-    # httptools + uvloop come with uvicorn[standard]; no access log unless logging at info or below
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        log_level=args.log_level,
-        loop="auto",
-        http="auto",
-        access_log=args.log_level in ("info", "debug"),
-        server_header=False,  # one header less to send, and for a cache in front to store and re-parse per hit
-    )
-    if info.embedded:
-        stop.set()
+    print(f"reviews-service {__version__}", *lines, sep="\n", flush=True)
+    try:
+        # httptools + uvloop come with uvicorn[standard]; no access log unless logging at info or below
+        uvicorn.run(
+            app,
+            host=args.host,
+            port=args.port,
+            log_level=args.log_level,
+            loop="auto",
+            http="auto",
+            access_log=args.log_level in ("info", "debug"),
+            server_header=False,  # one header less to send, and for a cache in front to store and re-parse per hit
+        )
+    finally:
+        if stop is not None:
+            stop.set()
+        if token_id is not None:  # one run, one token, also once the store outlives the process
+            repository.revoke_token(token_id, _now())
     return 0
 
 
@@ -86,10 +110,12 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     if not path.is_file():
         raise ReviewsError(f"No such file: {path}")
     body = path.read_bytes()
+    if not body.strip():
+        raise ReviewsError(f"{path} is empty: there is nothing to import.")
     if args.url:
         from reviews_service.remote import import_remote
 
-        result = import_remote(args.url, args.token or "", args.business_unit, args.format, body)
+        result = import_remote(args.url, args.token, args.business_unit, args.format, body)
     else:
         _persistent_store(settings, f"import {path.name}", " or pass --url of a running service")
         from reviews_service.imports import run_import
@@ -112,6 +138,14 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         print(f"  rejected line {item['index']}: {item['reason']}", file=sys.stderr)
     if len(rejected) > 20:
         print(f"  ... and {len(rejected) - 20} more", file=sys.stderr)
+    if rejected:
+        stored = result["inserted"] + result["updated"] + result["unchanged"]
+        print(
+            f"reviews: {len(rejected):,} of {stored + len(rejected):,} records rejected (see above); "
+            f"the other {stored:,} are stored",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 
@@ -180,47 +214,108 @@ def cmd_seo_validate(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if any(p["severity"] == "error" for p in report["problems"]) else 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="reviews", description="Reviews and social-proof service.")
-    sub = parser.add_subparsers(dest="command", required=True)
+class _Help(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each option's default after its help, except where there is none to show."""
 
-    p = sub.add_parser("serve", help="run the API, widgets and scheduler")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    def _get_help_string(self, action: argparse.Action) -> str:
+        if action.default is None or action.default is False or action.default is argparse.SUPPRESS:
+            return action.help or ""
+        return super()._get_help_string(action) or ""
+
+
+BU_HELP = "the business unit's slug, e.g. flinders-nl"
+IMPORT_EPILOG = """exit status: 0 when every record was stored; 1 when some were rejected (the others are stored,
+the rejected lines and a summary are on stderr); 2 when the import could not run (no such file, a file in
+another format, an unknown business unit, a missing or wrong token, an unreachable service)."""
+STORE_NOTE = "Writes into MONGODB_URL; refused on the embedded store, whose data would vanish when this command exits."
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `reviews` command line: one subcommand per chore, each with its own --help."""
+    parser = argparse.ArgumentParser(
+        prog="reviews",
+        description="Reviews and social-proof service. Settings come from the environment (see the README).",
+        formatter_class=_Help,
+    )
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", help="what to do; `reviews COMMAND --help` tells more"
+    )
+
+    def command(name: str, summary: str, note: str = "", epilog: str | None = None) -> argparse.ArgumentParser:
+        description = f"{summary[:1].upper()}{summary[1:]}. {note}".strip()
+        return sub.add_parser(name, help=summary, description=description, epilog=epilog, formatter_class=_Help)
+
+    p = command(
+        "serve",
+        "run the API, widgets and SEO endpoints",
+        "With no MONGODB_URL it uses the embedded in-memory store, loads the demo shop, mints an admin token "
+        "for the run and runs the scheduler in-process.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every interface)")
+    p.add_argument("--port", type=int, default=8000, help="TCP port to listen on")
+    p.add_argument(
+        "--log-level",
+        default="info",
+        choices=["critical", "error", "warning", "info", "debug"],
+        help="server log level; info and debug also log every request",
+    )
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("demo", help="load the demo shop into the configured store")
+    p = command("demo", "load the demo shop (flinders-nl, flinders-be) into the configured store", STORE_NOTE)
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("import", help="bulk import a review file (with a progress bar)")
-    p.add_argument("path")
-    p.add_argument("--business-unit", "-b", required=True)
-    p.add_argument("--format", "-f", default="trustpilot-csv", choices=["trustpilot-csv", "generic-csv", "jsonl"])
-    p.add_argument("--url", help="import through a running service instead (e.g. http://127.0.0.1:8000)")
+    p = command(
+        "import",
+        "bulk import a review file, with a progress bar",
+        "Into MONGODB_URL, or with --url through a running service's import endpoint. Idempotent: "
+        "importing a file again stores nothing twice.",
+        epilog=IMPORT_EPILOG,
+    )
+    p.add_argument("path", help="the file to import (UTF-8)")
+    p.add_argument("--business-unit", "-b", required=True, metavar="BU", help=f"{BU_HELP} (must exist)")
+    p.add_argument(
+        "--format",
+        "-f",
+        default="trustpilot-csv",
+        choices=["trustpilot-csv", "generic-csv", "jsonl"],
+        metavar="FORMAT",
+        help="the file's format: trustpilot-csv, generic-csv or jsonl (the README lists their fields)",
+    )
+    p.add_argument("--url", help="import through the running service at this base URL, e.g. http://127.0.0.1:8000")
     p.add_argument("--token", help="admin token for --url (default: $REVIEWS_ADMIN_TOKEN)")
     p.set_defaults(func=cmd_import)
 
-    p = sub.add_parser("rebuild-summaries", help="recompute rating summaries from the reviews")
-    p.add_argument("--business-unit", "-b")
+    p = command("rebuild-summaries", "recompute rating summaries from the reviews and print which differed", STORE_NOTE)
+    p.add_argument("--business-unit", "-b", metavar="BU", help=f"{BU_HELP} (default: every business unit)")
     p.set_defaults(func=cmd_rebuild)
 
-    p = sub.add_parser("scheduler", help="run the periodic jobs as their own process")
+    p = command("scheduler", "run the periodic jobs as their own process (production)", STORE_NOTE)
     p.set_defaults(func=cmd_scheduler)
 
-    p = sub.add_parser("seo-validate", help="check a page's review markup against Google's rules")
+    p = command(
+        "seo-validate",
+        "check a page's review markup against Google's rules",
+        "Reads JSON-LD, microdata and RDFa; exits 1 when it finds errors.",
+    )
     p.add_argument("target", help="an HTML file or an http(s) URL")
     p.add_argument("--json", action="store_true", help="print the whole report as JSON")
     p.set_defaults(func=cmd_seo_validate)
 
-    p = sub.add_parser("admin-token", help="mint, list or revoke admin API tokens")
-    tok = p.add_subparsers(dest="action", required=True)
-    c = tok.add_parser("create")
-    c.add_argument("--name", required=True)
-    c.add_argument("--business-unit", "-b")
-    tok.add_parser("list")
-    r = tok.add_parser("revoke")
-    r.add_argument("id")
+    p = command("admin-token", "mint, list or revoke admin API tokens", STORE_NOTE)
+    tok = p.add_subparsers(dest="action", required=True, metavar="ACTION", help="what to do with tokens")
+    c = tok.add_parser(
+        "create",
+        help="mint a token (shown once, stored hashed)",
+        description="Mint an admin API token.",
+        formatter_class=_Help,
+    )
+    c.add_argument("--name", required=True, help="who or what uses the token, e.g. ci or shop-backend")
+    c.add_argument(
+        "--business-unit", "-b", metavar="BU", help=f"{BU_HELP}: limit the token to it (default: every unit)"
+    )
+    tok.add_parser("list", help="list minted tokens (never their secrets)", formatter_class=_Help)
+    r = tok.add_parser("revoke", help="revoke a token: it stops working at once", formatter_class=_Help)
+    r.add_argument("id", help="the token's id, as `list` shows it")
     p.set_defaults(func=cmd_admin_token)
     return parser
 

@@ -49,3 +49,15 @@ def load(now: datetime) -> dict[str, domain.IngestReport]:
 def is_empty() -> bool:
     """True when the store has no business unit yet."""
     return not repository.list_business_units()
+
+
+def describe(business_unit: str) -> str:
+    """What a business unit holds, counted as its summaries count: "flinders-nl: 152 shop reviews and 228 ..."."""
+    summaries = repository.all_summaries(business_unit).values()
+    shop = sum(s.count for s in summaries if s.product is None)
+    products = sum(s.count for s in summaries if s.product is not None)
+    return f"{business_unit}: {_reviews(shop, 'shop')} and {_reviews(products, 'product')}"
+
+
+def _reviews(count: int, kind: str) -> str:
+    return f"{count:,} {kind} review{'' if count == 1 else 's'}"

@@ -20,6 +20,10 @@ from reviews_service.errors import ReviewsError
 
 log = logging.getLogger("reviews.store")
 ALIAS = "default"
+EMBEDDED_DESCRIPTION = (
+    "the EMBEDDED IN-MEMORY store: data lives in this process only and is lost when it stops "
+    "(set MONGODB_URL=mongodb://... to keep it)"
+)
 
 
 @dataclass(frozen=True)
@@ -55,11 +59,8 @@ def connect(settings: Settings) -> StoreInfo:
             uuidRepresentation="standard",
             tz_aware=True,
         )
-        info = StoreInfo(embedded=True, description="embedded in-memory store (mongomock)")
-        log.warning(
-            "No MONGODB_URL set: using the EMBEDDED IN-MEMORY store. Data lives in this process only "
-            "and is lost when it stops. Set MONGODB_URL=mongodb://... to keep it."
-        )
+        # no warning logged here: the caller tells the user once (`reviews serve` in its start-up lines)
+        info = StoreInfo(embedded=True, description=EMBEDDED_DESCRIPTION)
     from reviews_service import documents, repository  # both need a live connection
 
     try:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import re
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -12,7 +15,7 @@ import pytest
 
 from reviews_service import demo
 from tests.conftest import LIVE_ADMIN_TOKEN as TOKEN
-from tests.conftest import REVIEWS, _env
+from tests.conftest import REVIEWS, _env, free_port, stop_process, wait_until_up
 
 
 def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -81,10 +84,12 @@ def test_import_through_a_running_service_with_progress(server: str, tmp_path: P
     csv_file.write_text("\n".join(rows) + "\n")
     args = ["import", str(csv_file), "-b", "flinders-nl", "--format", "generic-csv", "--url", url]
     first = _run(*args, env=_env(REVIEWS_ADMIN_TOKEN=TOKEN))
-    assert first.returncode == 0, first.stderr
+    assert first.returncode == 1, first.stderr  # some records were rejected
     assert json.loads(first.stdout) == {"inserted": 30, "updated": 0, "unchanged": 0, "rejected": 1}
     assert "rejected line 32: rating must be a whole number from 1 to 5, not 9" in first.stderr
-    assert "chunk" in first.stderr  # the progress bar
+    assert "1 of 31 records rejected" in first.stderr and "the other 30 are stored" in first.stderr
+    assert re.search(r"31/31 .*review", first.stderr), first.stderr  # the progress bar counts reviews
+    assert "chunk" not in first.stderr
     again = _run(*args, env=_env(REVIEWS_ADMIN_TOKEN=TOKEN))
     assert json.loads(again.stdout)["unchanged"] == 30
     after = httpx.get(f"{url}/v1/business-units/flinders-nl/summary").json()["review_count"]
@@ -101,3 +106,160 @@ def test_admin_tokens_and_imports_on_a_real_mongodb(tmp_path: Path) -> None:
     assert created.stdout.strip().startswith("rvw_")
     listed = _run("admin-token", "list", env=env)
     assert "cli-test" in listed.stdout and "active" in listed.stdout
+
+
+# --- reviews import: what a user sees when something is off ----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def import_unit(live_server: str) -> str:
+    """A business unit of its own on the live server, so that these imports change no other test's counts."""
+    answer = httpx.post(
+        f"{live_server}/v1/admin/business-units",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        json={"slug": "cli-imports", "name": "CLI imports", "locales": ["nl"], "display_scale": 5},
+    )
+    assert answer.status_code in (200, 201), answer.text
+    return "cli-imports"
+
+
+def _count(url: str, unit: str) -> int:
+    count: int = httpx.get(f"{url}/v1/business-units/{unit}/summary").json()["review_count"]
+    return count
+
+
+def test_import_through_a_service_without_a_token_says_the_token_is_missing(
+    live_server: str, import_unit: str, tmp_path: Path
+) -> None:
+    csv_file = tmp_path / "reviews.csv"
+    csv_file.write_text("external_id,rating,created_at\nno-token-1,5,2026-05-01T10:00:00Z\n")
+    env = {k: v for k, v in _env().items() if k != "REVIEWS_ADMIN_TOKEN"}
+    args = ["import", str(csv_file), "-b", import_unit, "-f", "generic-csv", "--url", live_server]
+    result = _run(*args, env=env)
+    assert result.returncode == 2
+    assert "Illegal header value" not in result.stderr and "Could not reach" not in result.stderr
+    assert "No admin token for --url" in result.stderr
+    assert "--token" in result.stderr and "REVIEWS_ADMIN_TOKEN" in result.stderr
+    pasted = _run(*args, "--token", "rvw_abc def", env=env)
+    assert pasted.returncode == 2 and "spaces" in pasted.stderr
+    assert _count(live_server, import_unit) == 0
+
+
+@pytest.mark.parametrize(
+    ("fmt", "content", "says"),
+    [
+        ("jsonl", "external_id,rating,created_at\nx-1,5,2026-05-01T10:00:00Z\n", "It looks like CSV"),
+        ("jsonl", '[{"external_id": "x-1", "rating": 5}]\n', "It looks like a JSON array"),
+        ("trustpilot-csv", '{"external_id": "x-1", "rating": 5, "created_at": "2026-05-01"}\n', "It looks like JSON"),
+        ("generic-csv", "id,filtered,pending,text,rating,title,likes,experienced,published\n", "trustpilot-csv file"),
+    ],
+)
+def test_a_file_in_another_format_is_refused_before_anything_is_sent(
+    live_server: str, import_unit: str, tmp_path: Path, fmt: str, content: str, says: str
+) -> None:
+    path = tmp_path / "reviews.txt"
+    path.write_text(content)
+    result = _run("import", str(path), "-b", import_unit, "-f", fmt, "--url", live_server, "--token", TOKEN)
+    assert result.returncode == 2, result.stderr
+    assert f"This is not a {fmt} file" in result.stderr and says in result.stderr
+    assert "rejected line" not in result.stderr and result.stdout == ""
+    # the endpoint refuses such a file the same way, as a whole
+    answer = httpx.post(
+        f"{live_server}/v1/admin/business-units/{import_unit}/imports",
+        params={"format": fmt},
+        content=content.encode(),
+        headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "text/csv"},
+    )
+    assert answer.status_code == 400 and says in answer.json()["detail"]
+    assert _count(live_server, import_unit) == 0
+
+
+def test_rejections_in_later_chunks_name_the_files_own_lines(
+    live_server: str, import_unit: str, tmp_path: Path
+) -> None:
+    rows = ["external_id,rating,title,text,created_at"]
+    rows.append('chunk-0,4,Twee regels,"eerste regel\ntweede regel",2026-05-01T10:00:00Z')  # one record, lines 2-3
+    rows += [f"chunk-{i},{1 + i % 5},Titel,Tekst {i},2026-05-02T10:00:00Z" for i in range(1, 1500)]
+    rows[1400] = "chunk-bad,0,Bad,Out of range,2026-05-02T10:00:00Z"  # record 1400 starts on file line 1402
+    path = tmp_path / "big.csv"
+    path.write_text("\n".join(rows) + "\n")
+    result = _run("import", str(path), "-b", import_unit, "-f", "generic-csv", "--url", live_server, "--token", TOKEN)
+    assert result.returncode == 1, result.stderr
+    assert json.loads(result.stdout)["rejected"] == 1
+    assert "rejected line 1402: rating must be a whole number from 1 to 5, not 0" in result.stderr
+    assert "1500/1500" in result.stderr
+
+
+# --- --help -------------------------------------------------------------------------------------------
+
+
+def _commands(
+    parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], argparse.ArgumentParser]]:
+    yield prefix, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                yield from _commands(child, (*prefix, name))
+
+
+def test_every_commands_help_says_what_each_argument_is_and_shows_its_default() -> None:
+    from reviews_service.cli import build_parser
+
+    checked = 0
+    for words, parser in _commands(build_parser()):
+        result = _run(*words, "--help")
+        assert result.returncode == 0, result.stderr
+        text = " ".join(result.stdout.split())  # argparse wraps lines
+        assert parser.description is None or " ".join(parser.description.split()) in text
+        for action in parser._actions:
+            if isinstance(action, argparse._HelpAction):
+                continue
+            assert action.help, f"reviews {' '.join(words)}: {action.dest} has no help"
+            assert " ".join(action.help.split()) in text
+            for choice in getattr(action, "_choices_actions", []):  # each subcommand's summary
+                assert choice.help and " ".join(choice.help.split()) in text
+            if action.default not in (None, False, argparse.SUPPRESS) and action.option_strings:
+                assert f"(default: {action.default})" in text, f"reviews {' '.join(words)} {action.dest}"
+            checked += 1
+    assert checked >= 15
+    serve = _run("serve", "--help").stdout
+    assert "(default: 127.0.0.1)" in serve and "(default: 8000)" in serve
+    assert "exit status: 0 when every record was stored; 1 when some were rejected" in _run("import", "--help").stdout
+
+
+# --- reviews serve: the first minutes ---------------------------------------------------------------
+
+
+def test_serve_without_a_token_mints_one_and_says_once_what_it_runs_on(tmp_path: Path) -> None:
+    port = free_port()
+    out, err = tmp_path / "stdout", tmp_path / "stderr"
+    env = {k: v for k, v in _env().items() if k != "REVIEWS_ADMIN_TOKEN"}
+    with out.open("w") as stdout, err.open("w") as stderr:
+        proc = subprocess.Popen([*REVIEWS, "serve", "--port", str(port)], stdout=stdout, stderr=stderr, env=env)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_until_up(proc, f"{url}/health", 60, "reviews serve", lambda: out.read_text() + err.read_text())
+            printed = out.read_text()
+            [token] = re.findall(r"^admin token: (rvw_\S+)$", printed, re.M)
+            tokens = httpx.get(f"{url}/v1/admin/tokens", headers={"Authorization": f"Bearer {token}"})
+            assert tokens.status_code == 200
+            assert [t["name"] for t in tokens.json()["items"]] == ["reviews serve start-up"]
+            shop = httpx.get(f"{url}/v1/business-units/flinders-nl/summary").json()["review_count"]
+        finally:
+            stop_process(proc)
+    everything = out.read_text() + err.read_text()
+    assert everything.count(token) == 1, everything  # printed once, never logged
+    assert everything.count("IN-MEMORY") == 1, everything  # the embedded-store warning, once
+    assert "lost when it stops" in printed
+    data = demo.dataset()["reviews"]["flinders-nl"]
+    in_products = sum(1 for r in data if r["product"] is not None)
+    assert f"flinders-nl: {shop} shop reviews and {in_products} product reviews" in printed
+    assert shop == sum(1 for r in data if r["product"] is None)
+    for line in (f"demo:        {url}/demo", f"API docs:    {url}/docs", f"health:      {url}/health"):
+        assert line in printed
+
+
+def test_serve_with_a_bootstrap_token_mints_none(live_server: str) -> None:
+    tokens = httpx.get(f"{live_server}/v1/admin/tokens", headers={"Authorization": f"Bearer {TOKEN}"}).json()
+    assert "reviews serve start-up" not in [t["name"] for t in tokens["items"]]
