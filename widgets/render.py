@@ -27,7 +27,7 @@ MONTHS = {
     "fr": "janv. févr. mars avr. mai juin juil. août sept. oct. nov. déc.".split(),
 }
 _STAR_LAYERS = f'<span class="rw-stars-bg">{STARS_SVG}</span><span class="rw-stars-fill">{STARS_SVG}</span>'
-READ_MORE_CHARS = 140  # longer texts may not fit three lines: they get a "read more" (the loader hides it if they fit)
+READ_MORE_CHARS = 100  # longer texts may not fit three lines: they get a "read more" (the loader hides it if they fit)
 _SAFE_URL = re.compile(r"^(https?://[^\s\"'<>`]+|/[^/\s\"'<>`][^\s\"'<>`]*|/)$", re.IGNORECASE)
 
 
