@@ -104,3 +104,23 @@ def test_data_json_filters_the_list_as_the_fragment_does(
     both = client.get(f"{DATA}?reviews=5&rating=5&language=en").json()["reviews"]
     assert both.count('class="rw-review"') == 1 and "Review c" in both
     assert client.get(f"{DATA}?reviews=5&rating=9").status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        (DATA, "locale=nl&badge=1&skus=oak-chair,walnut-table&reviews=5&product=oak-chair"),  # as the loader asks
+        (DATA, "locale=en&badge=0&skus=oak-chair&reviews=3&rating=5&language=en"),
+        (BADGE, ""),
+        (BADGE, "theme=dark&frame=1&locale=nl"),
+        ("/widgets/test-shop/reviews.html", "limit=3"),
+        ("/widgets/test-shop/products/oak-chair/stars.html", "locale=en"),
+    ],
+)
+def test_what_pages_really_ask_is_a_hot_path_hit_the_second_time(
+    client: TestClient, shop: domain.BusinessUnit, path: str, query: str
+) -> None:
+    first = client.get(f"{path}?{query}" if query else path)
+    assert first.status_code == 200
+    assert hit(path, query)
+    assert client.get(f"{path}?{query}" if query else path).headers["etag"] == first.headers["etag"]
