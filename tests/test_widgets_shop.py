@@ -177,7 +177,7 @@ def test_a_product_without_reviews_says_so_once(tab: Tab) -> None:
     shot(tab, "product-without-reviews")
 
 
-WIDTHS = {"badge": (220, 280), "product-stars": (130, 160, 200, 240, 320), "reviews": (300, 520)}
+WIDTHS = {"badge": (180, 220, 280), "product-stars": (130, 160, 200, 240, 320), "reviews": (300, 520)}
 
 
 @pytest.mark.parametrize("locale", LOCALES)
