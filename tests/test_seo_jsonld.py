@@ -330,7 +330,7 @@ def test_product_endpoint_on_a_ten_point_unit_shows_the_widgets_figures(
 
     assert summary["display"] == {"value": 8.7, "scale": 10}
     assert data["aggregateRating"]["ratingValue"] == summary["display"]["value"]
-    assert '<span class="rw-score" aria-hidden="true">8,7</span>' in stars
+    assert '<span class="rw-score" aria-hidden="true">8,7<span class="rw-scale"> / 10</span></span>' in stars
     assert data == {
         "@context": "https://schema.org",
         "@type": "Product",

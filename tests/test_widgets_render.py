@@ -103,3 +103,36 @@ def test_standalone_svg_is_well_formed_and_labelled() -> None:
     assert title is not None and title.text == "Flinders: Beoordeeld met 9,0 van 10 op basis van 4.512 beoordelingen"
     unit = domain.BusinessUnit(slug="x", name='A & B <"shop">', locales=("en",))
     ET.fromstring(render.badge_svg(unit, BIG, "en"))  # hostile shop names stay well-formed XML
+
+
+def test_a_ten_point_shop_shows_product_and_review_scores_on_its_scale() -> None:
+    stars = render.product_stars(NL, BIG, "nl")
+    assert '<span class="rw-score" aria-hidden="true">9,0<span class="rw-scale"> / 10</span></span>' in stars
+    when = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    four = domain.Review(
+        id="r", business_unit="nl", source="api", external_id="r", rating=4, title="t", text="x",
+        created_at=when, updated_at=when,
+    )  # fmt: skip
+    item = render.review_item(NL, four, "nl")
+    assert 'aria-label="8 van 10"' in item and ">8 / 10<" in item
+    assert 'aria-label="4 von 5 Sternen"' in render.review_item(DE, four, "de") and " / 5<" not in item
+
+
+def test_a_product_without_reviews_says_it_once() -> None:
+    stars = render.product_stars(NL, summary({}), "nl")
+    assert 'role="img"' not in stars and "aria-label" not in stars
+    assert stars.count("Nog geen beoordelingen") == 1  # (and a short form for narrow boxes, shown instead)
+    assert "rw-short" in stars and "Geen beoordelingen" in stars
+
+
+def test_a_long_text_gets_a_read_more_that_works_without_javascript() -> None:
+    when = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    long = domain.Review(
+        id="r", business_unit="nl", source="api", external_id="r", rating=5, title="", text="Mooi. " * 40,
+        created_at=when, updated_at=when,
+    )  # fmt: skip
+    html = render.review_item(NL, long, "nl")
+    assert html.count("Mooi.") == 40  # the whole text, once
+    assert '<input type="checkbox" class="rw-toggle-box">' in html and "Lees meer" in html
+    short = render.review_item(NL, domain.Review(**{**long.__dict__, "text": "Mooi."}), "nl")
+    assert "rw-toggle" not in short

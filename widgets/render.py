@@ -26,6 +26,8 @@ MONTHS = {
     "de": "Jan. Feb. März Apr. Mai Juni Juli Aug. Sept. Okt. Nov. Dez.".split(),
     "fr": "janv. févr. mars avr. mai juin juil. août sept. oct. nov. déc.".split(),
 }
+_STAR_LAYERS = f'<span class="rw-stars-bg">{STARS_SVG}</span><span class="rw-stars-fill">{STARS_SVG}</span>'
+READ_MORE_CHARS = 100  # longer texts may not fit three lines: they get a "read more" (the loader hides it if they fit)
 _SAFE_URL = re.compile(r"^(https?://[^\s\"'<>`]+|/[^/\s\"'<>`][^\s\"'<>`]*|/)$", re.IGNORECASE)
 
 
@@ -69,10 +71,7 @@ def stars(average: float | None, label: str, size: str = "") -> str:
     """Five stars filled to the nearest half star, as one element a screen reader reads as `label`."""
     steps = int(half_stars(average) * 2)
     extra = f" rw-stars-{size}" if size else ""
-    return (
-        f'<span class="rw-stars{extra} rw-s{steps}" role="img" aria-label="{esc(label)}">'
-        f'<span class="rw-stars-bg">{STARS_SVG}</span><span class="rw-stars-fill">{STARS_SVG}</span></span>'
-    )
+    return f'<span class="rw-stars{extra} rw-s{steps}" role="img" aria-label="{esc(label)}">{_STAR_LAYERS}</span>'
 
 
 def _root(kind: str, theme: str | None, locale: str, inner: str, tag: str = "div", extra: str = "") -> str:
@@ -106,14 +105,25 @@ def badge(
 def product_stars(
     unit: domain.BusinessUnit, summary: domain.RatingSummary, locale: str, theme: str | None = None
 ) -> str:
-    """A product's stars with its score and count, one line high (listing and product pages)."""
+    """A product's stars with its score on the shop's scale and its count, one line high (listing and product pages).
+
+    Without reviews it says so once: grey stars for the eye only, then the words (a shorter form
+    takes over in a narrow box, so that no width cuts them mid-word).
+    """
     score = score_text(summary, unit.display_scale, locale)
+    if not score:
+        empty = f'<span class="rw-stars rw-stars-sm rw-s0" aria-hidden="true">{_STAR_LAYERS}</span>'
+        words = (
+            f'<span class="rw-long">{esc(i18n.word(locale, "no_reviews"))}</span>'
+            f'<span class="rw-short">{esc(i18n.word(locale, "no_reviews_short"))}</span>'
+        )
+        return _root("product-stars", theme, locale, f'{empty}<span class="rw-count rw-none">{words}</span>')
     inner = stars(summary.average, rated_label(summary, unit.display_scale, locale), "sm")
-    if score:
-        inner += f'<span class="rw-score" aria-hidden="true">{esc(score)}</span>'
-        inner += f'<span class="rw-count" aria-hidden="true">({esc(i18n.count(summary.count, locale))})</span>'
-    else:
-        inner += f'<span class="rw-count">{esc(i18n.word(locale, "no_reviews"))}</span>'
+    inner += (
+        f'<span class="rw-score" aria-hidden="true">{esc(score)}'
+        f'<span class="rw-scale"> / {unit.display_scale}</span></span>'
+        f'<span class="rw-count" aria-hidden="true">({esc(i18n.count(summary.count, locale))})</span>'
+    )
     return _root("product-stars", theme, locale, inner)
 
 
@@ -134,12 +144,16 @@ def local_date(moment: datetime, timezone: str) -> str:
 
 
 def review_item(unit: domain.BusinessUnit, review: domain.Review, locale: str) -> str:
-    """One review in the latest-reviews list; every field escaped."""
-    label = i18n.word(locale, "stars_label", value=review.rating)
+    """One review in the latest-reviews list; every field escaped, the rating on the shop's scale."""
+    scale = unit.display_scale
+    value = review.rating * scale // 5
+    label = i18n.word(locale, "stars_label" if scale == 5 else "score_label", value=value, scale=scale)
     author = review.author or i18n.word(locale, "anonymous")
-    head = (
-        stars(review.rating, label, "sm")
-        + f'<span class="rw-author">{esc(author)}</span>'
+    head = stars(review.rating, label, "sm")
+    if scale != 5:  # five stars say "4 of 5" by themselves; "8 / 10" needs its number
+        head += f'<span class="rw-review-score" aria-hidden="true">{value} / {scale}</span>'
+    head += (
+        f'<span class="rw-author">{esc(author)}</span>'
         + (f'<span class="rw-verified">✓ {esc(i18n.word(locale, "verified"))}</span>' if review.verified else "")
         + f'<time class="rw-date" datetime="{local_date(review.created_at, unit.timezone)}">'
         + f"{esc(date_text(review.created_at, locale, unit.timezone))}</time>"
@@ -150,12 +164,23 @@ def review_item(unit: domain.BusinessUnit, review: domain.Review, locale: str) -
     if review.text:
         lang = f' lang="{esc(review.language)}"' if review.language else ""
         body += f'<p class="rw-review-text"{lang}>{esc(review.text)}</p>'
+        if len(review.text) > READ_MORE_CHARS or review.text.count("\n") >= 2:
+            body += _read_more(locale)
     if review.reply:
         body += (
             f'<p class="rw-reply"><span class="rw-reply-from">{esc(i18n.word(locale, "reply", shop=unit.name))}'
             f"</span> {esc(review.reply)}</p>"
         )
     return f'<li class="rw-review">{body}</li>'
+
+
+def _read_more(locale: str) -> str:
+    """A toggle that unclamps the text in CSS alone (works without JS; the full text is always in the page)."""
+    return (
+        '<label class="rw-toggle"><input type="checkbox" class="rw-toggle-box">'
+        f'<span class="rw-toggle-more">{esc(i18n.word(locale, "read_more"))}</span>'
+        f'<span class="rw-toggle-less">{esc(i18n.word(locale, "read_less"))}</span></label>'
+    )
 
 
 def review_list(
@@ -165,11 +190,16 @@ def review_list(
     limit: int,
     reviews_url: str,
     theme: str | None = None,
+    empty_text: bool = True,
 ) -> str:
-    """The latest published reviews, newest first, exactly as stored (no cherry-picking)."""
+    """The latest published reviews, newest first, exactly as stored (no cherry-picking).
+
+    `empty_text=False` when the product's own stars on the page already say there are none.
+    """
     items = "".join(review_item(unit, r, locale) for r in reviews[:limit])
     if not items:
-        items = f'<li class="rw-review rw-empty">{esc(i18n.word(locale, "no_reviews"))}</li>'
+        words = esc(i18n.word(locale, "no_reviews")) if empty_text else ""
+        items = f'<li class="rw-review rw-empty">{words}</li>'
     inner = f'<ol class="rw-list">{items}</ol>'
     url = safe_url(reviews_url)
     if url:

@@ -1,8 +1,10 @@
 """Widget answers as prebuilt bytes: rendered once, cached in-process, invalidated by the change feed.
 
 The hot path (`lookup`) is a dict read keyed by the raw request path and query string; a miss
-renders (`render`), which reads summaries and reviews through the repository. A change to a
-business unit's reviews or catalogue drops every cached answer of that business unit.
+resolves the parameters to what they render (`widgets.query`), finds or renders that answer
+(`render`, which reads summaries and reviews through the repository), and lets the raw query
+string find it next time only if it spells exactly that answer. A change to a business unit's
+reviews or catalogue drops every cached answer of that business unit.
 """
 
 from __future__ import annotations
@@ -10,26 +12,19 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import re
-import threading
-import time
 from dataclasses import dataclass
 from importlib import resources
-from urllib.parse import parse_qs, urlencode
 
 from reviews_service import domain, repository
 from reviews_service.cache import changes
-from reviews_service.errors import InvalidInput
-from widgets import i18n
+from widgets import query as widget_query
 from widgets import render as markup
+from widgets.cache import WidgetCache
+from widgets.query import WidgetQuery
 
 WIDGET_CACHE = "public, max-age=60, stale-while-revalidate=600"
 STATIC_CACHE = "public, max-age=3600, stale-while-revalidate=86400"
 HTML = "text/html; charset=utf-8"
-MAX_SKUS = 100
-MAX_LIMIT = 20
-_SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-KNOWN_PARAMS = {"locale", "theme", "frame", "limit", "reviews", "product", "rating", "language", "skus", "badge"}
 _PATHS = {
     "badge.html": "badge",
     "badge.svg": "svg",
@@ -47,56 +42,23 @@ class Rendered:
     etag: str
     content_type: str
     cache_control: str = WIDGET_CACHE
+    payload: dict[str, object] | None = None  # data.json's object, to add unknown skus without re-rendering
 
     @staticmethod
-    def of(text: str, content_type: str, cache_control: str = WIDGET_CACHE) -> Rendered:
+    def of(
+        text: str, content_type: str, cache_control: str = WIDGET_CACHE, payload: dict[str, object] | None = None
+    ) -> Rendered:
+        """Encode, gzip and tag one answer."""
         body = text.encode("utf-8")
         digest = hashlib.blake2b(body, digest_size=12).hexdigest()
-        return Rendered(body, gzip.compress(body, 6, mtime=0), f'"{digest}"', content_type, cache_control)
+        return Rendered(body, gzip.compress(body, 6, mtime=0), f'"{digest}"', content_type, cache_control, payload)
 
 
-class WidgetCache:
-    """Rendered answers by (business unit, path, query); per-unit invalidation; optional TTL."""
-
-    def __init__(self, maxsize: int = 20_000) -> None:
-        self.maxsize = maxsize
-        self._entries: dict[tuple[str, str, bytes], tuple[float, Rendered]] = {}
-        self._generations: dict[str, int] = {}
-        self._lock = threading.Lock()
-
-    def generation(self, business_unit: str) -> int:
-        """Bumped by every invalidation: a render that started before one must not be cached."""
-        return self._generations.get(business_unit, 0)
-
-    def get(self, key: tuple[str, str, bytes]) -> Rendered | None:
-        hit = self._entries.get(key)
-        if hit is None:
-            return None
-        ttl = repository.cache_ttl()
-        if ttl is not None and time.monotonic() - hit[0] > ttl:
-            return None
-        return hit[1]
-
-    def put(self, key: tuple[str, str, bytes], value: Rendered, generation: int) -> None:
-        with self._lock:
-            if self.generation(key[0]) != generation:
-                return  # the data changed while this was rendered
-            if len(self._entries) >= self.maxsize:
-                self._entries.clear()
-            self._entries[key] = (time.monotonic(), value)
-
-    def invalidate(self, business_unit: str) -> None:
-        with self._lock:
-            self._generations[business_unit] = self.generation(business_unit) + 1
-            self._entries = {k: v for k, v in self._entries.items() if k[0] != business_unit}
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-            self._generations = {k: v + 1 for k, v in self._generations.items()}
+def _size(answer: Rendered) -> int:
+    return len(answer.body) + len(answer.gzipped) + 512  # the bytes and the object around them
 
 
-cache = WidgetCache()
+cache: WidgetCache[Rendered] = WidgetCache(ttl=repository.cache_ttl, size_of=_size)
 changes.subscribe(lambda business_unit, _products: cache.invalidate(business_unit), on_reset=cache.clear)
 
 
@@ -136,90 +98,82 @@ def render(path: str, query: bytes) -> Rendered | None:
     if len(parts) < 4 or parts[1] != "widgets":
         return None
     bu_slug, rest = parts[2], "/".join(parts[3:])
-    generation = cache.generation(bu_slug)
-    params = {k: v[-1] for k, v in parse_qs(query.decode("latin-1"), keep_blank_values=True).items()}
-    # Requests that differ only in parameters we ignore (cache busters) share one rendering.
-    canonical = urlencode(sorted((k, v) for k, v in params.items() if k in KNOWN_PARAMS)).encode()
-    only_known = params.keys() <= KNOWN_PARAMS  # cache-buster spellings are not kept, so they cannot flood the cache
-    shared = cache.get((bu_slug, path, canonical))
-    if shared is not None:
-        if only_known:
-            cache.put((bu_slug, path, query), shared, generation)
-        return shared
-    unit = repository.get_business_unit(bu_slug)
-    locale = i18n.pick_locale(params.get("locale"), unit.locales)
-    theme = params.get("theme") if params.get("theme") in ("light", "dark") else None
     if rest in _PATHS:
-        kind = _PATHS[rest]
-        if kind == "badge":
-            fragment = markup.badge(unit, repository.get_summary(bu_slug), locale, unit.reviews_link, theme)
-            answer = _html(fragment, locale, unit, params)
-        elif kind == "svg":
-            answer = Rendered.of(markup.badge_svg(unit, repository.get_summary(bu_slug), locale), "image/svg+xml")
-        elif kind == "reviews":
-            answer = _html(_reviews_fragment(unit, params, locale, theme), locale, unit, params)
-        else:
-            answer = Rendered.of(json.dumps(_data(unit, params, locale), ensure_ascii=False), "application/json")
+        kind, sku = _PATHS[rest], None
     elif len(parts) == 6 and parts[3] == "products" and parts[5] == "stars.html":
-        product = repository.get_product(bu_slug, parts[4])
-        summary = repository.get_summary(bu_slug, product.sku)
-        answer = _html(markup.product_stars(unit, summary, locale, theme), locale, unit, params)
+        kind, sku = "stars", parts[4]
     else:
         return None
-    if only_known:
-        cache.put((bu_slug, path, query), answer, generation)
-    cache.put((bu_slug, path, canonical), answer, generation)
+    generation = cache.generation(bu_slug)
+    params, pairs = widget_query.parse(query)
+    unit = repository.get_business_unit(bu_slug)
+    if sku is not None:
+        sku = repository.get_product(bu_slug, sku).sku
+    wanted = widget_query.resolve(kind, unit, params)
+    # Keyed by what is rendered: junk values and cache busters share the entry of what they render to.
+    key = (bu_slug, path, wanted.canonical())
+    answer = cache.get(key)
+    if answer is None:
+        answer = _render(unit, wanted, sku)
+        cache.put(key, answer, generation)
+    if widget_query.spells(query, pairs, wanted.params()):
+        cache.alias((bu_slug, path, query), key, answer, generation)  # the next one is a plain dict hit
+    if wanted.unknown:
+        answer = _with_unknown(answer, wanted.unknown)
     return answer
 
 
-def _html(fragment: str, locale: str, unit: domain.BusinessUnit, params: dict[str, str]) -> Rendered:
-    if params.get("frame") in ("1", "true"):
-        fragment = markup.frame_document(fragment, locale, unit.name)
+def _render(unit: domain.BusinessUnit, wanted: WidgetQuery, sku: str | None) -> Rendered:
+    locale, theme = wanted.locale, wanted.theme
+    if wanted.kind == "badge":
+        fragment = markup.badge(unit, repository.get_summary(unit.slug), locale, unit.reviews_link, theme)
+        return _html(fragment, unit, wanted)
+    if wanted.kind == "svg":
+        return Rendered.of(markup.badge_svg(unit, repository.get_summary(unit.slug), locale), "image/svg+xml")
+    if wanted.kind == "reviews":
+        return _html(_reviews_fragment(unit, wanted), unit, wanted)
+    if wanted.kind == "stars":
+        summary = repository.get_summary(unit.slug, sku)
+        return _html(markup.product_stars(unit, summary, locale, theme), unit, wanted)
+    return _json(_data(unit, wanted))
+
+
+def _json(data: dict[str, object]) -> Rendered:
+    # "<" escaped so that no sniffing client could ever read an echoed sku as markup
+    text = json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
+    return Rendered.of(text, "application/json", payload=data)
+
+
+def _with_unknown(answer: Rendered, unknown: tuple[str, ...]) -> Rendered:
+    """The cached page answer plus null for each sku the shop does not have (built per request, never cached)."""
+    data = dict(answer.payload or {})
+    data["products"] = {**dict(data.get("products") or {}), **dict.fromkeys(unknown)}  # type: ignore[call-overload]
+    data["product_summaries"] = {**dict(data.get("product_summaries") or {}), **dict.fromkeys(unknown)}  # type: ignore[call-overload]
+    return _json(data)
+
+
+def _html(fragment: str, unit: domain.BusinessUnit, wanted: WidgetQuery) -> Rendered:
+    if wanted.frame:
+        fragment = markup.frame_document(fragment, wanted.locale, unit.name)
     return Rendered.of(fragment, HTML)
 
 
-def _limit(raw: str | None, default: int) -> int:
-    if raw is None or raw == "":
-        return default
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise InvalidInput(f"limit must be a whole number from 1 to {MAX_LIMIT}, not {raw[:20]!r}", status=400)
-    return int(raw)
-
-
-def _reviews_fragment(unit: domain.BusinessUnit, params: dict[str, str], locale: str, theme: str | None) -> str:
+def _reviews_fragment(unit: domain.BusinessUnit, wanted: WidgetQuery, empty_text: bool = True) -> str:
     """The honest latest reviews; filters only when the page asks for them explicitly."""
-    limit = _limit(params.get("limit") or params.get("reviews"), 5)
-    product = params.get("product") or None
-    if product is not None and product != repository.ALL_PRODUCTS:
-        repository.get_product(unit.slug, product)
-    rating = params.get("rating")
-    if rating is not None and rating not in ("1", "2", "3", "4", "5"):
-        raise InvalidInput("rating must be 1, 2, 3, 4 or 5", status=400)
-    language = params.get("language") or None
-    if language is not None and not re.match(r"^[a-z]{2}$", language):
-        raise InvalidInput("language must be a two-letter code such as nl", status=400)
+    limit = wanted.limit or widget_query.DEFAULT_LIMIT
     page = repository.list_published(
-        unit.slug, limit=limit, product=product, rating=int(rating) if rating else None, language=language
+        unit.slug, limit=limit, product=wanted.product, rating=wanted.rating, language=wanted.language
     )
-    return markup.review_list(unit, page.items, locale, limit, unit.reviews_link, theme)
+    return markup.review_list(unit, page.items, wanted.locale, limit, unit.reviews_link, wanted.theme, empty_text)
 
 
-def _data(unit: domain.BusinessUnit, params: dict[str, str], locale: str) -> dict[str, object]:
+def _data(unit: domain.BusinessUnit, wanted: WidgetQuery) -> dict[str, object]:
     """Everything the loader needs for one page: badge, every listed product's stars, the reviews list."""
-    skus = [s for s in (params.get("skus") or "").split(",") if s]
-    if len(skus) > MAX_SKUS:
-        raise InvalidInput(f"at most {MAX_SKUS} skus per page; got {len(skus)}", status=400)
-    bad = [s for s in skus if not _SKU.match(s)]
-    if bad:
-        raise InvalidInput(f"not a sku: {bad[0][:40]!r}", status=400)
+    locale = wanted.locale
     summary = repository.get_summary(unit.slug)
-    catalogue = repository.catalogue(unit.slug)
     products: dict[str, str | None] = {}
     figures: dict[str, dict[str, object] | None] = {}
-    for sku in dict.fromkeys(skus):
-        if sku not in catalogue:
-            products[sku] = figures[sku] = None  # unknown on this shop: the loader shows its fallback
-            continue
+    for sku in wanted.skus:
         product_summary = repository.get_summary(unit.slug, sku)
         products[sku] = markup.product_stars(unit, product_summary, locale)
         figures[sku] = _figures(product_summary, unit)
@@ -227,13 +181,15 @@ def _data(unit: domain.BusinessUnit, params: dict[str, str], locale: str) -> dic
         "business_unit": unit.slug,
         "locale": locale,
         "summary": _figures(summary, unit),
-        "badge": markup.badge(unit, summary, locale, unit.reviews_link) if params.get("badge", "1") != "0" else None,
+        "badge": markup.badge(unit, summary, locale, unit.reviews_link) if wanted.badge else None,
         "products": products,
         "product_summaries": figures,
         "reviews": None,
     }
-    if params.get("reviews"):
-        data["reviews"] = _reviews_fragment(unit, params, locale, None)
+    if wanted.limit is not None and wanted.product != widget_query.UNKNOWN_PRODUCT:
+        # the product's own stars on the same page already say "no reviews yet": the list need not repeat it
+        repeat = wanted.product not in wanted.skus
+        data["reviews"] = _reviews_fragment(unit, wanted, empty_text=repeat)
     return data
 
 

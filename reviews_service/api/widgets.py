@@ -42,13 +42,22 @@ def widgets_css(request: Request) -> Response:
 def data_json(
     bu: str,
     request: Request,
-    skus: Annotated[str | None, Query(description="comma-separated skus of the product stars on the page")] = None,
+    skus: Annotated[
+        str | None, Query(description="comma-separated skus of the product stars on the page; unknown ones are null")
+    ] = None,
     locale: Locale = None,
     reviews: Annotated[int | None, Query(ge=1, le=20, description="how many latest reviews to include")] = None,
-    product: Annotated[str | None, Query(description="reviews of this sku instead of the shop's")] = None,
+    product: Annotated[
+        str | None, Query(description="reviews of this sku instead of the shop's; an unknown sku makes `reviews` null")
+    ] = None,
+    rating: Annotated[int | None, Query(ge=1, le=5, description="reviews list: only this rating")] = None,
+    language: Annotated[str | None, Query(description="reviews list: only reviews in this language (nl)")] = None,
     badge: Annotated[int, Query(ge=0, le=1)] = 1,
 ) -> Response:
-    """Everything the loader needs for one page in one request: rendered fragments and the figures."""
+    """Everything the loader needs for one page in one request: rendered fragments and the figures.
+
+    Unknown skus (and an unknown `product`) answer null in their place, so one stale sku never hides the page.
+    """
     return _answer(request)
 
 

@@ -1,5 +1,5 @@
 /* reviews-service loader: finds [data-reviews-widget] elements, makes one data.json request per
-   business unit, and fills them. No dependencies, no inline script or style needed, never throws. */
+   business unit and locale, and fills them. No dependencies, no inline script or style needed, never throws. */
 (function () {
   "use strict";
   var FALLBACK = { nl: "Bekijk onze beoordelingen", de: "Unsere Bewertungen lesen", fr: "Lire nos avis", en: "Read our reviews" };
@@ -24,12 +24,23 @@
   }
 
   function fallback(el) {
-    if (el.getAttribute("data-reviews-state") === "ok" || el.children.length) return;
+    if (el.getAttribute("data-reviews-state") === "ok") return;
+    el.setAttribute("data-reviews-state", "unavailable");
+    if (el.__rwOwn) return; /* the page's own content stays, alone: never glued to ours */
     var span = document.createElement("span");
     span.className = "rw-fallback";
     span.textContent = el.getAttribute("data-fallback") || FALLBACK[lang(el)] || FALLBACK.en;
+    el.textContent = "";
     el.appendChild(span);
-    el.setAttribute("data-reviews-state", "unavailable");
+  }
+
+  function trim(el) { /* one request serves lists of several lengths: each shows its own */
+    var max = parseInt(el.getAttribute("data-limit"), 10) || 5, items = el.querySelectorAll("li.rw-review");
+    for (var i = max; i < items.length; i++) items[i].parentNode.removeChild(items[i]);
+    Array.prototype.forEach.call(el.querySelectorAll(".rw-toggle"), function (t) {
+      var text = t.previousElementSibling; /* "read more" only where the text really is cut */
+      if (text && text.scrollHeight <= text.clientHeight + 1) t.className += " rw-fits";
+    });
   }
 
   function fill(el, markup) {
@@ -39,22 +50,33 @@
     var root = el.firstElementChild;
     if (theme && root) root.setAttribute("data-theme", theme);
     el.setAttribute("data-reviews-state", "ok");
+    if (el.getAttribute("data-reviews-widget") === "reviews") trim(el);
   }
 
-  function load(bu, els) {
-    var skus = [], limit = 0, product = "", locale = lang(els[0]);
+  function param(q, name, value) { return value ? q + "&" + name + "=" + encodeURIComponent(value) : q; }
+
+  /* The query spells every value as the service resolves it (sorted skus, fixed order), so that each
+     page shape is one cache entry there. */
+  function load(bu, locale, els) {
+    var skus = [], limit = 0, list = null, badge = 0;
     els.forEach(function (el) {
       var kind = el.getAttribute("data-reviews-widget"), sku = el.getAttribute("data-sku");
       if (kind === "product-stars" && sku && skus.indexOf(sku) < 0) skus.push(sku);
+      if (kind === "badge") badge = 1;
       if (kind === "reviews") {
         limit = Math.max(limit, Math.min(parseInt(el.getAttribute("data-limit"), 10) || 5, 20));
-        if (sku && !product) product = sku;
+        list = list || el;
       }
     });
-    var q = "locale=" + encodeURIComponent(locale) + "&badge=" + (els.some(function (e) {
-      return e.getAttribute("data-reviews-widget") === "badge"; }) ? 1 : 0);
+    skus.sort();
+    var q = "locale=" + encodeURIComponent(locale) + "&badge=" + badge;
     if (skus.length) q += "&skus=" + skus.map(encodeURIComponent).join(",");
-    if (limit) q += "&reviews=" + limit + (product ? "&product=" + encodeURIComponent(product) : "");
+    if (list) {
+      q += "&reviews=" + limit;
+      q = param(q, "product", list.getAttribute("data-sku"));
+      q = param(q, "rating", list.getAttribute("data-rating"));
+      q = param(q, "language", list.getAttribute("data-language"));
+    }
     var done = false, ctrl = window.AbortController ? new AbortController() : null;
     var timer = setTimeout(function () { if (!done) { if (ctrl) ctrl.abort(); els.forEach(fallback); } }, 8000);
     fetch(base + "/widgets/" + encodeURIComponent(bu) + "/data.json?" + q,
@@ -75,22 +97,49 @@
       .catch(function (err) { done = true; clearTimeout(timer); warn("reviews are unavailable", err); els.forEach(fallback); });
   }
 
+  /* One request per business unit and locale; a reviews list with its own filters gets its own. */
+  function groupKey(el, bu) {
+    var key = bu + " " + lang(el);
+    if (el.getAttribute("data-reviews-widget") !== "reviews") return key;
+    return key + " " + ["data-sku", "data-rating", "data-language"].map(function (a) {
+      return el.getAttribute(a) || ""; }).join(" ");
+  }
+
   function run() {
     try {
       if (!window.fetch || !base) { warn("no fetch or unknown service address"); }
-      var groups = {}, found = document.querySelectorAll("[data-reviews-widget]:not([data-reviews-state])");
+      var groups = {}, order = [], found = document.querySelectorAll("[data-reviews-widget]:not([data-reviews-state])");
       if (!found.length) return;
       ensureStyles();
       Array.prototype.forEach.call(found, function (el) {
+        el.__rwOwn = /\S/.test(el.textContent || "") || !!el.children.length;
         el.setAttribute("data-reviews-state", "loading");
-        var bu = el.getAttribute("data-business-unit") || "";
-        (groups[bu] = groups[bu] || []).push(el);
+        var bu = el.getAttribute("data-business-unit") || "", key = groupKey(el, bu);
+        if (!bu || !window.fetch || !base) { fallback(el); return; }
+        if (!groups[key]) {
+          groups[key] = { bu: bu, locale: lang(el), els: [], list: el.getAttribute("data-reviews-widget") === "reviews" };
+          order.push(key);
+        }
+        groups[key].els.push(el);
       });
-      Object.keys(groups).forEach(function (bu) {
-        if (!bu || !window.fetch || !base) { groups[bu].forEach(fallback); return; }
-        load(bu, groups[bu]);
-      });
+      merge(groups, order).forEach(function (g) { load(g.bu, g.locale, g.els); });
     } catch (e) { warn("loader failed", e); }
+  }
+
+  /* a list's group absorbs the plain group of its unit and locale, so a product page stays one request */
+  function merge(groups, order) {
+    var out = [], taken = {};
+    order.forEach(function (key) {
+      var g = groups[key];
+      if (!g.list) return;
+      var plain = g.bu + " " + g.locale;
+      if (groups[plain] && !taken[plain]) { g.els = groups[plain].els.concat(g.els); taken[plain] = true; }
+      out.push(g);
+    });
+    order.forEach(function (key) {
+      if (!groups[key].list && !taken[key]) out.push(groups[key]);
+    });
+    return out;
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", run);

@@ -1,0 +1,129 @@
+"""The widget answer cache: a bounded LRU of rendered bytes, invalidated per business unit.
+
+Two kinds of entry share one `OrderedDict`: the canonical entry of a rendering, keyed by its
+normalised query (what was rendered), and a few aliases keyed by the raw query strings that
+spell exactly that rendering (so the hot path stays one dict lookup). Junk spellings never get an
+alias, each rendering gets at most `ALIASES_PER_ENTRY` of them, and a full cache drops its least
+recently used entries, never everything at once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+Key = tuple[str, str, bytes]  # (business unit, path, query)
+V = TypeVar("V")
+ALIASES_PER_ENTRY = 8  # a few spellings per rendering (parameter order, defaults left out), not thousands
+ALIAS_BYTES = 256  # what an alias costs: its key and the slot, not a second copy of the answer
+
+
+@dataclass(slots=True)
+class _Entry(Generic[V]):
+    stored: float
+    value: V
+    size: int
+    canonical: Key  # the entry's own key for a canonical entry, the rendering's key for an alias
+
+
+class WidgetCache(Generic[V]):
+    """Rendered answers by (business unit, path, query): LRU-bounded in entries and bytes, per-unit invalidation."""
+
+    def __init__(
+        self,
+        maxsize: int = 20_000,
+        max_bytes: int = 64 * 1024 * 1024,
+        ttl: Callable[[], float | None] = lambda: None,
+        size_of: Callable[[V], int] = lambda _value: 0,
+    ) -> None:
+        self.maxsize = maxsize
+        self.max_bytes = max_bytes
+        self._ttl = ttl
+        self._size_of = size_of
+        self._entries: OrderedDict[Key, _Entry[V]] = OrderedDict()
+        self._aliases: dict[Key, int] = {}
+        self._generations: dict[str, int] = {}
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @property
+    def bytes(self) -> int:
+        """The bytes of the answers held (aliases count ALIAS_BYTES each)."""
+        return self._bytes
+
+    def generation(self, business_unit: str) -> int:
+        """Bumped by every invalidation: a render that started before one must not be cached."""
+        return self._generations.get(business_unit, 0)
+
+    def get(self, key: Key) -> V | None:
+        """The cached value, marked as recently used; None if absent or expired (hot path: no lock)."""
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        ttl = self._ttl()
+        if ttl is not None and time.monotonic() - entry.stored > ttl:
+            return None
+        try:  # noqa: SIM105 - a bare try costs nothing on the hot path; contextlib.suppress does
+            self._entries.move_to_end(key)
+        except KeyError:  # evicted by another thread since the read: still a valid answer
+            pass
+        return entry.value
+
+    def put(self, key: Key, value: V, generation: int) -> None:
+        """Store the canonical entry of a rendering (unless the data changed while it was rendered)."""
+        with self._lock:
+            if self.generation(key[0]) != generation:
+                return
+            self._store(key, _Entry(time.monotonic(), value, self._size_of(value), key))
+
+    def alias(self, key: Key, canonical: Key, value: V, generation: int) -> None:
+        """Let a raw query string find a rendering in one lookup, if that rendering has alias slots left."""
+        with self._lock:
+            if key == canonical or key in self._entries or self.generation(key[0]) != generation:
+                return
+            if self._aliases.get(canonical, 0) >= ALIASES_PER_ENTRY:
+                return
+            self._aliases[canonical] = self._aliases.get(canonical, 0) + 1
+            self._store(key, _Entry(time.monotonic(), value, ALIAS_BYTES, canonical))
+
+    def _store(self, key: Key, entry: _Entry[V]) -> None:
+        old = self._entries.pop(key, None)
+        if old is not None:
+            self._forget(key, old)
+        self._entries[key] = entry
+        self._bytes += entry.size
+        while self._entries and (len(self._entries) > self.maxsize or self._bytes > self.max_bytes):
+            evicted_key, evicted = self._entries.popitem(last=False)
+            self._forget(evicted_key, evicted)
+
+    def _forget(self, key: Key, entry: _Entry[V]) -> None:
+        self._bytes -= entry.size
+        if entry.canonical != key:
+            left = self._aliases.get(entry.canonical, 1) - 1
+            if left > 0:
+                self._aliases[entry.canonical] = left
+            else:
+                self._aliases.pop(entry.canonical, None)
+
+    def invalidate(self, business_unit: str) -> None:
+        """Drop every answer of one business unit (and refuse renders that began before this)."""
+        with self._lock:
+            self._generations[business_unit] = self.generation(business_unit) + 1
+            self._entries = OrderedDict((k, v) for k, v in self._entries.items() if k[0] != business_unit)
+            self._aliases = {k: n for k, n in self._aliases.items() if k[0] != business_unit}
+            self._bytes = sum(entry.size for entry in self._entries.values())
+
+    def clear(self) -> None:
+        """Drop everything (a new store connection)."""
+        with self._lock:
+            self._entries.clear()
+            self._aliases.clear()
+            self._bytes = 0
+            self._generations = {k: v + 1 for k, v in self._generations.items()}
