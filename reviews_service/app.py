@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from reviews_service import __version__, store
 from reviews_service.api import admin, demo, health, reviews, seo, tokens, widgets
 from reviews_service.api.deps import json_response
+from reviews_service.api.headers import ResponseHeaders
 from reviews_service.config import Settings, get_settings
 from reviews_service.errors import ReviewsError, problem_document
 from widgets.asgi import WidgetFastPath
@@ -127,5 +128,6 @@ def create_app(settings: Settings | None = None, *, connect: bool = True) -> Fas
     install_error_handlers(app)
     for module in (health, reviews, widgets, seo, demo, admin, tokens):
         app.include_router(module.router)
+    app.add_middleware(ResponseHeaders)  # nosniff, Referrer-Policy, no-store on admin, gzip on public reads
     app.add_middleware(WidgetFastPath)  # added last = outermost: cached widget bytes skip everything else
     return app

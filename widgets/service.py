@@ -26,6 +26,11 @@ from widgets import render as markup
 WIDGET_CACHE = "public, max-age=60, stale-while-revalidate=600"
 STATIC_CACHE = "public, max-age=3600, stale-while-revalidate=86400"
 HTML = "text/html; charset=utf-8"
+# The pages that render on their own (an iframe's page, the SVG opened as a file): only our own stylesheet,
+# no script, no plugin, no form; the SVG has no reference at all. Fragments and data.json get no CSP:
+# they are parts of the shop's own page, under its policy.
+FRAME_CSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'"
+SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'"
 MAX_SKUS = 100
 MAX_LIMIT = 20
 _SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -47,12 +52,13 @@ class Rendered:
     etag: str
     content_type: str
     cache_control: str = WIDGET_CACHE
+    csp: str = ""  # Content-Security-Policy of the answer, if it is a document of its own
 
     @staticmethod
-    def of(text: str, content_type: str, cache_control: str = WIDGET_CACHE) -> Rendered:
+    def of(text: str, content_type: str, cache_control: str = WIDGET_CACHE, csp: str = "") -> Rendered:
         body = text.encode("utf-8")
         digest = hashlib.blake2b(body, digest_size=12).hexdigest()
-        return Rendered(body, gzip.compress(body, 6, mtime=0), f'"{digest}"', content_type, cache_control)
+        return Rendered(body, gzip.compress(body, 6, mtime=0), f'"{digest}"', content_type, cache_control, csp)
 
 
 class WidgetCache:
@@ -155,7 +161,8 @@ def render(path: str, query: bytes) -> Rendered | None:
             fragment = markup.badge(unit, repository.get_summary(bu_slug), locale, unit.reviews_link, theme)
             answer = _html(fragment, locale, unit, params)
         elif kind == "svg":
-            answer = Rendered.of(markup.badge_svg(unit, repository.get_summary(bu_slug), locale), "image/svg+xml")
+            svg = markup.badge_svg(unit, repository.get_summary(bu_slug), locale)
+            answer = Rendered.of(svg, "image/svg+xml", csp=SVG_CSP)
         elif kind == "reviews":
             answer = _html(_reviews_fragment(unit, params, locale, theme), locale, unit, params)
         else:
@@ -174,7 +181,7 @@ def render(path: str, query: bytes) -> Rendered | None:
 
 def _html(fragment: str, locale: str, unit: domain.BusinessUnit, params: dict[str, str]) -> Rendered:
     if params.get("frame") in ("1", "true"):
-        fragment = markup.frame_document(fragment, locale, unit.name)
+        return Rendered.of(markup.frame_document(fragment, locale, unit.name), HTML, csp=FRAME_CSP)
     return Rendered.of(fragment, HTML)
 
 
