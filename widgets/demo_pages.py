@@ -68,7 +68,8 @@ def _offer(product: domain.Product, locale: str, words: dict[str, str]) -> str:
     if not product.price:
         return ""
     stock = words.get(product.availability, "")
-    stock_html = f' <span class="stock">{esc(stock)}</span>' if stock else ""
+    in_stock = " in" if product.availability == "InStock" else ""
+    stock_html = f' <span class="stock{in_stock}">{esc(stock)}</span>' if stock else ""
     return f'<p class="price"><span>{esc(price_text(product, locale))}</span>{stock_html}</p>'
 
 
