@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from reviews_service import __version__, store
 from reviews_service.api import admin, demo, health, reviews, seo, tokens, widgets
 from reviews_service.api.deps import json_response
-from reviews_service.api.headers import ResponseHeaders
+from reviews_service.api.headers import ResponseHeaders, stamp
 from reviews_service.config import Settings, get_settings
 from reviews_service.errors import ReviewsError, problem_document
 from widgets.asgi import WidgetFastPath
@@ -82,9 +82,11 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem(exc.status_code, title, detail, title.lower().replace(" ", "-"))
 
     @app.exception_handler(Exception)
-    async def _bug(_: Request, exc: Exception) -> Response:
+    async def _bug(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error", exc_info=exc)
-        return problem(500, "Internal error", "Something went wrong on our side; it has been logged.", "internal")
+        response = problem(500, "Internal error", "Something went wrong on our side; it has been logged.", "internal")
+        stamp(response.headers, request.url.path)  # Starlette sends this one outside every middleware
+        return response
 
 
 class BodyLimit:

@@ -179,3 +179,22 @@ def test_frame_pages_and_the_svg_badge_carry_a_csp_and_fragments_do_not(
         assert svg.headers["content-security-policy"] == "default-src 'none'; style-src 'unsafe-inline'", attempt
     for path in ("/widgets/test-shop/badge.html", "/widgets/test-shop/data.json"):
         assert "content-security-policy" not in client.get(path).headers, path  # parts of the shop's own page
+
+
+def test_an_unexpected_500_carries_the_same_headers(settings: object, connected: object) -> None:
+    """Starlette sends the 500 from outside every middleware; it still says nosniff, and no-store on admin."""
+    from reviews_service.app import create_app
+
+    app = create_app(settings, connect=False)  # type: ignore[arg-type]
+
+    def boom() -> None:
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/v1/admin/boom", boom)
+    app.add_api_route("/boom", boom)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        for path in ("/v1/admin/boom", "/boom"):
+            answer = client.get(path)
+            assert answer.status_code == 500 and answer.json()["status"] == 500, path
+            _constant(answer, path)
+        assert client.get("/v1/admin/boom").headers["cache-control"] == "no-store"

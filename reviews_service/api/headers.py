@@ -53,7 +53,6 @@ class ResponseHeaders:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        admin = path.startswith(ADMIN_PREFIX)
         compressible = scope["method"] == "GET" and path.startswith(GZIP_PREFIXES)
         gzip_ok = compressible and accepts_gzip(_header(scope, b"accept-encoding"))
         held: Message | None = None  # a compressible answer's start, sent once its body is known
@@ -62,11 +61,7 @@ class ResponseHeaders:
             nonlocal held
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in EVERY_ANSWER:
-                    if name.decode() not in headers:
-                        headers.append(name.decode(), value.decode())
-                if admin:
-                    headers["cache-control"] = "no-store"
+                stamp(headers, path)
                 if compressible:
                     headers.add_vary_header("Accept-Encoding")
                     if gzip_ok and _compressible(headers):
@@ -87,6 +82,15 @@ class ResponseHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def stamp(headers: MutableHeaders, path: str) -> None:
+    """The constant headers, and `no-store` under /v1/admin; also for the 500 answer, which is sent outside us."""
+    for name, value in EVERY_ANSWER:
+        if name.decode() not in headers:
+            headers.append(name.decode(), value.decode())
+    if path.startswith(ADMIN_PREFIX):
+        headers["cache-control"] = "no-store"
 
 
 def _header(scope: Scope, name: bytes) -> str:
