@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from reviews_service import __version__, store
 from reviews_service.api import admin, demo, health, home, reviews, seo, tokens, widgets
 from reviews_service.api.deps import json_response
+from reviews_service.api.headers import ResponseHeaders, stamp
 from reviews_service.config import Settings, get_settings
 from reviews_service.errors import ReviewsError, problem_document
 from widgets.asgi import WidgetFastPath
@@ -81,9 +82,11 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem(exc.status_code, title, detail, title.lower().replace(" ", "-"))
 
     @app.exception_handler(Exception)
-    async def _bug(_: Request, exc: Exception) -> Response:
+    async def _bug(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error", exc_info=exc)
-        return problem(500, "Internal error", "Something went wrong on our side; it has been logged.", "internal")
+        response = problem(500, "Internal error", "Something went wrong on our side; it has been logged.", "internal")
+        stamp(response.headers, request.url.path)  # Starlette sends this one outside every middleware
+        return response
 
 
 class BodyLimit:
@@ -129,5 +132,6 @@ def create_app(settings: Settings | None = None, *, connect: bool = True) -> Fas
     install_error_handlers(app)
     for module in (home, health, reviews, widgets, seo, demo, admin, tokens):
         app.include_router(module.router)
+    app.add_middleware(ResponseHeaders)  # nosniff, Referrer-Policy, no-store on admin, gzip on public reads
     app.add_middleware(WidgetFastPath)  # added last = outermost: cached widget bytes skip everything else
     return app

@@ -59,6 +59,9 @@ class ProductDoc(me.Document):
     image = me.StringField(default="")
     gtin = me.StringField(default="")
     brand = me.StringField(default="")
+    price = me.StringField(default="")
+    currency = me.StringField(default="EUR")
+    availability = me.StringField(default="")
 
 
 class ReviewDoc(me.Document):
@@ -202,7 +205,7 @@ def review_from_raw(raw: dict[str, Any]) -> model.Review:
     )
 
 
-PRODUCT_FIELDS = ("sku", "name", "url", "image", "gtin", "brand")
+PRODUCT_FIELDS = ("sku", "name", "url", "image", "gtin", "brand", "price", "currency", "availability")
 
 
 def product_id(business_unit: str, sku: str) -> str:
@@ -221,7 +224,9 @@ def product_to_raw(product: model.Product) -> dict[str, Any]:
 
 def product_from_raw(raw: dict[str, Any]) -> model.Product:
     """A stored product document as a domain Product."""
-    return model.Product(business_unit=raw["business_unit"], **{f: raw.get(f) or "" for f in PRODUCT_FIELDS})
+    fields = {f: raw.get(f) or "" for f in PRODUCT_FIELDS}
+    fields["currency"] = fields["currency"] or "EUR"  # stored before products had prices
+    return model.Product(business_unit=raw["business_unit"], **fields)
 
 
 def summary_from_raw(raw: dict[str, Any]) -> model.RatingSummary:

@@ -43,6 +43,9 @@ class Product:
     image: str = ""
     gtin: str = ""
     brand: str = ""
+    price: str = ""  # a decimal with 2 places ("249.00"), kept as text so no float rounds it; "" = unknown
+    currency: str = "EUR"  # ISO 4217 code of `price`
+    availability: str = ""  # a schema.org ItemAvailability name ("InStock", ...); "" = not stated
 
 
 @dataclass(frozen=True)

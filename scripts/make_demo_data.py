@@ -73,6 +73,10 @@ PRODUCTS = [
     ("normann-copenhagen-tread-rug-200x300-grey", "Normann Copenhagen", "Normann Copenhagen Tread Rug 200x300 – grey",
      "Tread", "rug", 1),
 ]
+# Price range in euros per kind (list prices of such design pieces), and a share of them not in stock
+PRICES = {"chair": (249, 899), "table": (899, 2999), "lamp": (199, 1499), "sofa": (1999, 5999),
+          "cabinet": (999, 3999), "rug": (399, 1299)}
+BACK_ORDER_SHARE = 0.15
 URL_DIR = {"chair": "stoelen", "table": "tafels", "lamp": "verlichting", "sofa": "banken", "cabinet": "kasten",
            "rug": "vloerkleden"}
 BE_WITHOUT_REVIEWS = {"leolux-bellice-2-5-seater-sofa-sand", "pastoe-l-series-sideboard-oak",
@@ -462,6 +466,17 @@ def product_plan(rng: random.Random, bu: str, n_product: int) -> list[str]:
     return plan
 
 
+def prices() -> dict[str, tuple[str, str]]:
+    """(price, availability) per sku: seeded apart from the reviews, so adding prices changed no review."""
+    rng = random.Random(f"{SEED}-prices")
+    out = {}
+    for sku, _brand, _name, _short, kind, _w in PRODUCTS:
+        low, high = PRICES[kind]
+        euros = rng.randrange((low + 1) // 50, (high + 1) // 50 + 1) * 50 - 1  # 249, 1.299: shop prices end in 49/99
+        out[sku] = (f"{euros}.00", "BackOrder" if rng.random() < BACK_ORDER_SHARE else "InStock")
+    return out
+
+
 def build() -> dict:
     rng = random.Random(SEED)
     gtins: dict[str, str] = {}
@@ -471,6 +486,7 @@ def build() -> dict:
             g = ean13(rng)
         gtins[sku] = g
     by_sku = {p[0]: p for p in PRODUCTS}
+    price = prices()
     products, reviews = {}, {}
     order_numbers: set[str] = set()
     inv = 1180
@@ -481,7 +497,8 @@ def build() -> dict:
         plan = PLAN[slug]
         products[slug] = [
             {"sku": sku, "name": name, "url": f"https://{domain}/{URL_DIR[kind]}/{sku}",
-             "image": f"https://{domain}/images/{sku}.jpg", "gtin": gtins[sku], "brand": brand}
+             "image": f"https://{domain}/images/{sku}.jpg", "gtin": gtins[sku], "brand": brand,
+             "price": price[sku][0], "currency": "EUR", "availability": price[sku][1]}
             for sku, brand, name, _short, kind, _w in PRODUCTS
         ]
         total = plan["total"]

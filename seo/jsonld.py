@@ -8,6 +8,10 @@ product documentation (https://developers.google.com/search/docs/appearance/stru
   `worstRating` default to 5 and 1, so we always state them, on the shop's display scale, with the
   same value the widgets show (8.8 of 10 for a 10-point shop).
 - An item with no published reviews gets no `aggregateRating` at all, never `reviewCount: 0`.
+- A Product needs `review`, `aggregateRating` or `offers` for a product snippet
+  (https://developers.google.com/search/docs/appearance/structured-data/product-snippet): a
+  catalogue price becomes an `Offer` (`price` as text with a '.', `priceCurrency`, `availability`,
+  `url`), so a product without reviews still qualifies.
 - Each `review` has an `author` (a Person with the public display name, under 100 characters),
   a `reviewRating` within best/worst, `datePublished` (ISO 8601), `reviewBody` and `inLanguage`.
 - Markup must match what the page shows: the `review` items are the same latest published
@@ -112,12 +116,24 @@ def product(
         data["gtin"] = item.gtin
     if item.brand:
         data["brand"] = {"@type": "Brand", "name": item.brand}
+    if item.price:
+        data["offers"] = offer(item)
     rating = aggregate_rating(summary, unit.display_scale)
     if rating is not None:
         data["aggregateRating"] = rating
         published = [r for r in reviews if r.status == "published" and r.product == item.sku]
         if published:
             data["review"] = [review_item(r, unit.display_scale, lang, unit.timezone) for r in published]
+    return data
+
+
+def offer(item: domain.Product) -> dict[str, Any]:
+    """schema.org Offer from the catalogue's price: what makes a product without reviews eligible for a snippet."""
+    data: dict[str, Any] = {"@type": "Offer", "price": item.price, "priceCurrency": item.currency}
+    if item.availability:
+        data["availability"] = f"https://schema.org/{item.availability}"
+    if item.url:
+        data["url"] = item.url
     return data
 
 

@@ -14,9 +14,13 @@ https://developers.google.com/search/docs/appearance/structured-data/review-snip
     date                datePublished is recommended, as an ISO 8601 date
     item-reviewed       a top-level Review or AggregateRating says what it is about
     product-name        a Product has a name
-    product-snippet     a Product has review, aggregateRating or offers, or Google shows no snippet for it
+    product-snippet     a Product has review, aggregateRating or offers: Google requires one for a product snippet
     self-serving        Organization/LocalBusiness reviews on the business's own site earn no stars
     json                a JSON-LD block that does not parse is ignored by Google
+
+product-snippet follows Google's product snippet documentation
+(https://developers.google.com/search/docs/appearance/structured-data/product-snippet), which lists one
+of review, aggregateRating and offers among a Product's required properties.
 
 "Markup must match visible content" cannot be decided from markup alone (widgets render the
 same figures by construction); it is not checked.
@@ -110,9 +114,9 @@ class Checker:
             self.add(
                 path or "Product",
                 "product-snippet",
-                "a Product needs review, aggregateRating or offers to get a snippet in Google; add the shop's "
-                "offers (price, availability) to this Product, or leave it out until the product has reviews",
-                "warning",
+                "a Product needs review, aggregateRating or offers: Google requires one of them for a product "
+                "snippet; add the shop's offers (price, availability) to this Product, or leave the Product out "
+                "until it has reviews",
             )
         if kinds & SELF_SERVING_TYPES and ("aggregateRating" in item or "review" in item):
             kind = sorted(kinds & SELF_SERVING_TYPES)[0]

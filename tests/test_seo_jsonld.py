@@ -154,6 +154,41 @@ def test_a_product_without_published_reviews_has_no_rating_and_no_review_key() -
         assert data == {"@context": "https://schema.org", "@type": "Product", "name": "Chair", "sku": "chair"}
 
 
+def test_a_catalogue_price_becomes_the_products_offer_and_only_then() -> None:
+    unit = domain.BusinessUnit(slug="s", name="Shop", locales=("nl",), display_scale=5)
+    lamp = domain.Product(
+        business_unit="s",
+        sku="lamp",
+        name="Lamp",
+        url="https://shop.example/lamp",
+        price="1249.90",
+        currency="GBP",
+        availability="BackOrder",
+    )
+    data = jsonld.product(unit, lamp, domain.RatingSummary.empty("s", "lamp"), [])
+    assert data == {
+        "@context": "https://schema.org",
+        "@type": "Product",
+        "name": "Lamp",
+        "sku": "lamp",
+        "url": "https://shop.example/lamp",
+        "offers": {
+            "@type": "Offer",
+            "price": "1249.90",
+            "priceCurrency": "GBP",
+            "availability": "https://schema.org/BackOrder",
+            "url": "https://shop.example/lamp",
+        },
+    }
+    assert validate.validate_html(jsonld.script_element(data))["problems"] == []
+    # no price: no offers at all (never a price of 0 the shop did not state), and Google's required property is missing
+    bare = domain.Product(business_unit="s", sku="lamp", name="Lamp")
+    unpriced = jsonld.product(unit, bare, domain.RatingSummary.empty("s", "lamp"), [])
+    assert "offers" not in unpriced
+    problems = validate.validate_html(jsonld.script_element(unpriced))["problems"]
+    assert [(p["rule"], p["severity"]) for p in problems] == [("product-snippet", "error")]
+
+
 def test_author_names_are_cut_under_100_characters() -> None:
     unit = domain.BusinessUnit(slug="s", name="Shop")
     chair = domain.Product(business_unit="s", sku="chair", name="Chair")
@@ -226,6 +261,8 @@ def catalogues(draw: st.DrawFn) -> tuple[domain.BusinessUnit, list[tuple[domain.
             image=draw(ANY_TEXT),
             gtin=draw(st.sampled_from(["", "8712345678906"])),
             brand=draw(ANY_TEXT),
+            price=draw(st.sampled_from(["", "", "0.00", "1249.90"])),
+            availability=draw(st.sampled_from(["", "InStock", "BackOrder"])),
         )
         reviews = [
             domain.Review(
@@ -275,10 +312,15 @@ def test_any_text_survives_the_script_element_and_validates_clean(
     assert soup.find("p") is not None and soup.find("p").text == "after the markup"
 
     report = validate.validate_html(page)
-    # The one thing a product without published reviews lacks: Google wants review, aggregateRating or offers.
-    unrated = [index for index, data in enumerate(built) if "aggregateRating" not in data]
-    assert [p["rule"] for p in report["problems"]] == ["product-snippet"] * len(unrated)
-    assert all(p["severity"] == "warning" for p in report["problems"])
+    # The one thing a product without published reviews or a price lacks: Google requires review,
+    # aggregateRating or offers, so the validator calls it an error.
+    bare = [index for index, data in enumerate(built) if "aggregateRating" not in data and "offers" not in data]
+    assert [p["rule"] for p in report["problems"]] == ["product-snippet"] * len(bare)
+    assert all(p["severity"] == "error" for p in report["problems"])
+    for (item, _reviews), data in zip(entries, built, strict=True):
+        assert ("offers" in data) == bool(item.price)
+        if item.price:
+            assert (data["offers"]["price"], data["offers"]["priceCurrency"]) == (item.price, "EUR")
     assert [i["@type"] for i in report["items"]] == ["Product"] * len(built)
     for data in built:
         for r in data.get("review", []):
@@ -623,11 +665,13 @@ def test_every_demo_product_page_carries_exactly_its_markup_and_validates_clean(
         assert "@example" not in page.text, sku
 
 
-def test_demo_products_without_reviews_have_no_rating_and_are_told_what_google_needs(live_server: str) -> None:
+def test_demo_products_without_reviews_carry_their_price_as_offers_and_validate_clean(live_server: str) -> None:
     url = live_server
+    listed = httpx.get(f"{url}/v1/admin/business-units/flinders-be/products", headers=LIVE_ADMIN, timeout=30)
+    catalogue = {p["sku"]: p for p in listed.json()["items"]}
     unrated = [
         sku
-        for sku in _skus(url, "flinders-be")
+        for sku in catalogue
         if httpx.get(f"{url}/v1/business-units/flinders-be/products/{sku}/summary", timeout=30).json()["review_count"]
         == 0
     ]
@@ -638,6 +682,20 @@ def test_demo_products_without_reviews_have_no_rating_and_are_told_what_google_n
         assert len(products) == 1, sku
         assert "aggregateRating" not in products[0] and "review" not in products[0], sku
         assert products[0]["name"] and products[0]["sku"] == sku
-        problems = _validate(url, page)["problems"]
-        assert [(p["rule"], p["severity"]) for p in problems] == [("product-snippet", "warning")], sku
+        item = catalogue[sku]
+        assert products[0]["offers"] == {
+            "@type": "Offer",
+            "price": item["price"],
+            "priceCurrency": "EUR",
+            "availability": f"https://schema.org/{item['availability']}",
+            "url": item["url"],
+        }, sku
+        assert _validate(url, page)["problems"] == [], sku
+        # the price the markup states is the one the page shows (nl: "€ 1.549,00")
+        euros, cents = item["price"].split(".")
+        assert f"€ {int(euros):,}".replace(",", ".") + f",{cents}" in page, sku
+        # Without its offers the same Product is not eligible, and the validator says so as an error.
+        bare = {k: v for k, v in products[0].items() if k != "offers"}
+        problems = _validate(url, f'<script type="application/ld+json">{json.dumps(bare)}</script>')["problems"]
+        assert [(p["rule"], p["severity"]) for p in problems] == [("product-snippet", "error")], sku
         assert "offers" in problems[0]["message"]

@@ -99,8 +99,8 @@ BROKEN: dict[str, tuple[str, str, str, str, str]] = {
     ),
     "product-name-missing": ("name", "product-name", "error", "json-ld", "a Product needs a name"),
     "product-snippet-missing": (
-        "Product", "product-snippet", "warning", "json-ld",
-        "a Product needs review, aggregateRating or offers to get a snippet in Google",
+        "Product", "product-snippet", "error", "json-ld",
+        "a Product needs review, aggregateRating or offers: Google requires one of them for a product snippet",
     ),
     "self-serving-organization": (
         "Organization", "self-serving", "warning", "json-ld",

@@ -12,12 +12,13 @@ import json
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from reviews_service.api.headers import EVERY_ANSWER
 from reviews_service.cache import etag_matches
 from reviews_service.errors import ReviewsError, problem_document
 from widgets import service
 
 PREFIX = "/widgets/"
-_BASE_HEADERS = [(b"access-control-allow-origin", b"*"), (b"vary", b"Accept-Encoding")]
+_BASE_HEADERS = [(b"access-control-allow-origin", b"*"), (b"vary", b"Accept-Encoding"), *EVERY_ANSWER]
 
 
 class WidgetFastPath:
@@ -86,6 +87,8 @@ async def _send(scope: Scope, send: Send, answer: service.Rendered) -> None:
         body = answer.gzipped
         headers.append((b"content-encoding", b"gzip"))
     headers += [(b"content-type", answer.content_type.encode()), (b"content-length", str(len(body)).encode())]
+    if answer.csp:
+        headers.append((b"content-security-policy", answer.csp.encode()))
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
 

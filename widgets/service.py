@@ -25,6 +25,11 @@ from widgets.query import WidgetQuery
 WIDGET_CACHE = "public, max-age=60, stale-while-revalidate=600"
 STATIC_CACHE = "public, max-age=3600, stale-while-revalidate=86400"
 HTML = "text/html; charset=utf-8"
+# The pages that render on their own (an iframe's page, the SVG opened as a file): only our own stylesheet,
+# no script, no plugin, no form; the SVG has no reference at all. Fragments and data.json get no CSP:
+# they are parts of the shop's own page, under its policy.
+FRAME_CSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'"
+SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'"
 _PATHS = {
     "badge.html": "badge",
     "badge.svg": "svg",
@@ -43,15 +48,21 @@ class Rendered:
     content_type: str
     cache_control: str = WIDGET_CACHE
     payload: dict[str, object] | None = None  # data.json's object, to add unknown skus without re-rendering
+    csp: str = ""  # Content-Security-Policy of the answer, if it is a document of its own
 
     @staticmethod
     def of(
-        text: str, content_type: str, cache_control: str = WIDGET_CACHE, payload: dict[str, object] | None = None
+        text: str,
+        content_type: str,
+        cache_control: str = WIDGET_CACHE,
+        payload: dict[str, object] | None = None,
+        csp: str = "",
     ) -> Rendered:
         """Encode, gzip and tag one answer."""
         body = text.encode("utf-8")
         digest = hashlib.blake2b(body, digest_size=12).hexdigest()
-        return Rendered(body, gzip.compress(body, 6, mtime=0), f'"{digest}"', content_type, cache_control, payload)
+        gzipped = gzip.compress(body, 6, mtime=0)
+        return Rendered(body, gzipped, f'"{digest}"', content_type, cache_control, payload, csp)
 
 
 def _size(answer: Rendered) -> int:
@@ -129,7 +140,8 @@ def _render(unit: domain.BusinessUnit, wanted: WidgetQuery, sku: str | None) -> 
         fragment = markup.badge(unit, repository.get_summary(unit.slug), locale, unit.reviews_link, theme)
         return _html(fragment, unit, wanted)
     if wanted.kind == "svg":
-        return Rendered.of(markup.badge_svg(unit, repository.get_summary(unit.slug), locale), "image/svg+xml")
+        svg = markup.badge_svg(unit, repository.get_summary(unit.slug), locale)
+        return Rendered.of(svg, "image/svg+xml", csp=SVG_CSP)
     if wanted.kind == "reviews":
         return _html(_reviews_fragment(unit, wanted), unit, wanted)
     if wanted.kind == "stars":
@@ -154,7 +166,7 @@ def _with_unknown(answer: Rendered, unknown: tuple[str, ...]) -> Rendered:
 
 def _html(fragment: str, unit: domain.BusinessUnit, wanted: WidgetQuery) -> Rendered:
     if wanted.frame:
-        fragment = markup.frame_document(fragment, wanted.locale, unit.name)
+        return Rendered.of(markup.frame_document(fragment, wanted.locale, unit.name), HTML, csp=FRAME_CSP)
     return Rendered.of(fragment, HTML)
 
 

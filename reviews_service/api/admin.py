@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query, Request
@@ -28,6 +29,12 @@ router = APIRouter(prefix="/v1/admin", tags=["admin"])
 SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
 SKU = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 MAX_RECORDS = 10_000
+PRICE = re.compile(r"^\d{1,12}(\.\d{1,2})?$")
+# schema.org ItemAvailability, as Google reads `offers.availability`
+AVAILABILITY = (
+    "InStock", "OutOfStock", "PreOrder", "BackOrder", "LimitedAvailability", "OnlineOnly", "InStoreOnly",
+    "SoldOut", "Discontinued", "MadeToOrder", "PreSale", "Reserved",
+)  # fmt: skip
 
 
 class BusinessUnitIn(BaseModel):
@@ -76,6 +83,39 @@ class ProductIn(BaseModel):
     image: str = Field("", max_length=2000)
     gtin: str = Field("", max_length=14)
     brand: str = Field("", max_length=200)
+    price: str = Field("", description="what it costs, at most 2 decimals: `249.00` or `249.9`; empty for no price")
+    currency: str = Field("EUR", description="the price's ISO 4217 currency code")
+    availability: str = Field("", description=f"one of {', '.join(AVAILABILITY)} (schema.org); empty if unknown")
+
+    @field_validator("price", mode="before")
+    @classmethod
+    def _price(cls, value: Any) -> str:
+        """Text or a JSON number in, the 2-decimal text the JSON-LD carries out ("249.90")."""
+        if value is None or value == "":
+            return ""
+        text = str(value).strip() if isinstance(value, str | int | float) and not isinstance(value, bool) else ""
+        if not PRICE.match(text):
+            shown = str(value)[:30]
+            raise ValueError(
+                f"price must be an amount of at least 0 with at most 2 decimals, such as 249.00 (not {shown!r})"
+            )
+        return f"{Decimal(text):.2f}"
+
+    @field_validator("currency", mode="before")
+    @classmethod
+    def _currency(cls, value: Any) -> str:
+        code = value.strip().upper() if isinstance(value, str) else ""
+        if not re.fullmatch(r"[A-Z]{3}", code):
+            raise ValueError(f"currency must be a 3-letter ISO 4217 code such as EUR (not {str(value)[:30]!r})")
+        return code
+
+    @field_validator("availability", mode="before")
+    @classmethod
+    def _availability(cls, value: Any) -> str:
+        name = re.sub(r"^https?://schema\.org/", "", value.strip()) if isinstance(value, str) else None
+        if name not in ("", *AVAILABILITY):
+            raise ValueError(f"availability must be one of {', '.join(AVAILABILITY)} (not {str(value)[:30]!r})")
+        return name
 
     @field_validator("gtin")
     @classmethod

@@ -1,4 +1,8 @@
-"""The demo shop's pages: /demo/{bu}/, /demo/{bu}/products, /demo/{bu}/products/{sku}, /demo/{bu}/reviews."""
+"""The demo shop's pages: /demo/{bu}/, /demo/{bu}/products, /demo/{bu}/products/{sku}, /demo/{bu}/reviews.
+
+Also the site's favicon (/favicon.svg, linked by the pages, and /favicon.ico, which browsers ask for on
+every other page), so no page of the service logs a 404 in the browser's console.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +17,9 @@ from reviews_service.errors import NotFound
 from seo import jsonld
 from widgets import demo_pages
 
-router = APIRouter(prefix="/demo", tags=["demo"], include_in_schema=False)
+router = APIRouter(tags=["demo"], include_in_schema=False)  # paths spelled out: the favicons live at the root
 DEMO_SHOP = "flinders-nl"
+STATIC_CACHE = "public, max-age=86400"
 
 
 def _html(page: str) -> Response:
@@ -22,7 +27,24 @@ def _html(page: str) -> Response:
     return Response(page, media_type="text/html; charset=utf-8", headers=headers)
 
 
-@router.get("")
+def _static(name: str, media_type: str, cache_control: str) -> Response:
+    body = resources.files("widgets").joinpath(f"static/{name}").read_bytes()
+    return Response(body, media_type=media_type, headers={"Cache-Control": cache_control})
+
+
+@router.get("/favicon.svg")
+def favicon_svg() -> Response:
+    """The service's icon (a star), as the demo pages link it."""
+    return _static("favicon.svg", "image/svg+xml", STATIC_CACHE)
+
+
+@router.get("/favicon.ico")
+def favicon_ico() -> Response:
+    """The same icon where browsers look for it by default."""
+    return _static("favicon.ico", "image/x-icon", STATIC_CACHE)
+
+
+@router.get("/demo")
 def demo_root() -> Response:
     """The first page a newcomer opens: the demo shop's home."""
     try:
@@ -35,30 +57,34 @@ def demo_root() -> Response:
     return RedirectResponse(f"/demo/{DEMO_SHOP}/", status_code=307)
 
 
-@router.get("/demo.css")
+@router.get("/demo/demo.css")
 def demo_css() -> Response:
-    css = resources.files("widgets").joinpath("static/demo.css").read_text(encoding="utf-8")
-    return Response(css, media_type="text/css; charset=utf-8", headers={"Cache-Control": "public, max-age=3600"})
+    """The demo shop's own stylesheet."""
+    return _static("demo.css", "text/css; charset=utf-8", "public, max-age=3600")
 
 
-@router.get("/{bu}/")
+@router.get("/demo/{bu}/")
 def demo_home(bu: str) -> Response:
+    """The demo shop's home: badges in the header and the hero."""
     return _html(demo_pages.home(repository.get_business_unit(bu)))
 
 
-@router.get("/{bu}/products")
+@router.get("/demo/{bu}/products")
 def demo_listing(bu: str) -> Response:
+    """The collection: every product's stars from one widget request."""
     unit = repository.get_business_unit(bu)
     products = sorted(repository.catalogue(bu).values(), key=lambda p: p.sku)
     return _html(demo_pages.listing(unit, products))
 
 
-@router.get("/{bu}/products/{sku}")
+@router.get("/demo/{bu}/products/{sku}")
 def demo_product(bu: str, sku: str) -> Response:
+    """One product: stars, price, latest reviews and the same JSON-LD as the SEO endpoint."""
     markup = jsonld.script_element(seo.product_jsonld(bu, sku, reviews=demo_pages.PRODUCT_REVIEWS))
     return _html(demo_pages.product_page(repository.get_business_unit(bu), repository.get_product(bu, sku), markup))
 
 
-@router.get("/{bu}/reviews")
+@router.get("/demo/{bu}/reviews")
 def demo_reviews(bu: str) -> Response:
+    """The shop's own latest reviews."""
     return _html(demo_pages.reviews_page(repository.get_business_unit(bu)))

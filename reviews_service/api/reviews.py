@@ -2,35 +2,49 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from reviews_service import repository
 from reviews_service.api.deps import PUBLIC_CACHE, json_response, review_json, summary_json
+from reviews_service.api.headers import strong_etag
+from reviews_service.cache import etag_matches
 
 router = APIRouter(prefix="/v1/business-units", tags=["public"])
+LIST_CACHE = "public, max-age=30"
+
+
+def _public(request: Request, data: Any, cache_control: str) -> Response:
+    """JSON with a strong ETag of its bytes; `If-None-Match` with that tag gets a 304 and no body."""
+    response = json_response(data, headers={"Cache-Control": cache_control})
+    etag = strong_etag(bytes(response.body))
+    if etag_matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers={"ETag": etag, "Cache-Control": cache_control})
+    response.headers["ETag"] = etag
+    return response
 
 
 @router.get("/{bu}/summary")
-def business_unit_summary(bu: str) -> Response:
+def business_unit_summary(bu: str, request: Request) -> Response:
     """Count, average, 1-5 histogram and display score of the shop's own reviews."""
     unit = repository.get_business_unit(bu)
-    return json_response(summary_json(repository.get_summary(bu), unit), headers={"Cache-Control": PUBLIC_CACHE})
+    return _public(request, summary_json(repository.get_summary(bu), unit), PUBLIC_CACHE)
 
 
 @router.get("/{bu}/products/{sku}/summary")
-def product_summary(bu: str, sku: str) -> Response:
+def product_summary(bu: str, sku: str, request: Request) -> Response:
     """The same figures for one product."""
     unit = repository.get_business_unit(bu)
     repository.get_product(bu, sku)
-    return json_response(summary_json(repository.get_summary(bu, sku), unit), headers={"Cache-Control": PUBLIC_CACHE})
+    return _public(request, summary_json(repository.get_summary(bu, sku), unit), PUBLIC_CACHE)
 
 
 @router.get("/{bu}/reviews")
 def list_reviews(
     bu: str,
+    request: Request,
     limit: Annotated[int, Query(ge=1, le=100, description="page size")] = 20,
     cursor: Annotated[str | None, Query(max_length=500, description="next_cursor of the previous page")] = None,
     rating: Annotated[int | None, Query(ge=1, le=5)] = None,
@@ -45,7 +59,5 @@ def list_reviews(
     if product not in (None, repository.ALL_PRODUCTS):
         repository.get_product(bu, product)
     page = repository.list_published(bu, limit=limit, cursor=cursor, rating=rating, product=product, language=language)
-    return json_response(
-        {"items": [review_json(r) for r in page.items], "next_cursor": page.next_cursor},
-        headers={"Cache-Control": "public, max-age=30"},
-    )
+    data = {"items": [review_json(r) for r in page.items], "next_cursor": page.next_cursor}
+    return _public(request, data, LIST_CACHE)

@@ -21,6 +21,8 @@ def _answer(request: Request) -> Response:
     if rendered is None:  # pragma: no cover - the routes below only match widget paths
         return Response(status_code=404)
     headers = {"ETag": rendered.etag, "Cache-Control": rendered.cache_control, "Access-Control-Allow-Origin": "*"}
+    if rendered.csp:
+        headers["Content-Security-Policy"] = rendered.csp
     if etag_matches(request.headers.get("if-none-match"), rendered.etag):
         return Response(status_code=304, headers=headers)
     return Response(rendered.body, media_type=rendered.content_type, headers=headers)
