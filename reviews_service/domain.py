@@ -9,6 +9,7 @@ from typing import Any, Literal
 Status = Literal["published", "pending", "hidden", "removed"]
 STATUSES: tuple[Status, ...] = ("published", "pending", "hidden", "removed")
 RATINGS = (1, 2, 3, 4, 5)
+MAX_IGNORED = 50  # distinct unknown field names an ingest report lists (a hostile batch can carry thousands)
 
 
 @dataclass(frozen=True)
@@ -151,13 +152,23 @@ class IngestReport:
     unchanged: int = 0
     rejected: list[Rejection] = field(default_factory=list)
     ids: list[str] = field(default_factory=list)
+    ignored_fields: dict[str, int] = field(default_factory=dict)  # unknown field name -> records that had it
 
     def merge(self, other: IngestReport) -> None:
+        """Add another report's counts to this one."""
         self.inserted += other.inserted
         self.updated += other.updated
         self.unchanged += other.unchanged
         self.rejected.extend(other.rejected)
         self.ids.extend(other.ids)
+        for name, count in other.ignored_fields.items():
+            self.ignore(name, count)
+
+    def ignore(self, name: str, count: int = 1) -> None:
+        """Count a field that records carried but ingest does not know (at most MAX_IGNORED names kept)."""
+        shown = name if len(name) <= 100 else name[:99] + "…"
+        if shown in self.ignored_fields or len(self.ignored_fields) < MAX_IGNORED:
+            self.ignored_fields[shown] = self.ignored_fields.get(shown, 0) + count
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -166,6 +177,7 @@ class IngestReport:
             "unchanged": self.unchanged,
             "rejected": len(self.rejected),
             "rejections": [{"index": r.index, "external_id": r.external_id, "reason": r.reason} for r in self.rejected],
+            "ignored_fields": dict(self.ignored_fields),
         }
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from reviews_service import domain, repository
 from reviews_service.cache import changes
-from reviews_service.normalize import RecordRejected, fingerprint, normalize
+from reviews_service.normalize import RecordRejected, fingerprint, ignored_fields, normalize
 
 BATCH = 2000
 MAX_ATTEMPTS = 5  # writes of one batch retried when other processes changed the same reviews meanwhile
@@ -63,6 +63,8 @@ def _ingest_batch(
     skus = repository.catalogue(bu.slug)
     candidates: list[tuple[int, domain.Review]] = []
     for index, record in batch:
+        for name in ignored_fields(record):
+            report.ignore(name)
         try:
             review = normalize(
                 record, business_unit=bu, skus=skus, now=now, max_text=max_text, default_source=default_source

@@ -170,6 +170,11 @@ def list_products(bu: str, principal: AdminDep) -> Response:
 REVIEWS_BODY = {
     "requestBody": {
         "required": True,
+        "description": (
+            'Review records (a list, one object, or `{"reviews": [...]}`). Text is stored as written (plain '
+            "text, escaped on output). Fields not listed here are not stored: the answer counts them per name in "
+            '`ignored_fields`, e.g. `{"colour": 3}`. Rejected records come back in `rejections` with their index.'
+        ),
         "content": {
             "application/json": {
                 "schema": {
@@ -181,17 +186,27 @@ REVIEWS_BODY = {
                         "properties": {
                             "source": {"type": "string", "default": "api"},
                             "external_id": {"type": "string"},
-                            "rating": {"type": "integer", "minimum": 1, "maximum": 5},
+                            "rating": {
+                                "type": "number",
+                                "enum": [1, 2, 3, 4, 5],
+                                "description": 'whole stars; 5, 5.0 and "5" are the same',
+                            },
                             "title": {"type": "string"},
                             "text": {"type": "string"},
                             "author": {"type": "string", "description": "display name"},
                             "created_at": {"type": "string", "format": "date-time"},
-                            "language": {"type": "string"},
+                            "language": {
+                                "type": "string",
+                                "description": "nl, en, de or fr (e.g. nl-BE); guessed from the text when absent",
+                            },
                             "product": {"type": "string", "description": "sku; absent for a shop review"},
                             "verified": {"type": "boolean"},
                             "email": {"type": "string", "description": "kept for invitations and erasure"},
                             "order_ref": {"type": "string"},
-                            "status": {"enum": ["published", "pending", "hidden"]},
+                            "status": {
+                                "enum": ["published", "pending", "hidden"],
+                                "description": "absent means published",
+                            },
                         },
                     },
                 }
