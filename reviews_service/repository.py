@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo import InsertOne, ReplaceOne, ReturnDocument, UpdateOne
+from pymongo import DeleteOne, InsertOne, ReplaceOne, ReturnDocument, UpdateOne
 from pymongo.errors import BulkWriteError
 
 from reviews_service import documents as docs
@@ -526,25 +526,67 @@ def all_summaries(business_unit: str | None = None) -> dict[str, domain.RatingSu
     return {raw["_id"]: docs.summary_from_raw(raw) for raw in _summaries().find(query)}
 
 
-def replace_summaries(business_unit: str | None, summaries: Iterable[domain.RatingSummary], now: datetime) -> None:
-    """Replace the stored summaries (of one business unit, or all) with freshly computed ones."""
-    query = {} if business_unit is None else {"business_unit": business_unit}
-    _summaries().delete_many(query)
-    rows = [
-        {
-            "_id": s.key,
-            "business_unit": s.business_unit,
-            "product": s.product,
-            **{f"h{r}": s.histogram.get(r, 0) for r in domain.RATINGS},
-            **({"last_review_at": s.last_review_at} if s.last_review_at else {}),
-            "updated_at": now,
-        }
-        for s in summaries
-    ]
-    if rows:
-        _summaries().insert_many(rows)
-    _summary_cache.clear()
+def summary_units() -> set[str]:
+    """The business units that have stored summaries (a rebuild also visits units since deleted)."""
+    return set(_summaries().distinct("business_unit"))
+
+
+def _summary_row(summary: domain.RatingSummary, now: datetime) -> dict[str, Any]:
+    return {
+        "_id": summary.key,
+        "business_unit": summary.business_unit,
+        "product": summary.product,
+        **{f"h{r}": summary.histogram.get(r, 0) for r in domain.RATINGS},
+        **({"last_review_at": summary.last_review_at} if summary.last_review_at else {}),
+        "updated_at": now,
+    }
+
+
+def replace_summaries(
+    fresh: Iterable[domain.RatingSummary],
+    obsolete: Iterable[domain.RatingSummary],
+    as_read: Mapping[str, domain.RatingSummary],
+    now: datetime,
+) -> set[str]:
+    """Write recomputed summaries one by one and delete obsolete ones, each only if still as read.
+
+    Each summary is replaced in place (never deleted first), so readers always find the old or the new
+    one. A summary another process moved since it was read is left alone and its key returned: nothing
+    is lost, and the next rebuild looks at it again.
+    """
+    fresh, obsolete = list(fresh), list(obsolete)
+    ops: list[Any] = []
+    for summary in fresh:
+        before = as_read.get(summary.key)
+        row = _summary_row(summary, now)
+        ops.append(InsertOne(row) if before is None else ReplaceOne(_as_read(before), row))
+    ops += [DeleteOne(_as_read(summary)) for summary in obsolete]
+    keys = [s.key for s in fresh] + [s.key for s in obsolete]
+    if not ops:
+        return set()
+    try:
+        result = _summaries().bulk_write(ops, ordered=False)
+        done = result.inserted_count + result.matched_count + result.deleted_count
+    except BulkWriteError as exc:  # created meanwhile by an ingest elsewhere: that one stays as it is
+        if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
+            raise
+        done = -1
+    for key in keys:
+        _summary_cache.pop(key)
     _summary_ids.clear()
+    if done == len(ops):
+        return set()
+    # Some write found its summary changed by another writer: name those (their current state stays).
+    stored = {raw["_id"]: docs.summary_from_raw(raw) for raw in _summaries().find({"_id": {"$in": keys}})}
+    skipped = {s.key for s in fresh if s.key not in stored or stored[s.key].histogram != s.histogram}
+    return skipped | {s.key for s in obsolete if s.key in stored}
+
+
+def _as_read(summary: domain.RatingSummary) -> dict[str, Any]:
+    """A filter matching the summary only while its histogram is still the one read."""
+    # `$inc` upserts leave counts that were never incremented absent: a 0 read matches 0 or absent.
+    counts = {f"h{r}": summary.histogram.get(r, 0) for r in domain.RATINGS}
+    return {"_id": summary.key, **{k: n if n else {"$in": [0, None]} for k, n in counts.items()}}
 
 
 # --- admin tokens -------------------------------------------------------------------------------
