@@ -115,13 +115,27 @@ class RatingSummary:
             return None
         return round(sum(r * c for r, c in self.histogram.items()) / n, 2)
 
+    def _display_tenths(self, scale: int) -> int | None:
+        """The shown score in tenths on `scale`: the exact mean rounded once, half up (4.25 -> 4.3)."""
+        n = self.count
+        if n == 0:
+            return None
+        total = sum(r * c for r, c in self.histogram.items())
+        # In integers, so nothing is rounded before this one rounding: tenths = 2 * total * scale / n, half up.
+        return (4 * total * scale + n) // (2 * n)
+
     def display_value(self, scale: int) -> float | None:
         """The average on the business unit's display scale (5 -> 4.4, 10 -> 8.8), one decimal."""
-        avg = self.average
-        if avg is None:
-            return None
-        exact = sum(r * c for r, c in self.histogram.items()) / self.count
-        return round(exact * scale / 5, 1)
+        tenths = self._display_tenths(scale)
+        return None if tenths is None else tenths / 10
+
+    def stars(self, scale: int) -> float:
+        """The star fill (0-5 in half stars) of the shown score: '2,7 / 5' fills 2.5, '5,5 / 10' fills 3."""
+        tenths = self._display_tenths(scale)
+        if tenths is None:
+            return 0.0
+        # shown/scale*5 stars, in half stars: tenths/10/scale*5*2 = tenths/scale, rounded half up in integers
+        return (2 * tenths + scale) // (2 * scale) / 2
 
     @staticmethod
     def empty(business_unit: str, product: str | None) -> RatingSummary:
