@@ -573,7 +573,8 @@ def replace_summaries(
         done = -1
     for key in keys:
         _summary_cache.pop(key)
-    _summary_ids.clear()
+    for unit in {s.business_unit for s in fresh} | {s.business_unit for s in obsolete}:
+        _summary_ids.pop(unit, None)  # re-read on next use; other units' sets stay valid
     if done == len(ops):
         return set()
     # Some write found its summary changed by another writer: name those (their current state stays).

@@ -133,3 +133,25 @@ def test_an_ingest_running_beside_the_nightly_rebuild_loses_nothing(
     assert {k: s.histogram for k, s in stored.items()} == {k: s.histogram for k, s in expected.items()}
     assert client.get(f"{PUBLIC}/summary").json()["review_count"] == expected["test-shop"].count
     assert client.get(f"{PUBLIC}/products/oak-chair/summary").json()["review_count"] == 80
+
+
+def test_a_summary_another_process_moved_during_the_rebuild_is_left_to_it(
+    client: TestClient, shop: domain.BusinessUnit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a shared MongoDB another process's ingest may `$inc` a summary between the rebuild's read of it and
+    its write: the rebuild must not overwrite that increment with figures computed before it."""
+    ingest.ingest(shop.slug, [review("r1", 5)], now=NOW)
+    _spoil("test-shop", h1=3)
+    read_reviews = repository.iter_reviews
+
+    def reviews_then_another_process_counts_one(
+        business_unit: str | None = None, batch_size: int = 1000
+    ) -> Iterator[domain.Review]:
+        yield from read_reviews(business_unit, batch_size)
+        documents.SummaryDoc._get_collection().update_one({"_id": "test-shop"}, {"$inc": {"h4": 1}})
+
+    monkeypatch.setattr(repository, "iter_reviews", reviews_then_another_process_counts_one)
+    report = ingest.rebuild_summaries(shop.slug, now=NOW)
+    assert report["differed"] == ["test-shop"] and report["skipped"] == ["test-shop"]
+    kept = repository.all_summaries(shop.slug)["test-shop"].histogram
+    assert (kept[1], kept[4], kept[5]) == (3, 1, 1)  # the other process's +1 is still there
