@@ -124,7 +124,7 @@ def test_a_64_bit_number_is_stored(client: TestClient, admin: dict[str, str], fl
     assert client.get(f"{UNITS}/flinders-nl", headers=admin).json()["sources"] == sources
 
 
-@pytest.mark.parametrize("locales", [["es"], ["nl", "xx"], ["es-ES"]])
+@pytest.mark.parametrize("locales", [["es"], ["nl", "xx"], ["es-ES"], ["nl\n"], ["NL"], ["nl-be"]])
 def test_locales_the_widgets_do_not_speak_are_a_422_naming_the_supported_ones(
     client: TestClient, admin: dict[str, str], flinders: dict[str, Any], locales: list[str]
 ) -> None:
@@ -136,3 +136,16 @@ def test_locales_the_widgets_do_not_speak_are_a_422_naming_the_supported_ones(
         detail = response.json()["detail"]
         assert "nl, en, de, fr" in detail and "is not supported" in detail
     assert client.get(f"{UNITS}/flinders-nl", headers=admin).json()["locales"] == FULL["locales"]
+
+
+def test_a_reviews_url_with_a_line_break_is_a_422(
+    client: TestClient, admin: dict[str, str], flinders: dict[str, Any]
+) -> None:
+    response = client.patch(f"{UNITS}/flinders-nl", json={"reviews_url": "https://a.example/r\n"}, headers=admin)
+    assert response.status_code == 422 and "http(s) URL" in response.json()["detail"]
+
+
+def test_the_openapi_document_describes_the_locales_it_accepts(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["BusinessUnitChange"]
+    locales = schema["properties"]["locales"]["anyOf"][0]["items"]
+    assert locales["pattern"] == "^(nl|en|de|fr)(-[A-Z]{2})?$"

@@ -29,6 +29,8 @@ router = APIRouter(prefix="/v1/admin", tags=["admin"])
 SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
 SKU = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 MAX_RECORDS = 10_000
+# A locale the widgets speak, optionally with a region: nl, nl-BE. Checked in a validator, for a plain message.
+LOCALE_PATTERN = f"^({'|'.join(LOCALES)})(-[A-Z]{{2}})?$"
 
 
 class BusinessUnitChange(BaseModel):
@@ -37,7 +39,7 @@ class BusinessUnitChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str | None = Field(None, min_length=1, max_length=200)
     domain: str | None = Field(None, max_length=253)
-    locales: list[Annotated[str, Field(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")]] | None = Field(
+    locales: list[Annotated[str, Field(max_length=5, json_schema_extra={"pattern": LOCALE_PATTERN})]] | None = Field(
         None, min_length=1, max_length=20, description=f"widget languages, from: {', '.join(LOCALES)} (e.g. nl-BE)"
     )
     timezone: str | None = Field(None, max_length=64)
@@ -60,7 +62,7 @@ class BusinessUnitChange(BaseModel):
     @classmethod
     def _supported_locales(cls, value: list[str] | None) -> list[str] | None:
         for locale in value or ():
-            if locale[:2] not in LOCALES:
+            if not re.fullmatch(LOCALE_PATTERN, locale):
                 raise ValueError(
                     f"locale {locale!r} is not supported; use one of {', '.join(LOCALES)} "
                     "(a region such as nl-BE is allowed)"
@@ -79,7 +81,7 @@ class BusinessUnitChange(BaseModel):
     @field_validator("reviews_url")
     @classmethod
     def _link(cls, value: str | None) -> str | None:
-        if value and not re.match(r"^(https?://[^\s<>\"'`]+|/[^\s<>\"'`]*)$", value):
+        if value and not re.fullmatch(r"(https?://[^\s<>\"'`]+|/[^\s<>\"'`]*)", value):
             raise ValueError("must be an http(s) URL or a path starting with /")
         return value
 
