@@ -19,15 +19,29 @@ ChangeListener = Callable[[str, frozenset[str | None]], None]
 
 
 class TTLCache(Generic[K, V]):
-    """A dict with optional expiry; thread-safe enough for CPython's GIL plus one lock for writes."""
+    """A dict with optional expiry whose fills cannot undo an invalidation.
+
+    A reader takes a `ticket()` before it reads the store and hands it to `put`: if the key was
+    invalidated (`pop`, `clear`) after the ticket was taken, the value read may be older than the
+    write that invalidated it, so it is not cached. Without this a read racing a write could cache
+    the older value, forever on the embedded store.
+    """
 
     def __init__(self, ttl: float | None = None, maxsize: int = 100_000) -> None:
         self.ttl = ttl
         self.maxsize = maxsize
         self._data: dict[K, tuple[float, V]] = {}
         self._lock = threading.Lock()
+        self._clock = 0  # bumped by every invalidation
+        self._popped: dict[K, int] = {}  # key -> clock of its latest invalidation
+        self._floor = 0  # fills with a ticket older than this are refused, whatever the key
+
+    def ticket(self) -> int:
+        """Take before reading the store; `put(key, value, ticket)` then refuses a value older than a write."""
+        return self._clock
 
     def get(self, key: K) -> V | None:
+        """The cached value, or None when absent or expired."""
         hit = self._data.get(key)
         if hit is None:
             return None
@@ -37,18 +51,32 @@ class TTLCache(Generic[K, V]):
             return None
         return value
 
-    def put(self, key: K, value: V) -> V:
+    def put(self, key: K, value: V, ticket: int) -> V:
+        """Cache `value` read under `ticket`, unless `key` was invalidated since; returns `value` either way."""
         with self._lock:
+            if ticket < self._floor or self._popped.get(key, -1) > ticket:
+                return value  # a write happened after this value was read: serve it once, do not keep it
             if len(self._data) >= self.maxsize:
                 self._data.clear()
             self._data[key] = (time.monotonic(), value)
         return value
 
     def pop(self, key: K) -> None:
-        self._data.pop(key, None)
+        """Invalidate one key: drop it, and refuse fills of it that began before now."""
+        with self._lock:
+            self._clock += 1
+            self._data.pop(key, None)
+            if len(self._popped) >= self.maxsize:  # bounded memory: forget per-key stamps, refuse all older fills
+                self._popped.clear()
+                self._floor = self._clock
+            self._popped[key] = self._clock
 
     def clear(self) -> None:
+        """Invalidate every key."""
         with self._lock:
+            self._clock += 1
+            self._floor = self._clock
+            self._popped.clear()
             self._data.clear()
 
 

@@ -9,6 +9,7 @@ from typing import Any, Literal
 Status = Literal["published", "pending", "hidden", "removed"]
 STATUSES: tuple[Status, ...] = ("published", "pending", "hidden", "removed")
 RATINGS = (1, 2, 3, 4, 5)
+MAX_IGNORED = 50  # distinct unknown field names an ingest report lists (a hostile batch can carry thousands)
 
 
 @dataclass(frozen=True)
@@ -117,13 +118,27 @@ class RatingSummary:
             return None
         return round(sum(r * c for r, c in self.histogram.items()) / n, 2)
 
+    def _display_tenths(self, scale: int) -> int | None:
+        """The shown score in tenths on `scale`: the exact mean rounded once, half up (4.25 -> 4.3)."""
+        n = self.count
+        if n == 0:
+            return None
+        total = sum(r * c for r, c in self.histogram.items())
+        # In integers, so nothing is rounded before this one rounding: tenths = 2 * total * scale / n, half up.
+        return (4 * total * scale + n) // (2 * n)
+
     def display_value(self, scale: int) -> float | None:
         """The average on the business unit's display scale (5 -> 4.4, 10 -> 8.8), one decimal."""
-        avg = self.average
-        if avg is None:
-            return None
-        exact = sum(r * c for r, c in self.histogram.items()) / self.count
-        return round(exact * scale / 5, 1)
+        tenths = self._display_tenths(scale)
+        return None if tenths is None else tenths / 10
+
+    def stars(self, scale: int) -> float:
+        """The star fill (0-5 in half stars) of the shown score: '2,7 / 5' fills 2.5, '5,5 / 10' fills 3."""
+        tenths = self._display_tenths(scale)
+        if tenths is None:
+            return 0.0
+        # shown/scale*5 stars, in half stars: tenths/10/scale*5*2 = tenths/scale, rounded half up in integers
+        return (2 * tenths + scale) // (2 * scale) / 2
 
     @staticmethod
     def empty(business_unit: str, product: str | None) -> RatingSummary:
@@ -154,13 +169,23 @@ class IngestReport:
     unchanged: int = 0
     rejected: list[Rejection] = field(default_factory=list)
     ids: list[str] = field(default_factory=list)
+    ignored_fields: dict[str, int] = field(default_factory=dict)  # unknown field name -> records that had it
 
     def merge(self, other: IngestReport) -> None:
+        """Add another report's counts to this one."""
         self.inserted += other.inserted
         self.updated += other.updated
         self.unchanged += other.unchanged
         self.rejected.extend(other.rejected)
         self.ids.extend(other.ids)
+        for name, count in other.ignored_fields.items():
+            self.ignore(name, count)
+
+    def ignore(self, name: str, count: int = 1) -> None:
+        """Count a field that records carried but ingest does not know (at most MAX_IGNORED names kept)."""
+        shown = name if len(name) <= 100 else name[:99] + "…"
+        if shown in self.ignored_fields or len(self.ignored_fields) < MAX_IGNORED:
+            self.ignored_fields[shown] = self.ignored_fields.get(shown, 0) + count
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -169,6 +194,7 @@ class IngestReport:
             "unchanged": self.unchanged,
             "rejected": len(self.rejected),
             "rejections": [{"index": r.index, "external_id": r.external_id, "reason": r.reason} for r in self.rejected],
+            "ignored_fields": dict(self.ignored_fields),
         }
 
 

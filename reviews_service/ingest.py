@@ -17,7 +17,7 @@ from typing import Any
 
 from reviews_service import domain, repository
 from reviews_service.cache import changes
-from reviews_service.normalize import RecordRejected, fingerprint, normalize
+from reviews_service.normalize import RecordRejected, fingerprint, ignored_fields, normalize
 
 BATCH = 2000
 MAX_ATTEMPTS = 5  # writes of one batch retried when other processes changed the same reviews meanwhile
@@ -63,6 +63,8 @@ def _ingest_batch(
     skus = repository.catalogue(bu.slug)
     candidates: list[tuple[int, domain.Review]] = []
     for index, record in batch:
+        for name in ignored_fields(record):
+            report.ignore(name)
         try:
             review = normalize(
                 record, business_unit=bu, skus=skus, now=now, max_text=max_text, default_source=default_source
@@ -217,22 +219,24 @@ def same_figures(a: domain.RatingSummary | None, b: domain.RatingSummary | None)
 
 
 def rebuild_summaries(business_unit: str | None, *, now: datetime) -> dict[str, Any]:
-    """Recompute summaries from the reviews, store them, and report what differed."""
-    locks = [_locks[business_unit]] if business_unit else []
-    for lock in locks:
-        lock.acquire()
-    try:
-        fresh = compute_summaries(repository.iter_reviews(business_unit))
-        stored = repository.all_summaries(business_unit)
-        differing = sorted(k for k in set(fresh) | set(stored) if not same_figures(fresh.get(k), stored.get(k)))
-        repository.replace_summaries(business_unit, fresh.values(), now)
-    finally:
-        for lock in locks:
-            lock.release()
-    for bu in {s.business_unit for s in fresh.values()} | {s.business_unit for s in stored.values()}:
-        changes.publish(bu, frozenset())
-    return {
-        "summaries": len(fresh),
-        "reviews_counted": sum(s.count for s in fresh.values()),
-        "differed": differing,
-    }
+    """Recompute summaries from the reviews, store those that differ, and report which did."""
+    if business_unit is not None:
+        units = [business_unit]
+    else:
+        units = sorted({u.slug for u in repository.list_business_units()} | repository.summary_units())
+    result: dict[str, Any] = {"summaries": 0, "reviews_counted": 0, "differed": [], "skipped": []}
+    for unit in units:  # one at a time, each under its ingest lock: no ingest of that unit runs meanwhile
+        with _locks[unit]:
+            stored = repository.all_summaries(unit)  # read before the reviews (see replace_summaries)
+            fresh = compute_summaries(repository.iter_reviews(unit))
+            differing = sorted(k for k in set(fresh) | set(stored) if not same_figures(fresh.get(k), stored.get(k)))
+            changed = [fresh[k] for k in differing if k in fresh]
+            obsolete = [stored[k] for k in differing if k not in fresh]
+            skipped = repository.replace_summaries(changed, obsolete, stored, now) if differing else set()
+        if differing:
+            changes.publish(unit, frozenset())
+        result["summaries"] += len(fresh)
+        result["reviews_counted"] += sum(s.count for s in fresh.values())
+        result["differed"] += differing
+        result["skipped"] += sorted(skipped)
+    return result

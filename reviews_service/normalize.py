@@ -7,30 +7,26 @@ a clean `domain.Review` or raises `RecordRejected` with a reason a person can ac
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import re
 import unicodedata
-import warnings
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
-
 from reviews_service import domain
 from sentiment.language import guess_language
+from widgets.i18n import LOCALES as LANGUAGES
 
 MAX_TITLE = 300
 MAX_AUTHOR = 99  # Google: author names under 100 characters
 MAX_EXTERNAL_ID = 200
 MAX_FIELD = 500
 SOURCE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
-LANG_RE = re.compile(r"^[a-z]{2}$")
+# A language tag: an ISO 639-1 code, optionally with a region or script ("nl", "nl-BE", "pt_BR", "zh-Hant").
+_LANGUAGE_TAG_RE = re.compile(r"^([a-z]{2,3})(?:[-_][a-z0-9]{1,8})*$")
+_WHOLE_RE = re.compile(r"^[0-9]{1,3}(\.0{1,6})?$")
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
-_TAG_RE = re.compile(r"<\s*[a-zA-Z!/?]")
-_ENTITY_RE = re.compile(r"&(#\d{1,7}|#x[0-9a-fA-F]{1,6}|[a-zA-Z]{2,8});")
-_BLOCK_TAG_RE = re.compile(r"<\s*(br|/p|/div|/li|/h[1-6]|/tr)\b[^>]*>", re.IGNORECASE)
 _SPACES_RE = re.compile(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _NEWLINES_RE = re.compile(r"\n{3,}")
 # Bidirectional overrides/isolates can make a review display as something else than it says.
@@ -46,7 +42,10 @@ class RecordRejected(ValueError):
 
 
 def clean_text(value: Any, field: str, limit: int) -> str:
-    """Plain, NFC-normalised text: HTML reduced to its text, control characters removed."""
+    """The customer's text as written: NFC, no control characters, lone surrogates or bidi overrides."""
+    # Markup-looking text ("a<b and c>d", "the site showed <script> errors") is what the customer typed:
+    # it is kept as it is and every output escapes it. A source that delivers HTML turns it into text in
+    # its own parser (collectors.text.html_to_text), never here in the path every source shares.
     if value is None:
         return ""
     if not isinstance(value, str):
@@ -54,16 +53,6 @@ def clean_text(value: Any, field: str, limit: int) -> str:
     text = value
     if len(text) > limit * 4 + 1000:  # far over the limit: refuse before doing any work on it
         raise RecordRejected(f"{field} is {len(text):,} characters; the limit is {limit:,}")
-    if _TAG_RE.search(text):
-        text = _BLOCK_TAG_RE.sub("\n", text)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
-            soup = BeautifulSoup(text, "html.parser")
-        for tag in soup(["script", "style", "template", "iframe", "object"]):
-            tag.decompose()
-        text = soup.get_text()
-    elif _ENTITY_RE.search(text):  # escaped text from a feed: "&lt;3 &amp; more" means "<3 & more"
-        text = html.unescape(text)
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
     text = text.translate(_BIDI)
     text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs", "Co", "Cn"))
@@ -76,13 +65,15 @@ def clean_text(value: Any, field: str, limit: int) -> str:
 
 
 def parse_rating(value: Any) -> int:
-    """A whole star rating 1-5 (ints, or strings like "4"); anything else is rejected."""
+    """A whole star rating 1-5 (ints, whole floats like 5.0, or strings like "4" or "4.0"); else rejected."""
     if isinstance(value, bool):
         raise RecordRejected(f"rating must be a whole number from 1 to 5, not {value!r}")
     if isinstance(value, int):
         rating = value
-    elif isinstance(value, str) and value.strip().isdigit() and value.strip().isascii():
-        rating = int(value.strip())
+    elif isinstance(value, float) and value.is_integer():  # JSON writers that only have doubles send 5.0
+        rating = int(value)
+    elif isinstance(value, str) and _WHOLE_RE.match(value.strip()):
+        rating = int(value.strip().split(".")[0])
     else:
         shown = repr(value) if not isinstance(value, str) else repr(value[:20])
         raise RecordRejected(f"rating must be a whole number from 1 to 5, not {shown}")
@@ -123,6 +114,24 @@ def parse_bool(value: Any, field: str) -> bool:
     if isinstance(value, str) and value.strip().lower() in ("true", "1", "yes", "false", "0", "no"):
         return value.strip().lower() in ("true", "1", "yes")
     raise RecordRejected(f"{field} must be true or false, not {value!r}"[:120])
+
+
+def parse_language(value: Any) -> str | None:
+    """The ISO 639-1 code of a language we support ("nl", "NL", "nl-BE" -> "nl"); None when absent."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    supported = ", ".join(LANGUAGES)
+    if not isinstance(value, str):
+        raise RecordRejected(f"language must be a language code, one of: {supported}")
+    match = _LANGUAGE_TAG_RE.match(value.strip().lower())
+    if match is None or match.group(1) not in LANGUAGES:
+        raise RecordRejected(f"language {value.strip()[:40]!r} is not supported; use one of: {supported}")
+    return match.group(1)
+
+
+def ignored_fields(record: Any) -> list[str]:
+    """The fields of a record that ingest does not know (and so does not store)."""
+    return [key for key in record if key not in KNOWN_FIELDS] if isinstance(record, Mapping) else []
 
 
 def _identifier(value: Any, field: str) -> str:
@@ -171,12 +180,8 @@ def normalize(
             f"unknown product {str(product)[:60]!r}; add it first with "
             f"POST /v1/admin/business-units/{business_unit.slug}/products"
         )
-    language = record.get("language") or None
-    if language is not None:
-        if not isinstance(language, str) or not LANG_RE.match(language.strip().lower()[:2]):
-            raise RecordRejected("language must be an ISO 639-1 code such as 'nl' or 'en'")
-        language = language.strip().lower()[:2]
-    else:
+    language = parse_language(record.get("language"))
+    if language is None:
         only_locale = business_unit.locales[0][:2] if len(business_unit.locales) == 1 else None
         language = guess_language(f"{title}\n{text}", hint=only_locale)
     email = record.get("email") or None
@@ -189,8 +194,10 @@ def normalize(
             raise RecordRejected("email is not an e-mail address")
         email = email.strip().lower()
     order_ref = clean_text(record.get("order_ref"), "order_ref", MAX_FIELD) or None
-    status = record.get("status") or "published"
-    if status not in ("published", "pending", "hidden"):
+    status = record.get("status")
+    if status is None:  # only an absent status means published: {}, 0, "" or false are mistakes, not defaults
+        status = "published"
+    if not isinstance(status, str) or status not in ("published", "pending", "hidden"):
         raise RecordRejected("status must be 'published', 'pending' or 'hidden'")
     status = cast(domain.Status, status)
     review = domain.Review(

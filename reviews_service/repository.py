@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo import InsertOne, ReplaceOne, ReturnDocument, UpdateOne
+from pymongo import DeleteOne, InsertOne, ReplaceOne, ReturnDocument, UpdateOne
 from pymongo.errors import BulkWriteError
 
 from reviews_service import documents as docs
@@ -65,22 +65,49 @@ def _summaries() -> Any:
 # --- business units ---------------------------------------------------------------------------
 
 
+BUSINESS_UNIT_DEFAULTS: dict[str, Any] = {
+    "domain": "",
+    "locales": ["en"],
+    "timezone": "UTC",
+    "display_scale": 5,
+    "sources": {},
+    "reviews_url": "",
+}
+BUSINESS_UNIT_FIELDS = ("name", *BUSINESS_UNIT_DEFAULTS)
+
+
 def save_business_unit(bu: domain.BusinessUnit) -> bool:
-    """Create or update a business unit; True when it was new."""
-    existed = docs.BusinessUnitDoc.objects(id=bu.slug).only("id").first() is not None
-    docs.BusinessUnitDoc(
-        id=bu.slug,
-        name=bu.name,
-        domain=bu.domain,
-        locales=list(bu.locales),
-        timezone=bu.timezone,
-        display_scale=bu.display_scale,
-        sources=bu.sources,
-        reviews_url=bu.reviews_url,
-    ).save()
-    _bu_cache.put(bu.slug, bu)
-    changes.publish(bu.slug, frozenset())
-    return not existed
+    """Create or overwrite a business unit with every field of `bu`; True when it was new."""
+    _, created = update_business_unit(bu.slug, {name: getattr(bu, name) for name in BUSINESS_UNIT_FIELDS})
+    return created
+
+
+def update_business_unit(
+    slug: str, fields: Mapping[str, Any], *, create: bool = True
+) -> tuple[domain.BusinessUnit, bool]:
+    """Set the given fields of a business unit, keeping the others; creates it (name required) when `create`.
+
+    One atomic `$set` (with `$setOnInsert` defaults for a new unit), so two admins changing different
+    fields at once both keep their change. Returns the stored unit and whether it was created.
+    """
+    changes_ = {k: (list(v) if k == "locales" else v) for k, v in fields.items() if k in BUSINESS_UNIT_FIELDS}
+    collection = docs.BusinessUnitDoc._get_collection()
+    if changes_:
+        before = collection.find_one_and_update({"_id": slug}, {"$set": changes_})
+    else:
+        before = collection.find_one({"_id": slug}, {"_id": 1})
+    created = False
+    if before is None:
+        if not create:
+            raise NotFound(f"No business unit '{slug}'. Create it with POST /v1/admin/business-units.")
+        if "name" not in changes_:
+            raise InvalidInput(f"There is no business unit '{slug}' yet: creating one needs a `name`.")
+        defaults = {k: v for k, v in BUSINESS_UNIT_DEFAULTS.items() if k not in changes_}
+        result = collection.update_one({"_id": slug}, {"$set": changes_, "$setOnInsert": defaults}, upsert=True)
+        created = result.upserted_id is not None
+    _bu_cache.pop(slug)
+    changes.publish(slug, frozenset())
+    return get_business_unit(slug), created
 
 
 def _mark_changed(business_unit: str, _products: frozenset[str | None]) -> None:
@@ -104,10 +131,11 @@ def get_business_unit(slug: str) -> domain.BusinessUnit:
     cached = _bu_cache.get(slug)
     if cached is not None:
         return cached
+    ticket = _bu_cache.ticket()
     doc = docs.BusinessUnitDoc.objects(id=slug).first()
     if doc is None:
         raise NotFound(f"No business unit '{slug}'. Create it with POST /v1/admin/business-units.")
-    return _bu_cache.put(slug, doc.to_domain())
+    return _bu_cache.put(slug, doc.to_domain(), ticket)
 
 
 def list_business_units() -> list[domain.BusinessUnit]:
@@ -137,8 +165,8 @@ def save_products(products: Iterable[domain.Product]) -> tuple[int, int]:
                 raise
             retry = [new[e["index"]] for e in exc.details["writeErrors"]]
             docs.ProductDoc._get_collection().bulk_write([_replace_product(p) for p in retry])
-    _catalogue_cache.put(bu, {**known, **{p.sku: p for p in new + changed}})
     if new or changed:
+        _catalogue_cache.pop(bu)  # not a write-through put: a concurrent save could put an older catalogue
         changes.publish(bu, frozenset(p.sku for p in new + changed))
     return len(new), len(latest) - len(new)
 
@@ -153,11 +181,12 @@ def catalogue(business_unit: str) -> dict[str, domain.Product]:
     cached = _catalogue_cache.get(business_unit)
     if cached is not None:
         return cached
+    ticket = _catalogue_cache.ticket()
     found = {
         raw["sku"]: docs.product_from_raw(raw)
         for raw in docs.ProductDoc._get_collection().find({"business_unit": business_unit})
     }
-    return _catalogue_cache.put(business_unit, found)
+    return _catalogue_cache.put(business_unit, found, ticket)
 
 
 def catalogue_pages(business_unit: str, size: int = 2000) -> Iterator[list[domain.Product]]:
@@ -193,15 +222,16 @@ def summaries_for(business_unit: str, skus: list[str]) -> dict[str, domain.Ratin
         else:
             missing.append(sku)
     if missing:
+        ticket = _summary_cache.ticket()
         wanted = set(missing)
         low, high = domain.summary_key(business_unit, min(missing)), domain.summary_key(business_unit, max(missing))
         for raw in _summaries().find({"business_unit": business_unit, "_id": {"$gte": low, "$lte": high}}):
             summary = docs.summary_from_raw(raw)
             if summary.product in wanted:
-                found[summary.product] = _summary_cache.put(summary.key, summary)
+                found[summary.product] = _summary_cache.put(summary.key, summary, ticket)
         for sku in wanted - set(found):  # no summary yet: cache the empty one too
             found[sku] = _summary_cache.put(
-                domain.summary_key(business_unit, sku), domain.RatingSummary.empty(business_unit, sku)
+                domain.summary_key(business_unit, sku), domain.RatingSummary.empty(business_unit, sku), ticket
             )
     return found
 
@@ -484,9 +514,10 @@ def get_summary(business_unit: str, product: str | None = None) -> domain.Rating
     cached = _summary_cache.get(key)
     if cached is not None:
         return cached
+    ticket = _summary_cache.ticket()
     raw = _summaries().find_one({"_id": key})
     summary = docs.summary_from_raw(raw) if raw else domain.RatingSummary.empty(business_unit, product)
-    return _summary_cache.put(key, summary)
+    return _summary_cache.put(key, summary, ticket)
 
 
 def all_summaries(business_unit: str | None = None) -> dict[str, domain.RatingSummary]:
@@ -495,25 +526,68 @@ def all_summaries(business_unit: str | None = None) -> dict[str, domain.RatingSu
     return {raw["_id"]: docs.summary_from_raw(raw) for raw in _summaries().find(query)}
 
 
-def replace_summaries(business_unit: str | None, summaries: Iterable[domain.RatingSummary], now: datetime) -> None:
-    """Replace the stored summaries (of one business unit, or all) with freshly computed ones."""
-    query = {} if business_unit is None else {"business_unit": business_unit}
-    _summaries().delete_many(query)
-    rows = [
-        {
-            "_id": s.key,
-            "business_unit": s.business_unit,
-            "product": s.product,
-            **{f"h{r}": s.histogram.get(r, 0) for r in domain.RATINGS},
-            **({"last_review_at": s.last_review_at} if s.last_review_at else {}),
-            "updated_at": now,
-        }
-        for s in summaries
-    ]
-    if rows:
-        _summaries().insert_many(rows)
-    _summary_cache.clear()
-    _summary_ids.clear()
+def summary_units() -> set[str]:
+    """The business units that have stored summaries (a rebuild also visits units since deleted)."""
+    return set(_summaries().distinct("business_unit"))
+
+
+def _summary_row(summary: domain.RatingSummary, now: datetime) -> dict[str, Any]:
+    return {
+        "_id": summary.key,
+        "business_unit": summary.business_unit,
+        "product": summary.product,
+        **{f"h{r}": summary.histogram.get(r, 0) for r in domain.RATINGS},
+        **({"last_review_at": summary.last_review_at} if summary.last_review_at else {}),
+        "updated_at": now,
+    }
+
+
+def replace_summaries(
+    fresh: Iterable[domain.RatingSummary],
+    obsolete: Iterable[domain.RatingSummary],
+    as_read: Mapping[str, domain.RatingSummary],
+    now: datetime,
+) -> set[str]:
+    """Write recomputed summaries one by one and delete obsolete ones, each only if still as read.
+
+    Each summary is replaced in place (never deleted first), so readers always find the old or the new
+    one. A summary another process moved since it was read is left alone and its key returned: nothing
+    is lost, and the next rebuild looks at it again.
+    """
+    fresh, obsolete = list(fresh), list(obsolete)
+    ops: list[Any] = []
+    for summary in fresh:
+        before = as_read.get(summary.key)
+        row = _summary_row(summary, now)
+        ops.append(InsertOne(row) if before is None else ReplaceOne(_as_read(before), row))
+    ops += [DeleteOne(_as_read(summary)) for summary in obsolete]
+    keys = [s.key for s in fresh] + [s.key for s in obsolete]
+    if not ops:
+        return set()
+    try:
+        result = _summaries().bulk_write(ops, ordered=False)
+        done = result.inserted_count + result.matched_count + result.deleted_count
+    except BulkWriteError as exc:  # created meanwhile by an ingest elsewhere: that one stays as it is
+        if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
+            raise
+        done = -1
+    for key in keys:
+        _summary_cache.pop(key)
+    for unit in {s.business_unit for s in fresh} | {s.business_unit for s in obsolete}:
+        _summary_ids.pop(unit, None)  # re-read on next use; other units' sets stay valid
+    if done == len(ops):
+        return set()
+    # Some write found its summary changed by another writer: name those (their current state stays).
+    stored = {raw["_id"]: docs.summary_from_raw(raw) for raw in _summaries().find({"_id": {"$in": keys}})}
+    skipped = {s.key for s in fresh if s.key not in stored or stored[s.key].histogram != s.histogram}
+    return skipped | {s.key for s in obsolete if s.key in stored}
+
+
+def _as_read(summary: domain.RatingSummary) -> dict[str, Any]:
+    """A filter matching the summary only while its histogram is still the one read."""
+    # `$inc` upserts leave counts that were never incremented absent: a 0 read matches 0 or absent.
+    counts = {f"h{r}": summary.histogram.get(r, 0) for r in domain.RATINGS}
+    return {"_id": summary.key, **{k: n if n else {"$in": [0, None]} for k, n in counts.items()}}
 
 
 # --- admin tokens -------------------------------------------------------------------------------

@@ -42,7 +42,11 @@ def safe_url(url: str) -> str | None:
 
 
 def half_stars(average: float | None) -> float:
-    """The 1-5 average rounded to half stars (4.26 -> 4.5, 4.24 -> 4.0); 0 without reviews."""
+    """A 1-5 value in half stars (4.26 -> 4.5, 4.24 -> 4.0); 0 without reviews.
+
+    Callers pass `RatingSummary.stars(scale)`, the stars of the shown score, which are already half
+    stars: rounding the 2-decimal average instead showed "2,7" with 3 stars.
+    """
     return 0.0 if average is None else math.floor(average * 2 + 0.5) / 2  # half up, not banker's rounding
 
 
@@ -87,7 +91,7 @@ def badge(
     score = score_text(summary, unit.display_scale, locale)
     parts = [
         f'<span class="rw-label">{esc(i18n.word(locale, label_key)) if label_key else "&nbsp;"}</span>',
-        stars(summary.average, rated_label(summary, unit.display_scale, locale)),
+        stars(summary.stars(unit.display_scale), rated_label(summary, unit.display_scale, locale)),
         '<span class="rw-score" aria-hidden="true">'
         + (f"<b>{esc(score)}</b> / {unit.display_scale}" if score else "&nbsp;")
         + "</span>",
@@ -118,7 +122,7 @@ def product_stars(
             f'<span class="rw-short">{esc(i18n.word(locale, "no_reviews_short"))}</span>'
         )
         return _root("product-stars", theme, locale, f'{empty}<span class="rw-count rw-none">{words}</span>')
-    inner = stars(summary.average, rated_label(summary, unit.display_scale, locale), "sm")
+    inner = stars(summary.stars(unit.display_scale), rated_label(summary, unit.display_scale, locale), "sm")
     inner += (
         f'<span class="rw-score" aria-hidden="true">{esc(score)}'
         f'<span class="rw-scale"> / {unit.display_scale}</span></span>'
@@ -214,7 +218,7 @@ def badge_svg(unit: domain.BusinessUnit, summary: domain.RatingSummary, locale: 
     label_key = i18n.band(summary.average)
     title = f"{unit.name}: {rated_label(summary, unit.display_scale, locale)}"
     score = score_text(summary, unit.display_scale, locale)
-    fill_width = 120 * half_stars(summary.average) / 5
+    fill_width = 120 * half_stars(summary.stars(unit.display_scale)) / 5
     headline = i18n.word(locale, label_key) if label_key else i18n.word(locale, "no_rating")
     score_line = f"{score} / {unit.display_scale} · {count_text(summary.count, locale)}" if score else ""
     return (

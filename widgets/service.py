@@ -210,5 +210,5 @@ def _figures(summary: domain.RatingSummary, unit: domain.BusinessUnit) -> dict[s
         "review_count": summary.count,
         "average": summary.average,
         "display": {"value": summary.display_value(unit.display_scale), "scale": unit.display_scale},
-        "stars": markup.half_stars(summary.average),
+        "stars": markup.half_stars(summary.stars(unit.display_scale)),
     }

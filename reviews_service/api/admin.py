@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from collectors.csv_import import FORMATS
-from reviews_service import domain, imports, ingest, repository
+from reviews_service import domain, imports, ingest, repository, storable
 from reviews_service.api.deps import (
     AdminDep,
     NowDep,
@@ -24,6 +24,7 @@ from reviews_service.api.deps import (
 )
 from reviews_service.errors import InvalidInput
 from reviews_service.normalize import RecordRejected, clean_text
+from widgets.i18n import LOCALES
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
@@ -35,42 +36,84 @@ AVAILABILITY = (
     "InStock", "OutOfStock", "PreOrder", "BackOrder", "LimitedAvailability", "OnlineOnly", "InStoreOnly",
     "SoldOut", "Discontinued", "MadeToOrder", "PreSale", "Reserved",
 )  # fmt: skip
+# A locale the widgets speak, optionally with a region: nl, nl-BE. Checked in a validator, for a plain message.
+LOCALE_PATTERN = f"^({'|'.join(LOCALES)})(-[A-Z]{{2}})?$"
 
 
-class BusinessUnitIn(BaseModel):
-    """A storefront: its slug is its id in every URL."""
+class BusinessUnitChange(BaseModel):
+    """Fields of a business unit to set; a field left out (or null) keeps its value."""
 
     model_config = ConfigDict(extra="forbid")
-    slug: str = Field(pattern=SLUG, description="lowercase letters, digits and '-', e.g. flinders-nl")
-    name: str = Field(min_length=1, max_length=200)
-    domain: str = Field("", max_length=253)
-    locales: list[Annotated[str, Field(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")]] = Field(
-        default_factory=lambda: ["en"], min_length=1, max_length=20
+    name: str | None = Field(None, min_length=1, max_length=200)
+    domain: str | None = Field(None, max_length=253)
+    locales: list[Annotated[str, Field(max_length=5, json_schema_extra={"pattern": LOCALE_PATTERN})]] | None = Field(
+        None, min_length=1, max_length=20, description=f"widget languages, from: {', '.join(LOCALES)} (e.g. nl-BE)"
     )
-    timezone: str = Field("UTC", max_length=64)
-    display_scale: Literal[5, 10] = 5
-    sources: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    reviews_url: str = Field(
-        "", max_length=2000, description="page the widgets link to; default https://{domain}/reviews"
+    timezone: str | None = Field(None, max_length=64)
+    display_scale: Literal[5, 10] | None = None
+    sources: dict[str, dict[str, Any]] | None = Field(
+        None, description='per source its settings, e.g. {"kiyoh": {"location_id": "..."}}'
     )
+    reviews_url: str | None = Field(
+        None, max_length=2000, description="page the widgets link to; default https://{domain}/reviews"
+    )
+
+    @field_validator("name", "domain")
+    @classmethod
+    def _storable_text(cls, value: str | None) -> str | None:
+        if value is not None and not storable.storable_string(value):
+            raise ValueError("must not contain NUL characters or unpaired surrogates")
+        return value
+
+    @field_validator("locales")
+    @classmethod
+    def _supported_locales(cls, value: list[str] | None) -> list[str] | None:
+        for locale in value or ():
+            if not re.fullmatch(LOCALE_PATTERN, locale):
+                raise ValueError(
+                    f"locale {locale!r} is not supported; use one of {', '.join(LOCALES)} "
+                    "(a region such as nl-BE is allowed)"
+                )
+        return value
+
+    @field_validator("sources")
+    @classmethod
+    def _storable_sources(cls, value: dict[str, dict[str, Any]] | None) -> dict[str, dict[str, Any]] | None:
+        if value is not None:
+            problem = storable.unstorable(value, "sources")
+            if problem:
+                raise ValueError(problem)
+        return value
 
     @field_validator("reviews_url")
     @classmethod
-    def _link(cls, value: str) -> str:
-        if value and not re.match(r"^(https?://[^\s<>\"'`]+|/[^\s<>\"'`]*)$", value):
+    def _link(cls, value: str | None) -> str | None:
+        if value and not re.fullmatch(r"(https?://[^\s<>\"'`]+|/[^\s<>\"'`]*)", value):
             raise ValueError("must be an http(s) URL or a path starting with /")
         return value
 
     @field_validator("timezone")
     @classmethod
-    def _known_timezone(cls, value: str) -> str:
+    def _known_timezone(cls, value: str | None) -> str | None:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+        if value is None:
+            return None
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/Amsterdam") from exc
         return value
+
+    def given(self) -> dict[str, Any]:
+        """The fields this request sets (left-out and null ones excluded)."""
+        return {k: v for k, v in self.model_dump(exclude={"slug"}).items() if v is not None}
+
+
+class BusinessUnitIn(BusinessUnitChange):
+    """A storefront to create (slug and name) or update (slug and the fields to change)."""
+
+    slug: str = Field(pattern=SLUG, description="lowercase letters, digits and '-', e.g. flinders-nl")
 
 
 class ProductIn(BaseModel):
@@ -150,20 +193,10 @@ class ModerationIn(BaseModel):
 
 @router.post("/business-units")
 def upsert_business_unit(body: BusinessUnitIn, principal: AdminDep) -> Response:
-    """Create or update a business unit."""
+    """Create a business unit (slug and name required), or update the fields given; the rest keep their values."""
     principal.require_global()
-    unit = domain.BusinessUnit(
-        slug=body.slug,
-        name=body.name,
-        domain=body.domain,
-        locales=tuple(body.locales),
-        timezone=body.timezone,
-        display_scale=body.display_scale,
-        sources=body.sources,
-        reviews_url=body.reviews_url,
-    )
-    created = repository.save_business_unit(unit)
-    return json_response({**body.model_dump(), "created": created}, status=201 if created else 200)
+    unit, created = repository.update_business_unit(body.slug, body.given())
+    return json_response({**_unit_json(unit), "created": created}, status=201 if created else 200)
 
 
 @router.get("/business-units")
@@ -171,6 +204,21 @@ def list_business_units(principal: AdminDep) -> Response:
     """Every business unit (a scoped token sees its own)."""
     units = [u for u in repository.list_business_units() if principal.business_unit in (None, u.slug)]
     return json_response({"items": [_unit_json(u) for u in units]})
+
+
+@router.get("/business-units/{bu}")
+def get_business_unit(bu: str, principal: AdminDep) -> Response:
+    """One business unit's settings."""
+    principal.require(bu)
+    return json_response(_unit_json(repository.get_business_unit(bu)))
+
+
+@router.patch("/business-units/{bu}")
+def patch_business_unit(bu: str, body: BusinessUnitChange, principal: AdminDep) -> Response:
+    """Change the fields given of an existing business unit; the rest keep their values."""
+    principal.require_global()
+    unit, _ = repository.update_business_unit(bu, body.given(), create=False)
+    return json_response(_unit_json(unit))
 
 
 def _unit_json(unit: domain.BusinessUnit) -> dict[str, Any]:
@@ -182,7 +230,8 @@ def _unit_json(unit: domain.BusinessUnit) -> dict[str, Any]:
         "timezone": unit.timezone,
         "display_scale": unit.display_scale,
         "sources": unit.sources,
-        "reviews_url": unit.reviews_link,
+        "reviews_url": unit.reviews_url,
+        "reviews_link": unit.reviews_link,  # what the widgets link to (reviews_url, or derived from domain)
     }
 
 
@@ -210,6 +259,11 @@ def list_products(bu: str, principal: AdminDep) -> Response:
 REVIEWS_BODY = {
     "requestBody": {
         "required": True,
+        "description": (
+            'Review records (a list, one object, or `{"reviews": [...]}`). Text is stored as written (plain '
+            "text, escaped on output). Fields not listed here are not stored: the answer counts them per name in "
+            '`ignored_fields`, e.g. `{"colour": 3}`. Rejected records come back in `rejections` with their index.'
+        ),
         "content": {
             "application/json": {
                 "schema": {
@@ -221,17 +275,27 @@ REVIEWS_BODY = {
                         "properties": {
                             "source": {"type": "string", "default": "api"},
                             "external_id": {"type": "string"},
-                            "rating": {"type": "integer", "minimum": 1, "maximum": 5},
+                            "rating": {
+                                "type": "number",
+                                "enum": [1, 2, 3, 4, 5],
+                                "description": 'whole stars; 5, 5.0 and "5" are the same',
+                            },
                             "title": {"type": "string"},
                             "text": {"type": "string"},
                             "author": {"type": "string", "description": "display name"},
                             "created_at": {"type": "string", "format": "date-time"},
-                            "language": {"type": "string"},
+                            "language": {
+                                "type": "string",
+                                "description": "nl, en, de or fr (e.g. nl-BE); guessed from the text when absent",
+                            },
                             "product": {"type": "string", "description": "sku; absent for a shop review"},
                             "verified": {"type": "boolean"},
                             "email": {"type": "string", "description": "kept for invitations and erasure"},
                             "order_ref": {"type": "string"},
-                            "status": {"enum": ["published", "pending", "hidden"]},
+                            "status": {
+                                "enum": ["published", "pending", "hidden"],
+                                "description": "absent means published",
+                            },
                         },
                     },
                 }
