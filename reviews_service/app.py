@@ -13,7 +13,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from reviews_service import __version__, store
 from reviews_service.api import admin, demo, health, home, reviews, seo, tokens, widgets
@@ -21,6 +20,7 @@ from reviews_service.api.deps import json_response
 from reviews_service.api.headers import ResponseHeaders, stamp
 from reviews_service.config import Settings, get_settings
 from reviews_service.errors import ReviewsError, problem_document
+from reviews_service.limits import BodyLimit, Limits, RateLimit
 from widgets.asgi import WidgetFastPath
 
 log = logging.getLogger("reviews.api")
@@ -89,23 +89,6 @@ def install_error_handlers(app: FastAPI) -> None:
         return response
 
 
-class BodyLimit:
-    """Refuse any request whose declared body is over the limit, before a route reads it."""
-
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app = app
-        self.limit = limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            for name, value in scope["headers"]:
-                if name == b"content-length" and value.isdigit() and int(value) > self.limit:
-                    detail = f"The body is {int(value):,} bytes; the limit is {self.limit:,}. Split it."
-                    await problem(413, "Payload too large", detail, "payload-too-large")(scope, receive, send)
-                    return
-        await self.app(scope, receive, send)
-
-
 def create_app(settings: Settings | None = None, *, connect: bool = True) -> FastAPI:
     """The whole service as an ASGI app; `connect=False` leaves the store to the caller."""
     settings = settings or get_settings()
@@ -127,7 +110,9 @@ def create_app(settings: Settings | None = None, *, connect: bool = True) -> Fas
         redoc_url=None,
     )
     app.state.settings = settings
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.state.limits = Limits(settings)
+    app.add_middleware(BodyLimit, settings=settings)
+    app.add_middleware(RateLimit, limiter=app.state.limits.public_posts)
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"], allow_headers=["*"], max_age=86400)
     install_error_handlers(app)
     for module in (home, health, reviews, widgets, seo, demo, admin, tokens):

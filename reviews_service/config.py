@@ -28,7 +28,12 @@ class Settings(BaseSettings):
     digest_recipients: str = Field("", alias="DIGEST_RECIPIENTS")
     digest_time: str = Field("08:00", alias="DIGEST_TIME")
     digest_timezone: str = Field("Europe/Amsterdam", alias="DIGEST_TIMEZONE")
-    max_body_bytes: int = Field(32 * 1024 * 1024, alias="REVIEWS_MAX_BODY_BYTES")
+    max_body_bytes: int = Field(32 * 1024 * 1024, alias="REVIEWS_MAX_BODY_BYTES")  # imports and review batches
+    max_json_body_bytes: int = Field(2 * 1024 * 1024, alias="REVIEWS_MAX_JSON_BODY_BYTES")  # other admin calls
+    max_public_body_bytes: int = Field(1024 * 1024, alias="REVIEWS_MAX_PUBLIC_BODY_BYTES")  # forms, hooks
+    public_posts_per_minute: int = Field(60, alias="REVIEWS_PUBLIC_POSTS_PER_MINUTE")  # per client; 0: no limit
+    validate_fetch_seconds: float = Field(10.0, alias="REVIEWS_VALIDATE_FETCH_SECONDS")  # the whole fetch
+    validate_fetches: int = Field(4, alias="REVIEWS_VALIDATE_FETCHES")  # URL validations at once
     max_text_chars: int = Field(20_000, alias="REVIEWS_MAX_TEXT_CHARS")
     load_demo: bool = Field(True, alias="REVIEWS_LOAD_DEMO")
     validate_private_urls: bool = Field(False, alias="REVIEWS_VALIDATE_PRIVATE_URLS")
