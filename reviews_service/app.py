@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import Response
+from pymongo.errors import ConnectionFailure
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from reviews_service import __version__, store
@@ -89,6 +90,15 @@ def install_error_handlers(app: FastAPI) -> None:
         return response
 
 
+async def _database_down(_: Request, exc: Exception) -> Response:
+    """A database that fails mid-request is a 503 the caller can retry, not a 500 (and no traceback per request)."""
+    log.warning("database unavailable: %s", str(exc).split(", Topology Description")[0][:300])
+    detail = "The database is unreachable; try again in a moment."
+    response = problem(503, "Database unavailable", detail, "database-unavailable")
+    response.headers["Retry-After"] = "5"
+    return response
+
+
 def create_app(settings: Settings | None = None, *, connect: bool = True) -> FastAPI:
     """The whole service as an ASGI app; `connect=False` leaves the store to the caller."""
     settings = settings or get_settings()
@@ -115,6 +125,7 @@ def create_app(settings: Settings | None = None, *, connect: bool = True) -> Fas
     app.add_middleware(RateLimit, limiter=app.state.limits.public_posts)
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"], allow_headers=["*"], max_age=86400)
     install_error_handlers(app)
+    app.add_exception_handler(ConnectionFailure, _database_down)  # AutoReconnect, ServerSelectionTimeout, ...
     for module in (home, health, reviews, widgets, seo, demo, admin, tokens):
         app.include_router(module.router)
     app.add_middleware(ResponseHeaders)  # nosniff, Referrer-Policy, no-store on admin, gzip on public reads
