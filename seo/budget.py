@@ -70,39 +70,46 @@ def check_tags(html: str) -> None:
 
 def check_tree(tree: Any) -> None:
     """Refuse a tree whose microdata or RDFa would make extruct's work explode (see the module docstring)."""
-    marked = tree.xpath(f"//*[{DATA} or @itemref or @rel]")  # one walk of the tree
+    marked = tree.xpath(f"//*[{DATA} or @itemref or {RDFA}]")  # one walk of the tree
     data = [e for e in marked if any(e.get(a) is not None for a in ("itemscope", "itemprop", "typeof", "property"))]
-    if len(data) > MAX_DATA_ELEMENTS:
+    # where RDFa is read, every @rel link becomes a triple too (pyRdfa's slowest part)
+    rdfa = sum(1 for e in marked if e.get("typeof") is not None or e.get("property") is not None)
+    linked = sum(1 for e in marked if e.get("rel") is not None or e.get("rev") is not None) if rdfa else 0
+    if len(data) + linked > MAX_DATA_ELEMENTS:
         raise OverBudget(
-            f"{len(data):,} elements carry microdata or RDFa; the validator reads up to {MAX_DATA_ELEMENTS:,}."
+            f"{len(data) + linked:,} elements carry microdata or RDFa (rel links included on an RDFa page); "
+            f"the validator reads up to {MAX_DATA_ELEMENTS:,}."
         )
     copies, values = len(data), 0
     for element in data:
         depth = int(element.xpath(f"count(ancestor-or-self::*[{DATA}])"))
         if depth > MAX_DEPTH:
             raise OverBudget(f"Items and properties are nested {depth} deep; the validator reads up to {MAX_DEPTH}.")
-        values += _value_chars(element)
+        values = _add_values(values, element)  # checked as it grows: each step costs at most the page's size
     for element in (e for e in marked if e.get("itemref") is not None):
-        for ref in str(element.get("itemref")).split()[:MAX_DATA_ELEMENTS]:
-            for target in tree.xpath("id($ref)", ref=ref)[:1]:
-                copies += int(target.xpath(f"count(descendant-or-self::*[{DATA}])"))
-                values += _value_chars(target)
-        if copies > MAX_DATA_ELEMENTS:
-            raise OverBudget(
-                f"itemref copies make over {MAX_DATA_ELEMENTS:,} microdata elements; "
-                "the validator reads up to that many."
-            )
-    if values > MAX_VALUE_CHARS:
-        raise OverBudget(f"The properties' values add up to {values:,} characters; the limit is {MAX_VALUE_CHARS:,}.")
+        for ref in str(element.get("itemref")).split():
+            targets = tree.xpath("id($ref)", ref=ref)[:1]
+            # each reference costs at least a look-up, and copies every microdata element below its target
+            copies += max(1, int(targets[0].xpath(f"count(descendant-or-self::*[{DATA}])")) if targets else 1)
+            if copies > MAX_DATA_ELEMENTS:
+                raise OverBudget(
+                    f"itemref copies make over {MAX_DATA_ELEMENTS:,} microdata elements; "
+                    "the validator reads up to that many."
+                )
+            if targets:
+                values = _add_values(values, targets[0])
     patterns = sum(1 for e in marked if "copy" in str(e.get("property", "")) + str(e.get("rel", "")))
     if patterns * len(data) > MAX_COPIES:
         raise OverBudget(f"{patterns:,} rdfa:copy references over {len(data):,} RDFa elements copy too much.")
     _check_jsonld_text(tree)
 
 
-def _value_chars(element: Any) -> int:
-    """What the element's value may add to the report: its text and its attributes."""
-    return int(element.xpath("string-length(.)")) + sum(len(v) for v in element.attrib.values())
+def _add_values(values: int, element: Any) -> int:
+    """`values` plus what the element's value may add to the report (its text and attributes), within the cap."""
+    values += int(element.xpath("string-length(.)")) + sum(len(v) for v in element.attrib.values())
+    if values > MAX_VALUE_CHARS:
+        raise OverBudget(f"The properties' values add up to over {MAX_VALUE_CHARS:,} characters.")
+    return values
 
 
 def _check_jsonld_text(tree: Any) -> None:

@@ -82,6 +82,7 @@ def test_references_are_followed_by_the_checker_and_shown_once() -> None:
         (lambda: tag_flood(), f"over {budget.MAX_TAGS:,} elements"),
         (lambda: '<div itemscope><b itemprop="x">' + "y" * 1_100_000 + "</b></div>", "values add up"),
         (lambda: "<i itemscope></i>" * 3001, "3,001 elements carry"),
+        (lambda: '<b typeof="Thing"></b>' + '<a rel="nofollow" href="/x">x</a>' * 3000, "3,001 elements carry"),
         (
             lambda: '<script type="application/ld+json">[' + ",".join(['{"a": 1}'] * 25_000) + "]</script>",
             "objects and arrays",
@@ -99,7 +100,17 @@ def test_references_are_followed_by_the_checker_and_shown_once() -> None:
             "refer to each other",
         ),
     ],
-    ids=["itemref", "deep", "tag-flood", "long-values", "many-items", "jsonld-nodes", "jsonld-long", "rdfa-chain"],
+    ids=[
+        "itemref",
+        "deep",
+        "tag-flood",
+        "long-values",
+        "many-items",
+        "rdfa-links",
+        "jsonld-nodes",
+        "jsonld-long",
+        "rdfa-chain",
+    ],
 )
 def test_pages_over_the_caps_are_a_422_naming_the_cap(client: TestClient, page: Any, phrase: str) -> None:
     answer = client.post("/seo/validate", content=page().encode(), headers=HTML)
