@@ -55,8 +55,8 @@ def microdata_itemref(items: int = 300) -> str:
 
 def microdata_deep(levels: int = 80, text: int = 2_000_000) -> str:
     """Properties nested `levels` deep around `text` characters: every level's value is all the text below it."""
-    open_tags = '<div itemprop="x" itemscope itemtype="https://schema.org/Thing">' * levels
-    return f"<html><body><div itemscope>{open_tags}{'x' * text}{'</div>' * levels}</div></body></html>"
+    open_tags = '<span itemprop="x">' * levels
+    return f"<html><body><div itemscope>{open_tags}{'x' * text}{'</span>' * levels}</div></body></html>"
 
 
 def rdfa_many(nodes: int = 2_500) -> str:
