@@ -12,8 +12,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import Response
+from pymongo.errors import ConnectionFailure
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from reviews_service import __version__, store
 from reviews_service.api import admin, demo, health, home, reviews, seo, tokens, widgets
@@ -21,6 +21,7 @@ from reviews_service.api.deps import json_response
 from reviews_service.api.headers import ResponseHeaders, stamp
 from reviews_service.config import Settings, get_settings
 from reviews_service.errors import ReviewsError, problem_document
+from reviews_service.limits import BodyLimit, Limits, RateLimit
 from widgets.asgi import WidgetFastPath
 
 log = logging.getLogger("reviews.api")
@@ -89,21 +90,13 @@ def install_error_handlers(app: FastAPI) -> None:
         return response
 
 
-class BodyLimit:
-    """Refuse any request whose declared body is over the limit, before a route reads it."""
-
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app = app
-        self.limit = limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            for name, value in scope["headers"]:
-                if name == b"content-length" and value.isdigit() and int(value) > self.limit:
-                    detail = f"The body is {int(value):,} bytes; the limit is {self.limit:,}. Split it."
-                    await problem(413, "Payload too large", detail, "payload-too-large")(scope, receive, send)
-                    return
-        await self.app(scope, receive, send)
+async def _database_down(_: Request, exc: Exception) -> Response:
+    """A database that fails mid-request is a 503 the caller can retry, not a 500 (and no traceback per request)."""
+    log.warning("database unavailable: %s", str(exc).split(", Topology Description")[0][:300])
+    detail = "The database is unreachable; try again in a moment."
+    response = problem(503, "Database unavailable", detail, "database-unavailable")
+    response.headers["Retry-After"] = "5"
+    return response
 
 
 def create_app(settings: Settings | None = None, *, connect: bool = True) -> FastAPI:
@@ -127,9 +120,12 @@ def create_app(settings: Settings | None = None, *, connect: bool = True) -> Fas
         redoc_url=None,
     )
     app.state.settings = settings
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.state.limits = Limits(settings)
+    app.add_middleware(BodyLimit, settings=settings)
+    app.add_middleware(RateLimit, limiter=app.state.limits.public_posts)
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"], allow_headers=["*"], max_age=86400)
     install_error_handlers(app)
+    app.add_exception_handler(ConnectionFailure, _database_down)  # AutoReconnect, ServerSelectionTimeout, ...
     for module in (home, health, reviews, widgets, seo, demo, admin, tokens):
         app.include_router(module.router)
     app.add_middleware(ResponseHeaders)  # nosniff, Referrer-Policy, no-store on admin, gzip on public reads

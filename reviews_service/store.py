@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import mongoengine
 import mongomock
-from pymongo.errors import PyMongoError
+from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
 
 from reviews_service.config import Settings
 from reviews_service.errors import ReviewsError
@@ -41,15 +41,12 @@ def connect(settings: Settings) -> StoreInfo:
     """Connect (or reconnect) mongoengine per the settings and make sure indexes exist."""
     global _current
     disconnect()
-    if settings.mongodb_url:
-        mongoengine.connect(
-            host=settings.mongodb_url,
-            alias=ALIAS,
-            tz_aware=True,
-            uuidRepresentation="standard",
-            serverSelectionTimeoutMS=5000,
-        )
-        info = StoreInfo(embedded=False, description=_redact(settings.mongodb_url))
+    url = settings.mongodb_url.get_secret_value() if settings.mongodb_url else ""
+    if url:
+        # a timeout in the URL wins over ours (pymongo lets keyword arguments win over the URL)
+        timeout = {} if "serverselectiontimeoutms" in url.lower() else {"serverSelectionTimeoutMS": 5000}
+        mongoengine.connect(host=url, alias=ALIAS, tz_aware=True, uuidRepresentation="standard", **timeout)
+        info = StoreInfo(embedded=False, description=_redact(url))
     else:
         mongoengine.connect(
             db=settings.mongodb_db,
@@ -67,7 +64,7 @@ def connect(settings: Settings) -> StoreInfo:
         documents.ensure_indexes()
     except PyMongoError as exc:
         disconnect()
-        raise ReviewsError(f"Cannot use MongoDB at {info.description}: {exc}") from exc
+        raise ReviewsError(unreachable(info.description, exc)) from None  # pymongo's text is a topology dump
     repository.on_connect(info.embedded)
     _current = info
     return info
@@ -95,7 +92,32 @@ def drop_all() -> None:
 
 
 def _redact(url: str) -> str:
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        return f"{scheme}://***@{rest.split('@', 1)[1]}"
-    return url
+    """scheme://hosts/database of a MongoDB URL: no user, password or options (they may carry secrets)."""
+    scheme, _, rest = url.partition("://")
+    hosts, _, path = rest.rpartition("@")[2].partition("/")
+    database = path.split("?")[0]
+    return f"{scheme}://{hosts}/{database}" if database else f"{scheme}://{hosts}"
+
+
+def unreachable(where: str, exc: PyMongoError) -> str:
+    """One line for a database that cannot be used: where, why in a few words, and what to check."""
+    text = str(exc)
+    if isinstance(exc, OperationFailure) and exc.code in (13, 18):
+        return f"MongoDB at {where} refused the credentials in MONGODB_URL; check the user, password and authSource."
+    if isinstance(exc, ConnectionFailure):
+        reason = next(
+            (why for needle, why in REASONS if needle in text), "it did not answer within the server selection timeout"
+        )
+        return (
+            f"Cannot reach MongoDB at {where}: {reason}. Check that mongod is running there and that MONGODB_URL "
+            "names the right host and port (and that no firewall is in between)."
+        )
+    return f"MongoDB at {where} failed: {text.split(', full error')[0][:200]}"
+
+
+REASONS = (
+    ("Connection refused", "connection refused"),
+    ("Name or service not known", "the host name does not resolve"),
+    ("nodename nor servname", "the host name does not resolve"),
+    ("timed out", "the connection timed out"),
+)

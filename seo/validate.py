@@ -37,10 +37,12 @@ from datetime import date
 from typing import Any
 
 import extruct
-from bs4 import BeautifulSoup
+from extruct.jsonld import JsonLdExtractor
+from extruct.utils import parse_xmldom_html
 from lxml import etree
 
 from reviews_service.errors import InvalidInput
+from seo import budget
 
 SCHEMA = re.compile(r"^https?://schema\.org/")
 SELF_SERVING_TYPES = {
@@ -249,51 +251,89 @@ class Checker:
             )
 
 
-def _rdfa_items(graph: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """extruct's flat RDFa graph -> nested items with schema.org short names."""
-    nodes: dict[str, dict[str, Any]] = {str(n.get("@id")): n for n in graph if isinstance(n, dict)}
-    referenced: set[str] = set()
+Parts = dict[str, list[tuple[bool, Any]]]  # property -> [(is a reference, the value or the node id)]
 
-    def convert(node: dict[str, Any], seen: frozenset[str]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        if "@type" in node:
-            out["@type"] = [SCHEMA.sub("", t) for t in node["@type"]]
+
+def _rdfa_items(graph: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """extruct's flat RDFa graph -> (nested items to check, the same items to report), short schema.org names.
+
+    Each node is converted once. The items to check share those dicts wherever a node is referenced
+    (cycles included), so the checker follows any path; the report inlines a node where it is first
+    referenced and gives `{"@id": ...}` after that, so nodes pointing at each other cannot multiply.
+    """
+    nodes: dict[str, dict[str, Any]] = {str(n.get("@id")): n for n in graph if isinstance(n, dict)}
+    parts: dict[str, Parts] = {}
+    referenced: dict[str, int] = {}
+    for node_id, node in nodes.items():
+        entry: Parts = {}
         for key, values in node.items():
-            if not SCHEMA.match(key):
+            if not SCHEMA.match(key) or not isinstance(values, list):
                 continue
-            converted = []
+            found: list[tuple[bool, Any]] = []
             for value in values:
                 if isinstance(value, dict) and "@value" in value:
-                    converted.append(value["@value"])
-                elif isinstance(value, dict) and value.get("@id") in nodes and value["@id"] not in seen:
-                    referenced.add(value["@id"])
-                    converted.append(convert(nodes[value["@id"]], seen | {value["@id"]}))
-            out[SCHEMA.sub("", key)] = converted[0] if len(converted) == 1 else converted
+                    found.append((False, value["@value"]))
+                elif isinstance(value, dict) and value.get("@id") in nodes:
+                    target = str(value["@id"])
+                    found.append((True, target))
+                    if target != node_id:
+                        referenced[target] = referenced.get(target, 0) + 1
+            entry[SCHEMA.sub("", key)] = found
+        parts[node_id] = entry
+    types = {i: [SCHEMA.sub("", str(t)) for t in n["@type"]] for i, n in nodes.items() if "@type" in n}
+    resolved: dict[str, dict[str, Any]] = {i: ({"@type": types[i]} if i in types else {}) for i in nodes}
+    for node_id, entry in parts.items():
+        for key, found in entry.items():
+            converted = [resolved[v] if is_ref else v for is_ref, v in found]
+            resolved[node_id][key] = converted[0] if len(converted) == 1 else converted
+    roots = [i for i in types if i not in referenced]
+    report = _RdfaReport(parts, types, referenced)
+    reported = [report.node(i, 1) for i in roots]
+    for node_id in types:  # nodes only reachable through a cycle: reported where the cycle is entered
+        if node_id not in report.emitted:
+            roots.append(node_id)
+            reported.append(report.node(node_id, 1))
+    return [resolved[i] for i in roots], reported
+
+
+class _RdfaReport:
+    """Builds the reported items: each node inlined once, referenced by `{"@id": ...}` after that."""
+
+    def __init__(self, parts: dict[str, Parts], types: dict[str, list[str]], referenced: dict[str, int]) -> None:
+        self.parts, self.types, self.referenced = parts, types, referenced
+        self.emitted: set[str] = set()
+
+    def node(self, node_id: str, depth: int) -> dict[str, Any]:
+        """One node, inlined the first time; refused past MAX_DEPTH (a chain of references)."""
+        if node_id in self.emitted:
+            return {"@id": node_id}
+        if depth > budget.MAX_DEPTH:
+            raise budget.OverBudget(
+                f"RDFa nodes refer to each other over {budget.MAX_DEPTH} deep; the validator reads up to that."
+            )
+        self.emitted.add(node_id)
+        # the @id only where a reference will point at it: a node referenced twice, or a root in a cycle
+        out: dict[str, Any] = {"@id": node_id} if self.referenced.get(node_id, 0) > (depth > 1) else {}
+        if node_id in self.types:
+            out["@type"] = self.types[node_id]
+        for key, found in self.parts[node_id].items():
+            converted = [self.node(v, depth + 1) if is_ref else v for is_ref, v in found]
+            out[key] = converted[0] if len(converted) == 1 else converted
         return out
 
-    converted = {i: convert(n, frozenset({i})) for i, n in nodes.items() if "@type" in n}
-    return [item for i, item in converted.items() if i not in referenced]
 
-
-def _jsonld(html: str, checker: Checker) -> list[dict[str, Any]]:
-    """JSON-LD items via extruct; a block that does not parse is reported, the others still read."""
-    try:
-        found: list[dict[str, Any]] = extruct.extract(html, syntaxes=["json-ld"], uniform=True, errors="strict")[
-            "json-ld"
-        ]
-        return found
-    except UNREADABLE:
-        pass
+def _jsonld(tree: Any, checker: Checker) -> list[dict[str, Any]]:
+    """JSON-LD items, block by block: a block that does not parse is reported, the others still read."""
     items: list[dict[str, Any]] = []
-    soup = BeautifulSoup(html, "html.parser")
-    for index, script in enumerate(soup.find_all("script", attrs={"type": "application/ld+json"})):
-        block = f'<html><body><script type="application/ld+json">{script.string or ""}</script></body></html>'
+    reader = JsonLdExtractor()
+    for index, script in enumerate(tree.xpath('//script[@type="application/ld+json"]') if tree is not None else []):
         try:
-            items += extruct.extract(block, syntaxes=["json-ld"], uniform=True, errors="strict")["json-ld"]
+            items += reader.extract_items(script)
         except UNREADABLE as exc:
             checker.add(
                 f"script[{index}]", "json", f"JSON-LD block {index + 1} does not parse ({exc}); Google ignores it"
             )
+    budget.check_jsonld(items)
     return items
 
 
@@ -305,27 +345,45 @@ def _flatten(items: list[Any]) -> Iterator[dict[str, Any]]:
             yield item
 
 
+def _parse(html: str) -> Any:
+    """One lxml tree for every syntax (pyRdfa's DOM flavour), within the budget; None if there is no element."""
+    budget.check_tags(html)
+    try:
+        tree = parse_xmldom_html(html, encoding="UTF-8")
+    except (etree.ParserError, ValueError):  # no element at all, or a str with an XML encoding declaration
+        return None
+    budget.check_tree(tree)
+    return tree
+
+
 def validate_html(html: str) -> dict[str, Any]:
     """`{"items": [...], "problems": [...]}` for one HTML page."""
     if len(html) > MAX_HTML:
         raise InvalidInput(f"The page is over {MAX_HTML:,} characters; validate a single page.", status=413)
+    tree = _parse(html)
     found: list[dict[str, Any]] = []
     problems: list[Problem] = []
     jsonld_checker = Checker("json-ld")
-    for item in _flatten(_jsonld(html, jsonld_checker)):
+    for item in _flatten(_jsonld(tree, jsonld_checker)):
         found.append({"syntax": "json-ld", **item})
         jsonld_checker.item(item, "", nested=False)
     problems += jsonld_checker.problems
     try:
-        other = extruct.extract(html, syntaxes=["microdata", "rdfa"], uniform=True, errors="ignore")
+        if tree is None:
+            raise ValueError("the page has no element")
+        microdata = extruct.extract(tree, syntaxes=["microdata"], uniform=True, errors="strict")["microdata"]
+        rdfa = extruct.extract(budget.rdfa_tree(tree), syntaxes=["rdfa"], errors="strict")["rdfa"]
+    except budget.OverBudget:
+        raise
     except Exception as exc:  # extruct raises many kinds on broken HTML; the JSON-LD report still stands
-        other = {}
+        microdata, rdfa = [], []
         problems.append(Problem("", "html", f"microdata/RDFa could not be read: {exc}", "warning"))
-    for syntax, items in (("microdata", other.get("microdata", [])), ("rdfa", _rdfa_items(other.get("rdfa", [])))):
+    checked, reported = _rdfa_items(rdfa)
+    for syntax, items, shown in (("microdata", microdata, microdata), ("rdfa", checked, reported)):
         checker = Checker(syntax)
-        for item in _flatten(items):
+        for item, view in zip(_flatten(items), _flatten(shown), strict=True):
             clean = {k: v for k, v in item.items() if k != "@context"}
-            found.append({"syntax": syntax, **clean})
+            found.append({"syntax": syntax, **{k: v for k, v in view.items() if k != "@context"}})
             checker.item(clean, "", nested=False)
         problems += checker.problems
     return {"items": found, "problems": [asdict(p) for p in problems]}

@@ -732,7 +732,7 @@ def test_compose_services_and_commands(compose: dict[str, Any]) -> None:
     assert api_argv[:2] == ["reviews", "serve"], f"api command: {api_argv}"
     assert _option(api_argv, "--host") == "0.0.0.0", f"api must listen on all interfaces: {api_argv}"
     assert _option(api_argv, "--port") == str(API_PORT), f"api port: {api_argv}"
-    assert f"{API_PORT}:{API_PORT}" in services["api"]["ports"], "api must publish 8000:8000"
+    assert services["api"]["ports"] == [f"127.0.0.1:{API_PORT}:{API_PORT}"], "api must publish 8000 on loopback only"
     scheduler_command = services["scheduler"]["command"]
     scheduler_argv = scheduler_command.split() if isinstance(scheduler_command, str) else scheduler_command
     assert scheduler_argv == ["reviews", "scheduler"], f"scheduler command: {scheduler_argv}"

@@ -8,10 +8,11 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from fastapi.responses import Response
+from starlette.requests import ClientDisconnect
 
 from reviews_service import domain
 from reviews_service.config import Settings, get_settings
-from reviews_service.errors import InvalidInput, PayloadTooLarge
+from reviews_service.errors import InvalidInput, PayloadTooLarge, problem_document
 from reviews_service.tokens import Principal, authenticate
 
 PUBLIC_CACHE = "public, max-age=60, stale-while-revalidate=600"
@@ -48,6 +49,13 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
     return Response(body, status_code=status, media_type="application/json", headers=headers)
 
 
+def problem_response(status: int, title: str, detail: str, slug: str, **extra: Any) -> Response:
+    """An RFC 9457 `application/problem+json` answer."""
+    response = json_response(problem_document(status, title, detail, slug, **extra), status=status)
+    response.headers["content-type"] = "application/problem+json"
+    return response
+
+
 def _default(value: Any) -> Any:
     if isinstance(value, datetime):
         return iso(value)
@@ -62,17 +70,24 @@ def iso(moment: datetime | None) -> str | None:
 
 
 async def read_body(request: Request, settings: Settings) -> bytes:
-    """The request body, refused with 413 past the configured limit."""
+    """The request body, refused with 413 past the configured limit.
+
+    The app's BodyLimit middleware (reviews_service.limits) has already checked the token and counts
+    each route's own, smaller limit as bytes arrive; this is the backstop for the largest one.
+    """
     limit = settings.max_body_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"The body is {int(declared):,} bytes; the limit is {limit:,}. Split the file.")
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"The body is over the {limit:,}-byte limit. Split the file.")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge(f"The body is over the {limit:,}-byte limit. Split the file.")
+            chunks.append(chunk)
+    except ClientDisconnect as exc:  # the client left, or BodyLimit already answered 413 for us
+        raise InvalidInput("The body ended before it was complete.", status=400) from exc
     return b"".join(chunks)
 
 

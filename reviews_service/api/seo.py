@@ -2,32 +2,36 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import ipaddress
-import json
 import socket
 from collections.abc import Iterator
 from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
+from functools import partial
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
+import anyio
+import anyio.to_thread
 import httpx
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response, StreamingResponse
 
 from reviews_service import repository
-from reviews_service.api.deps import SettingsDep, parse_json, read_body
+from reviews_service.api.deps import SettingsDep, parse_json, problem_response, read_body
 from reviews_service.cache import etag_matches
 from reviews_service.errors import InvalidInput
-from seo import jsonld, validate
+from seo import budget, jsonld, validate
 from widgets import i18n
 
 router = APIRouter(prefix="/seo", tags=["seo"])
 LD = "application/ld+json"
 SEO_CACHE = "public, max-age=300, stale-while-revalidate=3600"
 Format = Annotated[Literal["json", "html"], Query(description="`html`: the <script> element for templates")]
+FETCH_SECONDS = 10.0  # the default of REVIEWS_VALIDATE_FETCH_SECONDS
 ReviewCount = Annotated[int, Query(ge=0, le=20, description="how many latest reviews to include")]
 
 
@@ -133,26 +137,54 @@ async def validate_page(request: Request, settings: SettingsDep) -> Response:
         if payload.get("html"):
             html = str(payload["html"])
         else:
-            html = await run_in_threadpool(fetch_page, str(payload["url"]), settings.validate_private_urls)
+            gate = request.app.state.limits.validate_fetches
+            if not gate.enter():  # URL fetches wait on other sites: a few at once, never a queue
+                answer = problem_response(
+                    503, "Busy", "Too many pages are being fetched right now; try again shortly.", "busy"
+                )
+                answer.headers["Retry-After"] = "5"
+                return answer
+            try:
+                html = await fetch_page_async(
+                    str(payload["url"]), settings.validate_private_urls, settings.validate_fetch_seconds
+                )
+            finally:
+                gate.leave()
     else:
         if not body.strip():
             raise InvalidInput('Send the page\'s HTML as the body, or JSON {"url": ...}.', status=400)
         html = body.decode("utf-8", "replace")
     report = await run_in_threadpool(validate.validate_html, html)
-    return Response(json.dumps(report, ensure_ascii=False), media_type="application/json")
+    return Response(budget.dumps(report), media_type="application/json")
 
 
 def _is_public(address: str) -> bool:
     return ipaddress.ip_address(address.split("%")[0]).is_global
 
 
-def fetch_page(url: str, allow_private: bool = False) -> str:
-    """GET a public http(s) page for validation (private and loopback addresses refused unless allowed).
+def fetch_page(url: str, allow_private: bool = False, deadline: float = FETCH_SECONDS) -> str:
+    """fetch_page_async for synchronous callers (the CLI)."""
+    return asyncio.run(fetch_page_async(url, allow_private, deadline))
 
-    The host name is resolved once, and the request goes to that very address (Host header and TLS
-    server name still the page's), so a DNS answer that changes between the check and the connection
-    (DNS rebinding) cannot steer the request to an internal address.
+
+async def fetch_page_async(url: str, allow_private: bool = False, deadline: float = FETCH_SECONDS) -> str:
+    """GET a public http(s) page for validation within `deadline` seconds in all (private addresses refused
+    unless allowed).
+
+    httpx's timeouts are per phase, so a server trickling a byte at a time would never trip them: the
+    whole fetch, name lookup included, runs under one deadline. The host name is resolved once, and the
+    request goes to that very address (Host header and TLS server name still the page's), so a DNS
+    answer that changes between the check and the connection (DNS rebinding) cannot steer the request
+    to an internal address.
     """
+    try:
+        with anyio.fail_after(deadline):
+            return await _fetch(url, allow_private)
+    except TimeoutError as exc:
+        raise InvalidInput(f"Could not fetch {url}: no complete answer within {deadline:g} s.", status=400) from exc
+
+
+async def _fetch(url: str, allow_private: bool) -> str:
     try:
         parts = urlsplit(url)
         hostname = parts.hostname
@@ -164,7 +196,10 @@ def fetch_page(url: str, allow_private: bool = False) -> str:
         target = httpx.URL(url)
         host = target.raw_host.decode("ascii")  # IDNA-encoded
         port = target.port or (443 if parts.scheme == "https" else 80)
-        addresses = [str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+        infos = await anyio.to_thread.run_sync(
+            partial(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM), abandon_on_cancel=True
+        )
+        addresses = [str(info[4][0]) for info in infos]
     except (OSError, UnicodeError, httpx.InvalidURL) as exc:
         raise InvalidInput(f"Cannot resolve {parts.hostname}: {exc}", status=400) from exc
     if not allow_private and not all(_is_public(a) for a in addresses):
@@ -173,14 +208,14 @@ def fetch_page(url: str, allow_private: bool = False) -> str:
     headers = {"Host": target.netloc.decode("ascii")}  # host[:port], never user info
     extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
     try:
-        with (
-            httpx.Client(timeout=10, follow_redirects=False) as client,
+        async with (
+            httpx.AsyncClient(timeout=10, follow_redirects=False) as client,
             client.stream("GET", pinned, headers=headers, extensions=extensions) as response,
         ):
             if response.status_code != 200:
                 raise InvalidInput(f"{url} answered {response.status_code}; validate a page that answers 200.", 400)
             chunks, size = [], 0
-            for chunk in response.iter_bytes():
+            async for chunk in response.aiter_bytes():
                 size += len(chunk)
                 if size > validate.MAX_HTML:
                     raise InvalidInput(f"{url} is over {validate.MAX_HTML:,} bytes.", status=413)

@@ -1,0 +1,87 @@
+"""A database that fails is named in one line, and a request that meets a failing database is a 503, not a 500.
+Secrets in settings never appear in an error."""
+
+from __future__ import annotations
+
+import subprocess
+from typing import Any
+
+import mongomock
+import pytest
+from fastapi.testclient import TestClient
+from pymongo.errors import AutoReconnect, ServerSelectionTimeoutError
+
+from reviews_service import domain
+from reviews_service.config import Settings
+from tests.conftest import REVIEWS, _env, free_port
+
+SECRET_TAIL = "tail-XYZ123"
+PASSWORD = "mongo-pass-987"
+
+
+def _serve(**env: str) -> subprocess.CompletedProcess[str]:
+    """`python -m reviews_service.cli serve` that is expected to refuse to start."""
+    return subprocess.run(
+        [*REVIEWS, "serve", "--port", str(free_port())], capture_output=True, text=True, env=_env(**env), timeout=60
+    )
+
+
+@pytest.mark.parametrize("failure", [AutoReconnect("connection reset"), ServerSelectionTimeoutError("no servers")])
+def test_a_database_failure_during_a_request_is_a_503_problem(
+    client: TestClient, shop: domain.BusinessUnit, monkeypatch: pytest.MonkeyPatch, failure: Exception
+) -> None:
+    def fail(*args: Any, **kwargs: Any) -> Any:
+        raise failure
+
+    for method in ("find", "find_one", "aggregate"):
+        monkeypatch.setattr(mongomock.collection.Collection, method, fail)
+    answer = client.get(f"/v1/business-units/{shop.slug}/reviews")
+    assert answer.status_code == 503, answer.text
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert answer.headers["retry-after"] == "5"
+    assert answer.json()["detail"] == "The database is unreachable; try again in a moment."
+
+
+def test_an_unreachable_mongodb_url_is_one_line_naming_the_host() -> None:
+    port = free_port()  # bound and released: nothing listens there
+    url = f"mongodb://shop:{PASSWORD}@127.0.0.1:{port}/reviews?serverSelectionTimeoutMS=300"
+    run = _serve(MONGODB_URL=url)
+    assert run.returncode == 2
+    lines = [line for line in run.stderr.splitlines() if line.startswith("reviews:")]
+    assert len(lines) == 1, run.stderr
+    assert f"127.0.0.1:{port}" in lines[0] and "connection refused" in lines[0] and "Check that mongod" in lines[0]
+    assert "Topology" not in run.stderr and PASSWORD not in run.stderr + run.stdout
+
+
+@pytest.mark.parametrize(
+    ("env", "variable", "rule"),
+    [
+        ({"REVIEWS_SECRET_KEY": f"short-{SECRET_TAIL}"[:15]}, "REVIEWS_SECRET_KEY", "shorter than 16 characters"),
+        ({"REVIEWS_SECRET_KEY": "changeme"}, "REVIEWS_SECRET_KEY", "is a placeholder"),
+        ({}, "REVIEWS_SECRET_KEY", "is not set"),
+        (
+            {"REVIEWS_SECRET_KEY": f"a-long-enough-{SECRET_TAIL}", "REVIEWS_ADMIN_TOKEN": f"t-{SECRET_TAIL}"},
+            "REVIEWS_ADMIN_TOKEN",
+            "shorter than 16 characters",
+        ),
+    ],
+    ids=["short-key", "placeholder-key", "no-key", "short-token"],
+)
+def test_a_production_config_error_names_the_variable_and_rule_never_the_value(
+    env: dict[str, str], variable: str, rule: str
+) -> None:
+    run = _serve(REVIEWS_ENV="production", MONGODB_URL=f"mongodb://shop:{PASSWORD}@127.0.0.1:1/reviews", **env)
+    assert run.returncode == 2
+    assert variable in run.stderr and rule in run.stderr, run.stderr
+    if "shorter" in rule:
+        assert "placeholder" not in run.stderr  # short is not the same as a placeholder
+    for secret in (SECRET_TAIL, PASSWORD, "input_value"):
+        assert secret not in run.stderr + run.stdout
+
+
+def test_urls_with_passwords_are_secrets_in_settings() -> None:
+    settings = Settings(  # type: ignore[call-arg]
+        MONGODB_URL=f"mongodb://shop:{PASSWORD}@db/reviews", SMTP_URL=f"smtp://mail:{PASSWORD}@mx:25"
+    )
+    assert PASSWORD not in repr(settings) and PASSWORD not in str(settings.model_dump())
+    assert settings.mongodb_url is not None and PASSWORD in settings.mongodb_url.get_secret_value()
