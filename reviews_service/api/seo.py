@@ -85,10 +85,11 @@ def _export_lines(bu: str, reviews: int, locale: str | None) -> Iterator[bytes]:
 @router.get("/{bu}/export.ndjson")
 def export(bu: str, request: Request, reviews: ReviewCount = 3, locale: str | None = None) -> Response:
     """Every product's JSON-LD, one per line, streamed; ETag/Last-Modified answer "changed since?" with 304."""
-    repository.get_business_unit(bu)
+    unit = repository.get_business_unit(bu)
     changed = repository.changed_at(bu)
     stamp = int(changed.timestamp() * 1000) if changed else 0
-    etag = f'"{bu}-{stamp}-{reviews}-{locale or ""}"'
+    # Only validated values go into the header: the stored slug and the locale actually rendered.
+    etag = f'"{unit.slug}-{stamp}-{reviews}-{i18n.pick_locale(locale, unit.locales)}"'
     headers = {"ETag": etag, "Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
     if changed is not None:
         headers["Last-Modified"] = format_datetime(changed, usegmt=True)
