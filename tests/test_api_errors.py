@@ -249,9 +249,9 @@ def _b64(raw: bytes) -> str:
         _b64(b'[-99999999999999999999, "x"]'),
     ],
 )
-def test_invalid_cursor_is_400(api: TestClient, cursor: str) -> None:
+def test_invalid_cursor_is_422(api: TestClient, cursor: str) -> None:
     api.post(INGEST, json=[review("r1")], headers=AUTH)
-    assert "cursor" in problem(api.get(LIST, params={"cursor": cursor}), 400)["detail"]
+    assert "cursor" in problem(api.get(LIST, params={"cursor": cursor}), 422)["detail"]
 
 
 @pytest.mark.parametrize(
