@@ -16,7 +16,7 @@ from pymongo.errors import ConnectionFailure
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from reviews_service import __version__, store
-from reviews_service.api import admin, demo, health, home, reviews, seo, tokens, widgets
+from reviews_service.api import admin, demo, health, home, openapi, reviews, seo, tokens, widgets
 from reviews_service.api.deps import json_response
 from reviews_service.api.headers import ResponseHeaders, stamp
 from reviews_service.config import Settings, get_settings
@@ -129,5 +129,6 @@ def create_app(settings: Settings | None = None, *, connect: bool = True) -> Fas
     for module in (home, health, reviews, widgets, seo, demo, admin, tokens):
         app.include_router(module.router)
     app.add_middleware(ResponseHeaders)  # nosniff, Referrer-Policy, no-store on admin, gzip on public reads
+    openapi.install(app)
     app.add_middleware(WidgetFastPath)  # added last = outermost: cached widget bytes skip everything else
     return app

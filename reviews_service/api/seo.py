@@ -22,13 +22,13 @@ from fastapi.responses import Response, StreamingResponse
 
 from reviews_service import repository
 from reviews_service.api.deps import SettingsDep, parse_json, problem_response, read_body
+from reviews_service.api.openapi import HTML, JSON, LD, NDJSON, answers
 from reviews_service.cache import etag_matches
 from reviews_service.errors import InvalidInput
 from seo import budget, jsonld, validate
 from widgets import i18n
 
 router = APIRouter(prefix="/seo", tags=["seo"])
-LD = "application/ld+json"
 SEO_CACHE = "public, max-age=300, stale-while-revalidate=3600"
 Format = Annotated[Literal["json", "html"], Query(description="`html`: the <script> element for templates")]
 FETCH_SECONDS = 10.0  # the default of REVIEWS_VALIDATE_FETCH_SECONDS
@@ -53,7 +53,7 @@ def product_jsonld(bu: str, sku: str, reviews: int = 5, locale: str | None = Non
     return jsonld.product(unit, item, repository.get_summary(bu, sku), latest, locale)
 
 
-@router.get("/{bu}/products/{sku}.jsonld")
+@router.get("/{bu}/products/{sku}.jsonld", **answers(LD, 404, 422, also=(HTML,)))
 def product(
     bu: str, sku: str, request: Request, format: Format = "json", reviews: ReviewCount = 5, locale: str | None = None
 ) -> Response:
@@ -61,7 +61,7 @@ def product(
     return _answer(request, product_jsonld(bu, sku, reviews, locale), format)
 
 
-@router.get("/{bu}/organization.jsonld")
+@router.get("/{bu}/organization.jsonld", **answers(LD, 404, 422, also=(HTML,)))
 def organization(bu: str, request: Request, format: Format = "json") -> Response:
     """schema.org Organization: valid, but Google shows no stars for it on the shop's own site (X-Rich-Results)."""
     unit = repository.get_business_unit(bu)
@@ -82,7 +82,7 @@ def _export_lines(bu: str, reviews: int, locale: str | None) -> Iterator[bytes]:
         yield "".join(chunk).encode()
 
 
-@router.get("/{bu}/export.ndjson")
+@router.get("/{bu}/export.ndjson", **answers(NDJSON, 404, 422))
 def export(bu: str, request: Request, reviews: ReviewCount = 3, locale: str | None = None) -> Response:
     """Every product's JSON-LD, one per line, streamed; ETag/Last-Modified answer "changed since?" with 304."""
     unit = repository.get_business_unit(bu)
@@ -115,6 +115,7 @@ def _not_modified(request: Request, etag: str, changed: datetime | None) -> bool
 
 @router.post(
     "/validate",
+    **answers(JSON, 400, 413),
     openapi_extra={
         "requestBody": {
             "required": True,
