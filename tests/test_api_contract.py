@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from reviews_service import domain
+from tests.conftest import review
 
 
 @pytest.mark.parametrize("locale", ["€", "\r\nX-Injected: 1", 'n"l', "nl\x00"])
@@ -102,3 +103,88 @@ def test_an_out_of_range_query_value_is_the_same_422_on_widgets_and_the_api(
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["title"] == "Invalid input"
         assert response.json()["status"] == 422
+
+
+NOT_IN_THE_DOCUMENT = ["/openapi.json", "/docs", "/demo/demo.css", "/demo/{bu}/", "/demo/{bu}/products/{sku}"]
+
+
+def test_head_answers_like_get_without_a_body_on_every_get_route(
+    client: TestClient, shop: domain.BusinessUnit, admin: dict[str, str]
+) -> None:
+    """HEAD is GET's status and headers with no body, on every GET route (FastAPI's routes answer GET alone)."""
+    ingested = client.post("/v1/admin/business-units/test-shop/reviews", json=[review("r1")], headers=admin)
+    assert ingested.status_code == 200
+    token = client.post("/v1/admin/tokens", json={"name": "ci"}, headers=admin).json()["id"]
+    values = {"{bu}": "test-shop", "{sku}": "oak-chair", "{review_id}": "test-shop:api:r1", "{token_id}": token}
+    doc = client.get("/openapi.json").json()
+    templates = [p for p, ops in doc["paths"].items() if "get" in ops] + NOT_IN_THE_DOCUMENT
+    assert len(templates) > 20
+    for template in templates:
+        url = template
+        for name, value in values.items():
+            url = url.replace(name, value)
+        get, head = client.get(url, headers=admin), client.head(url, headers=admin)
+        assert get.status_code == 200, url
+        assert head.status_code == 200, url
+        assert head.content == b"", url
+        assert head.headers["content-type"] == get.headers["content-type"], url
+        assert head.headers.get("etag") == get.headers.get("etag"), url
+
+
+def test_405_names_every_method_the_path_allows(client: TestClient) -> None:
+    """A wrong method gets the Allow header RFC 9110 requires, listing the methods of every route on the path."""
+    cases = {
+        ("DELETE", "/v1/admin/business-units"): "GET, HEAD, POST",
+        ("PUT", "/v1/admin/reviews/test-shop:api:r1"): "GET, HEAD, PATCH",
+        ("POST", "/widgets/loader.js"): "GET, HEAD",
+        ("POST", "/health"): "GET, HEAD",
+    }
+    for (method, url), allowed in cases.items():
+        response = client.request(method, url)
+        assert response.status_code == 405, url
+        assert response.headers["allow"] == allowed, url
+        assert response.headers["content-type"] == "application/problem+json"
+        assert allowed in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("url", "body", "expected"),
+    [
+        (
+            "/v1/admin/business-units/test-shop/products",
+            {"sku": "bad sku!", "name": "Chair"},
+            "sku must be 1-100 letters, digits, '.', '_' or '-', starting with a letter or digit.",
+        ),
+        ("/v1/admin/business-units/test-shop/products", [{"sku": "a"}], "body[0].name is required."),
+        ("/v1/admin/business-units/test-shop/products", 5, "body must be a JSON object or a list of them."),
+        (
+            "/v1/admin/business-units",
+            {"slug": "Bad Slug", "name": "X"},
+            "slug must be 1-63 lowercase letters, digits or '-', starting with a letter or digit.",
+        ),
+        ("/v1/admin/business-units", {"slug": "x", "name": "X", "display_scale": 7}, "display_scale must be 5 or 10."),
+        ("/v1/admin/tokens", {"name": "ci", "business_unit": None, "nmae": 1}, "nmae is not a field of this request"),
+        ("/v1/admin/tokens", {"name": 5}, "name must be text."),
+    ],
+)
+def test_invalid_fields_are_told_in_plain_words(
+    client: TestClient, shop: domain.BusinessUnit, admin: dict[str, str], url: str, body: Any, expected: str
+) -> None:
+    """A 422 names the field as the caller wrote it and what it must be: no class names, NoneType or regex."""
+    response = client.post(url, json=body, headers=admin)
+    assert response.status_code == 422
+    problem = response.json()
+    assert expected in problem["detail"]
+    assert all(set(e) == {"field", "message"} for e in problem["errors"])
+    for jargon in ("ProductIn", "TokenIn", "BusinessUnitIn", "NoneType", "list[", "^", "Input should", "pattern"):
+        assert jargon not in response.text, jargon
+
+
+def test_out_of_range_query_values_are_told_in_plain_words(client: TestClient, shop: domain.BusinessUnit) -> None:
+    """The same plain sentences for query parameters."""
+    response = client.get("/v1/business-units/test-shop/reviews?limit=0&rating=x&language=NLD")
+    assert response.status_code == 422
+    assert response.json()["detail"] == (
+        "limit must be at least 1. rating must be a whole number. "
+        "language must be a two-letter language code such as nl."
+    )
