@@ -188,3 +188,25 @@ def test_out_of_range_query_values_are_told_in_plain_words(client: TestClient, s
         "limit must be at least 1. rating must be a whole number. "
         "language must be a two-letter language code such as nl."
     )
+
+
+def test_json_that_parses_into_the_wrong_shape_is_422_and_json_that_does_not_parse_is_400(
+    client: TestClient, shop: domain.BusinessUnit, admin: dict[str, str]
+) -> None:
+    """One rule on every JSON route: unreadable is 400, readable but unusable is 422."""
+    client.post("/v1/admin/business-units/test-shop/reviews", json=[review("r1")], headers=admin)
+    routes = [
+        ("POST", "/v1/admin/business-units/test-shop/reviews"),
+        ("POST", "/v1/admin/business-units/test-shop/products"),
+        ("POST", "/v1/admin/business-units"),
+        ("PATCH", "/v1/admin/reviews/test-shop:api:r1"),
+        ("POST", "/seo/validate"),
+    ]
+    json_type = {**admin, "Content-Type": "application/json"}
+    for method, url in routes:
+        wrong_shape = client.request(method, url, content=b"5" if "reviews" in url else b"{}", headers=json_type)
+        assert wrong_shape.status_code == 422, (url, wrong_shape.text)
+        broken = client.request(method, url, content=b'{"name": ', headers=json_type)
+        assert broken.status_code == 400, (url, broken.text)
+        for answer in (wrong_shape, broken):
+            assert answer.headers["content-type"] == "application/problem+json"

@@ -322,7 +322,7 @@ async def ingest_reviews(
     if isinstance(payload, dict):
         payload = [payload]
     if not isinstance(payload, list):
-        raise InvalidInput("Send a JSON list of review objects (or one object).", status=400)
+        raise InvalidInput("Send a JSON list of review objects (or one object).")
     if len(payload) > MAX_RECORDS:
         raise InvalidInput(f"At most {MAX_RECORDS:,} reviews per request; got {len(payload):,}. Split the batch.")
     report = await run_in_threadpool(
@@ -376,7 +376,7 @@ def moderate_review(review_id: str, body: ModerationIn, principal: AdminDep, now
     review = repository.get_review(review_id)
     principal.require(review.business_unit)
     if body.status is None and body.reply is None:
-        raise InvalidInput("Send `status` and/or `reply`.", status=400)
+        raise InvalidInput("Send `status` and/or `reply`.")
     reply = None if body.reply is None else _clean_reply(body.reply)
     updated = ingest.moderate(review_id, status=body.status, reply=reply, now=now)
     return json_response(admin_review_json(updated))

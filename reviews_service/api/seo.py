@@ -115,7 +115,7 @@ def _not_modified(request: Request, etag: str, changed: datetime | None) -> bool
 
 @router.post(
     "/validate",
-    **answers(JSON, 400, 413),
+    **answers(JSON, 400, 413, 422),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -135,7 +135,7 @@ async def validate_page(request: Request, settings: SettingsDep) -> Response:
     if "json" in content_type:
         payload = parse_json(body)
         if not isinstance(payload, dict) or not (payload.get("url") or payload.get("html")):
-            raise InvalidInput('Send HTML as the body, or JSON {"url": "https://..."} or {"html": "..."}.', status=400)
+            raise InvalidInput('Send HTML as the body, or JSON {"url": "https://..."} or {"html": "..."}.')
         if payload.get("html"):
             html = str(payload["html"])
         else:
@@ -193,7 +193,7 @@ async def _fetch(url: str, allow_private: bool) -> str:
     except ValueError:  # an unclosed IPv6 bracket, say
         hostname = None
     if not hostname or parts.scheme not in ("http", "https"):
-        raise InvalidInput("url must be an http(s) URL such as https://shop.example/product", status=400)
+        raise InvalidInput("url must be an http(s) URL such as https://shop.example/product")
     try:
         target = httpx.URL(url)
         host = target.raw_host.decode("ascii")  # IDNA-encoded
@@ -203,9 +203,9 @@ async def _fetch(url: str, allow_private: bool) -> str:
         )
         addresses = [str(info[4][0]) for info in infos]
     except (OSError, UnicodeError, httpx.InvalidURL) as exc:
-        raise InvalidInput(f"Cannot resolve {parts.hostname}: {exc}", status=400) from exc
+        raise InvalidInput(f"Cannot resolve {parts.hostname}: {exc}") from exc
     if not allow_private and not all(_is_public(a) for a in addresses):
-        raise InvalidInput(f"{parts.hostname} is a private or local address; send the page's HTML instead.", 400)
+        raise InvalidInput(f"{parts.hostname} is a private or local address; send the page's HTML instead.")
     pinned = target.copy_with(host=addresses[0])
     headers = {"Host": target.netloc.decode("ascii")}  # host[:port], never user info
     extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
@@ -215,7 +215,7 @@ async def _fetch(url: str, allow_private: bool) -> str:
             client.stream("GET", pinned, headers=headers, extensions=extensions) as response,
         ):
             if response.status_code != 200:
-                raise InvalidInput(f"{url} answered {response.status_code}; validate a page that answers 200.", 400)
+                raise InvalidInput(f"{url} answered {response.status_code}; validate a page that answers 200.")
             chunks, size = [], 0
             async for chunk in response.aiter_bytes():
                 size += len(chunk)
@@ -224,4 +224,4 @@ async def _fetch(url: str, allow_private: bool) -> str:
                 chunks.append(chunk)
             return b"".join(chunks).decode(response.encoding or "utf-8", "replace")
     except httpx.HTTPError as exc:
-        raise InvalidInput(f"Could not fetch {url}: {exc}", status=400) from exc
+        raise InvalidInput(f"Could not fetch {url}: {exc}") from exc
