@@ -45,6 +45,58 @@ PROBLEM_SCHEMA: dict[str, Any] = {
     },
 }
 
+_TIME = {"type": ["string", "null"], "description": "UTC ISO 8601, e.g. 2026-11-20T12:00:00.000Z"}
+SUMMARY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["business_unit", "review_count", "average", "histogram", "display", "updated_at"],
+    "properties": {
+        "business_unit": {"type": "string"},
+        "product": {"type": "string", "description": "the sku (product summaries only)"},
+        "review_count": {"type": "integer", "minimum": 0},
+        "average": {"type": ["number", "null"], "minimum": 1, "maximum": 5, "description": "null without reviews"},
+        "histogram": {
+            "type": "object",
+            "required": ["1", "2", "3", "4", "5"],
+            "additionalProperties": {"type": "integer", "minimum": 0},
+        },
+        "display": {
+            "type": "object",
+            "required": ["value", "scale"],
+            "properties": {"value": {"type": ["number", "null"]}, "scale": {"enum": [5, 10]}},
+        },
+        "last_review_at": _TIME,
+        "updated_at": _TIME,
+    },
+}
+REVIEW_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "source", "rating", "title", "text", "language", "author", "verified", "product", "created_at"],
+    "properties": {
+        "id": {"type": "string"},
+        "source": {"type": "string"},
+        "rating": {"type": "integer", "minimum": 1, "maximum": 5},
+        "title": {"type": "string"},
+        "text": {"type": "string"},
+        "language": {"type": ["string", "null"]},
+        "author": {"type": "string", "description": "display name only"},
+        "verified": {"type": "boolean"},
+        "product": {"type": ["string", "null"], "description": "the sku; null for a shop review"},
+        "created_at": {"type": "string"},
+        "reply": {
+            "type": ["object", "null"],
+            "properties": {"text": {"type": "string"}, "created_at": _TIME},
+        },
+    },
+}
+REVIEW_PAGE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["items", "next_cursor"],
+    "properties": {
+        "items": {"type": "array", "items": REVIEW_SCHEMA},
+        "next_cursor": {"type": ["string", "null"], "description": "pass as `cursor` for the next page"},
+    },
+}
+
 WHY = {
     400: "The body cannot be read: empty, not UTF-8, malformed JSON, or not the file format named",
     401: "No admin token, or an unknown or revoked one (`WWW-Authenticate: Bearer`)",
@@ -64,15 +116,23 @@ def _is_json(media_type: str) -> bool:
 
 
 def answers(
-    media_type: str, *errors: int, also: tuple[str, ...] = (), created: bool = False, status: int = 200
+    media_type: str,
+    *errors: int,
+    also: tuple[str, ...] = (),
+    created: bool = False,
+    status: int = 200,
+    schema: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Decorator keywords for a route answering `media_type` (and `also`), with these problem statuses.
 
     `created=True`: the route answers 201 when it creates and 200 when it updates; `status=201`: it always creates.
+    `schema`: the JSON schema of the `media_type` answer, checked by the schemathesis test.
     """
     base = JSONResponse if _is_json(media_type) else Response
     response_class = type(f"{media_type.replace('/', '_')}_Response", (base,), {"media_type": media_type})
     schemas = {m: {"schema": {"type": "object"} if _is_json(m) else {"type": "string"}} for m in (media_type, *also)}
+    if schema is not None:
+        schemas[media_type] = {"schema": schema}
     success = {"content": schemas}
     responses: dict[int | str, dict[str, Any]] = {status: success}
     if created:
