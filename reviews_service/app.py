@@ -130,6 +130,6 @@ def create_app(settings: Settings | None = None, *, connect: bool = True) -> Fas
         app.include_router(module.router)
     app.add_middleware(ResponseHeaders)  # nosniff, Referrer-Policy, no-store on admin, gzip on public reads
     openapi.install(app)
-    app.add_middleware(WidgetFastPath)  # added last = outermost: cached widget bytes skip everything else
+    app.add_middleware(WidgetFastPath)  # outermost but for HEAD: cached widget bytes skip everything else
     app.add_middleware(HeadAsGet)  # around it all, so HEAD is GET without a body on every route
     return app
