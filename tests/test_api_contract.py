@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -210,3 +211,25 @@ def test_json_that_parses_into_the_wrong_shape_is_422_and_json_that_does_not_par
         assert broken.status_code == 400, (url, broken.text)
         for answer in (wrong_shape, broken):
             assert answer.headers["content-type"] == "application/problem+json"
+
+
+def test_rejections_name_json_types_not_python_ones(
+    client: TestClient, shop: domain.BusinessUnit, admin: dict[str, str]
+) -> None:
+    """A reviewer of the answer knows JSON's null and numbers, not Python's NoneType and int."""
+    batch = [None, review("r1", title=5), review("r2", text=["a", "list"])]
+    answer = client.post("/v1/admin/business-units/test-shop/reviews", json=batch, headers=admin)
+    reasons = [r["reason"] for r in answer.json()["rejections"]]
+    assert reasons == [
+        "each review must be a JSON object, not null",
+        "title must be a string, not a number",
+        "text must be a string, not a list",
+    ]
+    lines = (json.dumps(review("r3")) + '\n[1]\nnull\n{"external_id": "x"').encode()
+    imported = client.post(
+        "/v1/admin/business-units/test-shop/imports?format=jsonl", content=lines, headers=admin
+    ).json()
+    text = str(imported["rejections"])
+    assert "a list, not a JSON object" in text and "null, not a JSON object" in text
+    for jargon in ("NoneType", "int", "'list'"):
+        assert jargon not in str(reasons) + text
