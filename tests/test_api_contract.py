@@ -106,7 +106,15 @@ def test_an_out_of_range_query_value_is_the_same_422_on_widgets_and_the_api(
         assert response.json()["status"] == 422
 
 
-NOT_IN_THE_DOCUMENT = ["/openapi.json", "/docs", "/demo/demo.css", "/demo/{bu}/", "/demo/{bu}/products/{sku}"]
+NOT_IN_THE_DOCUMENT = [
+    "/",
+    "/openapi.json",
+    "/docs",
+    "/redoc",
+    "/demo/demo.css",
+    "/demo/{bu}/",
+    "/demo/{bu}/products/{sku}",
+]
 
 
 def test_head_answers_like_get_without_a_body_on_every_get_route(
