@@ -207,14 +207,14 @@ def list_business_units(principal: AdminDep) -> Response:
     return json_response({"items": [_unit_json(u) for u in units]})
 
 
-@router.get("/business-units/{bu}")
+@router.get("/business-units/{bu}", **answers(JSON, *ADMIN_ERRORS, 404))
 def get_business_unit(bu: str, principal: AdminDep) -> Response:
     """One business unit's settings."""
     principal.require(bu)
     return json_response(_unit_json(repository.get_business_unit(bu)))
 
 
-@router.patch("/business-units/{bu}")
+@router.patch("/business-units/{bu}", **answers(JSON, 400, *ADMIN_ERRORS, 404, 413, 415, 422))
 def patch_business_unit(bu: str, body: BusinessUnitChange, principal: AdminDep) -> Response:
     """Change the fields given of an existing business unit; the rest keep their values."""
     principal.require_global()
