@@ -140,7 +140,7 @@ def test_head_answers_like_get_without_a_body_on_every_get_route(
         assert head.headers.get("etag") == get.headers.get("etag"), url
 
 
-def test_405_names_every_method_the_path_allows(client: TestClient) -> None:
+def test_405_names_every_method_the_path_allows(client: TestClient, admin: dict[str, str]) -> None:
     """A wrong method gets the Allow header RFC 9110 requires, listing the methods of every route on the path."""
     cases = {
         ("DELETE", "/v1/admin/business-units"): "GET, HEAD, POST",
@@ -149,7 +149,7 @@ def test_405_names_every_method_the_path_allows(client: TestClient) -> None:
         ("POST", "/health"): "GET, HEAD",
     }
     for (method, url), allowed in cases.items():
-        response = client.request(method, url)
+        response = client.request(method, url, headers=admin)  # admin paths ask for the token first
         assert response.status_code == 405, url
         assert response.headers["allow"] == allowed, url
         assert response.headers["content-type"] == "application/problem+json"

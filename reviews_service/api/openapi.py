@@ -105,6 +105,8 @@ WHY = {
     413: "The body is over the size limit",
     415: "The body is not JSON (send `Content-Type: application/json`)",
     422: "A value that parses but is out of range or of the wrong form; `errors` names each field",
+    429: "Too many requests from this address (`Retry-After` says when to try again)",
+    503: "Busy, or the database is unreachable: try again shortly",
 }
 ADMIN_ERRORS = (401, 403)
 # The header is read by deps.admin; this declares the scheme (the lock in /docs) without changing who is accepted.

@@ -115,7 +115,7 @@ def _not_modified(request: Request, etag: str, changed: datetime | None) -> bool
 
 @router.post(
     "/validate",
-    **answers(JSON, 400, 413, 422),
+    **answers(JSON, 400, 413, 422, 429, 503),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -183,7 +183,7 @@ async def fetch_page_async(url: str, allow_private: bool = False, deadline: floa
         with anyio.fail_after(deadline):
             return await _fetch(url, allow_private)
     except TimeoutError as exc:
-        raise InvalidInput(f"Could not fetch {url}: no complete answer within {deadline:g} s.", status=400) from exc
+        raise InvalidInput(f"Could not fetch {url}: no complete answer within {deadline:g} s.") from exc
 
 
 async def _fetch(url: str, allow_private: bool) -> str:
