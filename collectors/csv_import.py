@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from reviews_service.errors import InvalidInput
+from reviews_service.normalize import json_type
 
 FORMATS = ("trustpilot-csv", "generic-csv", "jsonl")
 TRUSTPILOT_COLUMNS = (
@@ -144,7 +145,7 @@ def parse_jsonl(text: str) -> Iterator[Parsed]:
             yield number, f"line {number} is not valid JSON: {exc}"
             continue
         if not isinstance(value, dict):
-            yield number, f"line {number} is a JSON {type(value).__name__}, not an object"
+            yield number, f"line {number} is {json_type(value)}, not a JSON object"
             continue
         yield number, value
 

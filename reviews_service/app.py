@@ -16,9 +16,11 @@ from pymongo.errors import ConnectionFailure
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from reviews_service import __version__, store
-from reviews_service.api import admin, demo, health, home, reviews, seo, tokens, widgets
+from reviews_service.api import admin, demo, health, home, openapi, reviews, seo, tokens, widgets
 from reviews_service.api.deps import json_response
 from reviews_service.api.headers import ResponseHeaders, stamp
+from reviews_service.api.methods import HeadAsGet, allowed_methods
+from reviews_service.api.validation import plain_errors
 from reviews_service.config import Settings, get_settings
 from reviews_service.errors import ReviewsError, problem_document
 from reviews_service.limits import BodyLimit, Limits, RateLimit
@@ -33,11 +35,6 @@ def problem(status: int, title: str, detail: str, slug: str, **extra: Any) -> Re
     response = json_response(problem_document(status, title, detail, slug, **extra), status=status)
     response.headers["content-type"] = PROBLEM
     return response
-
-
-def _field_path(loc: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
-    return ".".join(parts) or "body"
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -61,26 +58,29 @@ def install_error_handlers(app: FastAPI) -> None:
                 f"Send the body as JSON with `Content-Type: application/json` (got {content_type[:60]!r}).",
                 "unsupported-media-type",
             )
-        errors = [
-            {"field": _field_path(tuple(e.get("loc", ()))), "message": str(e.get("msg", ""))[:300]}
-            for e in exc.errors()[:50]
-        ]
+        errors = plain_errors(exc.errors()[:50])
         broken = [e for e in exc.errors() if e.get("type") == "json_invalid"]
         if broken:
             reason = str((broken[0].get("ctx") or {}).get("error", "it does not parse"))
             loc = tuple(broken[0].get("loc", ()))
             where = f" at character {loc[1]}" if len(loc) > 1 and isinstance(loc[1], int) else ""
             return problem(400, "Malformed JSON", f"The body is not valid JSON: {reason}{where}.", "malformed-json")
-        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+        detail = " ".join(e["message"] for e in errors[:5])
         return problem(422, "Invalid input", detail, "invalid-input", errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> Response:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         title = HTTPStatus(exc.status_code).phrase if exc.status_code in HTTPStatus._value2member_map_ else "Error"
         detail = exc.detail if isinstance(exc.detail, str) else title
         if exc.status_code == 404 and detail == "Not Found":
             detail = "No such endpoint. See /docs for the API."
-        return problem(exc.status_code, title, detail, title.lower().replace(" ", "-"))
+        if exc.status_code == 405:
+            allowed = ", ".join(allowed_methods(app.router.routes, request.scope))
+            detail = f"{request.method} is not allowed here; use {allowed}." if allowed else detail
+            exc.headers = {**(exc.headers or {}), "Allow": allowed}
+        response = problem(exc.status_code, title, detail, title.lower().replace(" ", "-"))
+        response.headers.update(exc.headers or {})
+        return response
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception) -> Response:
@@ -129,5 +129,7 @@ def create_app(settings: Settings | None = None, *, connect: bool = True) -> Fas
     for module in (home, health, reviews, widgets, seo, demo, admin, tokens):
         app.include_router(module.router)
     app.add_middleware(ResponseHeaders)  # nosniff, Referrer-Policy, no-store on admin, gzip on public reads
-    app.add_middleware(WidgetFastPath)  # added last = outermost: cached widget bytes skip everything else
+    openapi.install(app)
+    app.add_middleware(WidgetFastPath)  # outermost but for HEAD: cached widget bytes skip everything else
+    app.add_middleware(HeadAsGet)  # around it all, so HEAD is GET without a body on every route
     return app

@@ -41,6 +41,16 @@ class RecordRejected(ValueError):
     """This record cannot be stored; the message says why."""
 
 
+def json_type(value: Any) -> str:
+    """What a decoded JSON value is, in JSON's words (null, not NoneType)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true or false"
+    names = {int: "a number", float: "a number", str: "a string", list: "a list", dict: "an object"}
+    return next((name for kind, name in names.items() if isinstance(value, kind)), "a value of another kind")
+
+
 def clean_text(value: Any, field: str, limit: int) -> str:
     """The customer's text as written: NFC, no control characters, lone surrogates or bidi overrides."""
     # Markup-looking text ("a<b and c>d", "the site showed <script> errors") is what the customer typed:
@@ -49,7 +59,7 @@ def clean_text(value: Any, field: str, limit: int) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise RecordRejected(f"{field} must be a string, not {type(value).__name__}")
+        raise RecordRejected(f"{field} must be a string, not {json_type(value)}")
     text = value
     if len(text) > limit * 4 + 1000:  # far over the limit: refuse before doing any work on it
         raise RecordRejected(f"{field} is {len(text):,} characters; the limit is {limit:,}")
@@ -165,7 +175,7 @@ def normalize(
 ) -> domain.Review:
     """One loose record -> a valid Review (not yet merged with what is stored)."""
     if not isinstance(record, Mapping):
-        raise RecordRejected(f"each review must be a JSON object, not {type(record).__name__}")
+        raise RecordRejected(f"each review must be a JSON object, not {json_type(record)}")
     source = record.get("source") or default_source
     if not isinstance(source, str) or not SOURCE_RE.match(source):
         raise RecordRejected("source must be 1-40 lowercase letters, digits, '-' or '_' (e.g. 'trustpilot')")

@@ -405,8 +405,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         return datetime.fromtimestamp(millis / 1000, tz=UTC), review_id
     except (ValueError, TypeError, OverflowError, OSError, binascii.Error, UnicodeDecodeError) as exc:
         raise InvalidInput(
-            "The cursor is not valid. Use the `next_cursor` value of the previous page as it is.",
-            status=400,
+            "The cursor is not valid. Use the `next_cursor` value of the previous page as it is."
         ) from exc
 
 

@@ -110,8 +110,8 @@ def test_non_utf8_json_is_400(api: TestClient) -> None:
 
 
 @pytest.mark.parametrize("body", [b"5", b'"a string"', b"null", b"true", b"3.5"])
-def test_a_json_scalar_as_ingest_body_is_400(api: TestClient, body: bytes) -> None:
-    assert "list" in problem(api.post(INGEST, content=body, headers=JSON), 400)["detail"]
+def test_a_json_scalar_as_ingest_body_is_422(api: TestClient, body: bytes) -> None:
+    assert "list" in problem(api.post(INGEST, content=body, headers=JSON), 422)["detail"]
 
 
 def test_a_list_of_strings_is_rejected_per_record(api: TestClient) -> None:
@@ -249,9 +249,9 @@ def _b64(raw: bytes) -> str:
         _b64(b'[-99999999999999999999, "x"]'),
     ],
 )
-def test_invalid_cursor_is_400(api: TestClient, cursor: str) -> None:
+def test_invalid_cursor_is_422(api: TestClient, cursor: str) -> None:
     api.post(INGEST, json=[review("r1")], headers=AUTH)
-    assert "cursor" in problem(api.get(LIST, params={"cursor": cursor}), 400)["detail"]
+    assert "cursor" in problem(api.get(LIST, params={"cursor": cursor}), 422)["detail"]
 
 
 @pytest.mark.parametrize(

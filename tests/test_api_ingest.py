@@ -471,10 +471,10 @@ def test_reply_and_status_together(client: TestClient, admin: dict[str, str]) ->
     assert public_items(client) == []
 
 
-def test_empty_moderation_is_400_and_bad_status_is_422(client: TestClient, admin: dict[str, str]) -> None:
+def test_empty_moderation_and_bad_status_are_422(client: TestClient, admin: dict[str, str]) -> None:
     ingest(client, admin, review("m1", 4))
     empty = client.patch(f"/v1/admin/reviews/{rid('m1')}", json={}, headers=admin)
-    assert empty.status_code == 400
+    assert empty.status_code == 422
     assert empty.headers["content-type"].startswith("application/problem+json")
     for bad in ({"status": "deleted"}, {"status": "HIDDEN"}, {"status": None, "colour": "red"}):
         response = client.patch(f"/v1/admin/reviews/{rid('m1')}", json=bad, headers=admin)

@@ -78,7 +78,7 @@ def test_a_trickling_page_is_cut_off_at_the_deadline(connected: store.StoreInfo,
             start = time.monotonic()
             answer = client.post("/seo/validate", json={"url": f"{trickle}{path}"})
             assert time.monotonic() - start < 5, path
-            assert answer.status_code == 400 and "within 1.5 s" in answer.json()["detail"], answer.text
+            assert answer.status_code == 422 and "within 1.5 s" in answer.json()["detail"], answer.text
 
 
 def test_slow_validations_never_starve_other_routes(trickle: str) -> None:
@@ -116,7 +116,7 @@ def test_slow_validations_never_starve_other_routes(trickle: str) -> None:
         assert slowest < 3.0, f"a read took {slowest:.2f} s while validations were running"
         statuses = [status for status, _, _ in results]
         # 4 at a time: a place frees up only when a fetch hits its 6 s deadline, after (nearly) all have arrived
-        assert 4 <= statuses.count(400) <= 8 and statuses.count(400) + statuses.count(503) == 45, statuses
+        assert 4 <= statuses.count(422) <= 8 and statuses.count(422) + statuses.count(503) == 45, statuses
         assert all(retry == "5" for status, retry, _ in results if status == 503)
         assert max(seconds for _, _, seconds in results) < 20  # the trickle lasts 40 s
     finally:

@@ -320,10 +320,10 @@ def _problem(answer: Any, status: int) -> dict[str, Any]:
 
 def test_a_url_on_a_private_address_is_refused_by_default(client: TestClient, page_server: str) -> None:
     url = f"{page_server}/rating-range-above.html"
-    problem = _problem(client.post("/seo/validate", json={"url": url}), 400)
+    problem = _problem(client.post("/seo/validate", json={"url": url}), 422)
     assert "private or local" in problem["detail"]
     for local in ("http://localhost/", "http://[::1]/", "http://10.0.0.1/", "http://169.254.169.254/latest/"):
-        _problem(client.post("/seo/validate", json={"url": local}), 400)
+        _problem(client.post("/seo/validate", json={"url": local}), 422)
 
 
 def test_a_url_on_a_private_address_is_fetched_when_allowed(private_client: TestClient, page_server: str) -> None:
@@ -333,8 +333,8 @@ def test_a_url_on_a_private_address_is_fetched_when_allowed(private_client: Test
     assert [p["rule"] for p in answer.json()["problems"]] == ["rating-range"]
     clean = private_client.post("/seo/validate", json={"url": f"{page_server}/clean-rdfa.html"})
     assert clean.status_code == 200 and clean.json()["problems"] == []
-    _problem(private_client.post("/seo/validate", json={"url": f"{page_server}/missing.html"}), 400)
-    _problem(private_client.post("/seo/validate", json={"url": f"{page_server}/redirect"}), 400)  # never followed
+    _problem(private_client.post("/seo/validate", json={"url": f"{page_server}/missing.html"}), 422)
+    _problem(private_client.post("/seo/validate", json={"url": f"{page_server}/redirect"}), 422)  # never followed
     _problem(private_client.post("/seo/validate", json={"url": f"{page_server}/big.html"}), 413)
 
 
@@ -379,7 +379,7 @@ def test_urls_that_are_not_http_and_empty_payloads_are_refused(
     private_client: TestClient, client: TestClient, payload: Any
 ) -> None:
     for app_client in (client, private_client):
-        _problem(app_client.post("/seo/validate", json=payload), 400)
+        _problem(app_client.post("/seo/validate", json=payload), 422)
 
 
 def test_empty_malformed_and_oversized_bodies(client: TestClient) -> None:

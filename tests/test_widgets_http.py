@@ -135,12 +135,12 @@ def test_unknown_business_unit_or_product_is_a_404_problem(client: TestClient, s
         assert json.loads(response.text)["status"] == 404
 
 
-def test_bad_widget_parameters_are_a_400_not_a_500(client: TestClient, shop: domain.BusinessUnit) -> None:
+def test_bad_widget_parameters_are_a_422_like_the_api_not_a_500(client: TestClient, shop: domain.BusinessUnit) -> None:
     for query in ("limit=0", "limit=abc", "limit=999", "rating=9", "language=dutch"):
         response = client.get(f"/widgets/test-shop/reviews.html?{query}")
-        assert response.status_code == 400, query
+        assert response.status_code == 422, query
     too_many = ",".join(f"s{i}" for i in range(101))
-    assert client.get(f"/widgets/test-shop/data.json?skus={too_many}").status_code == 400
+    assert client.get(f"/widgets/test-shop/data.json?skus={too_many}").status_code == 422
     # a malformed sku is just not one of the shop's: null there, like any unknown sku (tests/test_widgets_cache.py)
     assert client.get("/widgets/test-shop/data.json?skus=%3Cscript%3E").json()["products"] == {"<script>": None}
 

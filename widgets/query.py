@@ -96,10 +96,10 @@ def resolve(kind: str, unit: domain.BusinessUnit, params: dict[str, str]) -> Wid
         return WidgetQuery(kind, locale, theme, frame)
     rating = params.get("rating") or None
     if rating is not None and rating not in ("1", "2", "3", "4", "5"):
-        raise InvalidInput("rating must be 1, 2, 3, 4 or 5", status=400)
+        raise InvalidInput("rating must be 1, 2, 3, 4 or 5")
     language = params.get("language") or None
     if language is not None and not _LANGUAGE.match(language):
-        raise InvalidInput("language must be a two-letter code such as nl", status=400)
+        raise InvalidInput("language must be a two-letter code such as nl")
     filters = {"rating": int(rating) if rating else None, "language": language}
     if kind == "reviews":
         limit = _limit(params.get("limit") or params.get("reviews")) or DEFAULT_LIMIT
@@ -115,7 +115,7 @@ def _data(
 ) -> WidgetQuery:
     asked = list(dict.fromkeys(s for s in (params.get("skus") or "").split(",") if s))
     if len(asked) > MAX_SKUS:
-        raise InvalidInput(f"at most {MAX_SKUS} skus per page; got {len(asked)}", status=400)
+        raise InvalidInput(f"at most {MAX_SKUS} skus per page; got {len(asked)}")
     catalogue = repository.catalogue(unit.slug)
     known = tuple(sorted(s for s in asked if s in catalogue))
     unknown = tuple(s[:100] for s in asked if s not in catalogue)
@@ -135,5 +135,5 @@ def _limit(raw: str | None) -> int | None:
     if raw is None or raw == "":
         return None
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise InvalidInput(f"limit must be a whole number from 1 to {MAX_LIMIT}, not {raw[:20]!r}", status=400)
+        raise InvalidInput(f"limit must be a whole number from 1 to {MAX_LIMIT}, not {raw[:20]!r}")
     return int(raw)

@@ -22,11 +22,12 @@ from reviews_service.api.deps import (
     parse_json,
     read_body,
 )
+from reviews_service.api.openapi import ADMIN_ERRORS, BEARER, JSON, answers
 from reviews_service.errors import InvalidInput
 from reviews_service.normalize import RecordRejected, clean_text
 from widgets.i18n import LOCALES
 
-router = APIRouter(prefix="/v1/admin", tags=["admin"])
+router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[BEARER])
 SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
 SKU = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 MAX_RECORDS = 10_000
@@ -191,7 +192,7 @@ class ModerationIn(BaseModel):
     reply: str | None = Field(None, max_length=5000, description="empty string removes the reply")
 
 
-@router.post("/business-units")
+@router.post("/business-units", **answers(JSON, 400, *ADMIN_ERRORS, 413, 415, 422, created=True))
 def upsert_business_unit(body: BusinessUnitIn, principal: AdminDep) -> Response:
     """Create a business unit (slug and name required), or update the fields given; the rest keep their values."""
     principal.require_global()
@@ -199,21 +200,21 @@ def upsert_business_unit(body: BusinessUnitIn, principal: AdminDep) -> Response:
     return json_response({**_unit_json(unit), "created": created}, status=201 if created else 200)
 
 
-@router.get("/business-units")
+@router.get("/business-units", **answers(JSON, 401))
 def list_business_units(principal: AdminDep) -> Response:
     """Every business unit (a scoped token sees its own)."""
     units = [u for u in repository.list_business_units() if principal.business_unit in (None, u.slug)]
     return json_response({"items": [_unit_json(u) for u in units]})
 
 
-@router.get("/business-units/{bu}")
+@router.get("/business-units/{bu}", **answers(JSON, *ADMIN_ERRORS, 404))
 def get_business_unit(bu: str, principal: AdminDep) -> Response:
     """One business unit's settings."""
     principal.require(bu)
     return json_response(_unit_json(repository.get_business_unit(bu)))
 
 
-@router.patch("/business-units/{bu}")
+@router.patch("/business-units/{bu}", **answers(JSON, 400, *ADMIN_ERRORS, 404, 413, 415, 422))
 def patch_business_unit(bu: str, body: BusinessUnitChange, principal: AdminDep) -> Response:
     """Change the fields given of an existing business unit; the rest keep their values."""
     principal.require_global()
@@ -235,7 +236,7 @@ def _unit_json(unit: domain.BusinessUnit) -> dict[str, Any]:
     }
 
 
-@router.post("/business-units/{bu}/products")
+@router.post("/business-units/{bu}/products", **answers(JSON, 400, *ADMIN_ERRORS, 404, 413, 415, 422))
 def upsert_products(bu: str, principal: AdminDep, body: Annotated[ProductIn | list[ProductIn], Body()]) -> Response:
     """Create or update products: one object or a list."""
     principal.require(bu)
@@ -247,7 +248,7 @@ def upsert_products(bu: str, principal: AdminDep, body: Annotated[ProductIn | li
     return json_response({"created": created, "updated": updated})
 
 
-@router.get("/business-units/{bu}/products")
+@router.get("/business-units/{bu}/products", **answers(JSON, *ADMIN_ERRORS, 404))
 def list_products(bu: str, principal: AdminDep) -> Response:
     """The business unit's catalogue."""
     principal.require(bu)
@@ -305,7 +306,11 @@ REVIEWS_BODY = {
 }
 
 
-@router.post("/business-units/{bu}/reviews", openapi_extra=REVIEWS_BODY)
+@router.post(
+    "/business-units/{bu}/reviews",
+    **answers(JSON, 400, *ADMIN_ERRORS, 404, 413, 422),
+    openapi_extra=REVIEWS_BODY,
+)
 async def ingest_reviews(
     bu: str, request: Request, principal: AdminDep, settings: SettingsDep, now: NowDep
 ) -> Response:
@@ -317,7 +322,7 @@ async def ingest_reviews(
     if isinstance(payload, dict):
         payload = [payload]
     if not isinstance(payload, list):
-        raise InvalidInput("Send a JSON list of review objects (or one object).", status=400)
+        raise InvalidInput("Send a JSON list of review objects (or one object).")
     if len(payload) > MAX_RECORDS:
         raise InvalidInput(f"At most {MAX_RECORDS:,} reviews per request; got {len(payload):,}. Split the batch.")
     report = await run_in_threadpool(
@@ -328,7 +333,16 @@ async def ingest_reviews(
 
 @router.post(
     "/business-units/{bu}/imports",
-    openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {}, "application/x-ndjson": {}}}},
+    **answers(JSON, 400, *ADMIN_ERRORS, 404, 413, 422),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/x-ndjson": {"schema": {"type": "string"}},
+            },
+        }
+    },
 )
 async def import_file(
     bu: str,
@@ -348,7 +362,7 @@ async def import_file(
     return json_response({"format": format, **report.as_dict()})
 
 
-@router.get("/reviews/{review_id:path}")
+@router.get("/reviews/{review_id:path}", **answers(JSON, *ADMIN_ERRORS, 404))
 def get_review(review_id: str, principal: AdminDep) -> Response:
     """One review with its status and personal data (admin only)."""
     review = repository.get_review(review_id)
@@ -356,13 +370,13 @@ def get_review(review_id: str, principal: AdminDep) -> Response:
     return json_response(admin_review_json(review))
 
 
-@router.patch("/reviews/{review_id:path}")
+@router.patch("/reviews/{review_id:path}", **answers(JSON, 400, *ADMIN_ERRORS, 404, 413, 415, 422))
 def moderate_review(review_id: str, body: ModerationIn, principal: AdminDep, now: NowDep) -> Response:
     """Hide, publish or reply to a review; the summaries follow at once."""
     review = repository.get_review(review_id)
     principal.require(review.business_unit)
     if body.status is None and body.reply is None:
-        raise InvalidInput("Send `status` and/or `reply`.", status=400)
+        raise InvalidInput("Send `status` and/or `reply`.")
     reply = None if body.reply is None else _clean_reply(body.reply)
     updated = ingest.moderate(review_id, status=body.status, reply=reply, now=now)
     return json_response(admin_review_json(updated))
@@ -375,7 +389,7 @@ def _clean_reply(reply: str) -> str:
         raise InvalidInput(str(exc)) from exc
 
 
-@router.post("/summaries/rebuild")
+@router.post("/summaries/rebuild", **answers(JSON, *ADMIN_ERRORS, 404))
 def rebuild_summaries(
     principal: AdminDep, now: NowDep, business_unit: Annotated[str | None, Query()] = None
 ) -> Response:

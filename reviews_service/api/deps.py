@@ -35,7 +35,9 @@ def now_dep() -> datetime:
 NowDep = Annotated[datetime, Depends(now_dep)]
 
 
-def admin(settings: SettingsDep, authorization: Annotated[str | None, Header()] = None) -> Principal:
+def admin(
+    settings: SettingsDep, authorization: Annotated[str | None, Header(include_in_schema=False)] = None
+) -> Principal:
     """Require an admin bearer token."""
     return authenticate(authorization, settings)
 

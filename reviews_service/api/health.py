@@ -7,11 +7,12 @@ from fastapi.responses import Response
 
 from reviews_service import __version__, store
 from reviews_service.api.deps import json_response
+from reviews_service.api.openapi import JSON, answers
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health")
+@router.get("/health", **answers(JSON))
 def health() -> Response:
     """Liveness: `status` ok, the version and which store the service uses."""
     info = store.current()

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from reviews_service import repository
 from reviews_service.api.deps import PUBLIC_CACHE, json_response, review_json, summary_json
 from reviews_service.api.headers import strong_etag
+from reviews_service.api.openapi import JSON, REVIEW_PAGE_SCHEMA, SUMMARY_SCHEMA, answers
 from reviews_service.cache import etag_matches
 
 router = APIRouter(prefix="/v1/business-units", tags=["public"])
@@ -26,14 +27,14 @@ def _public(request: Request, data: Any, cache_control: str) -> Response:
     return response
 
 
-@router.get("/{bu}/summary")
+@router.get("/{bu}/summary", **answers(JSON, 404, schema=SUMMARY_SCHEMA))
 def business_unit_summary(bu: str, request: Request) -> Response:
     """Count, average, 1-5 histogram and display score of the shop's own reviews."""
     unit = repository.get_business_unit(bu)
     return _public(request, summary_json(repository.get_summary(bu), unit), PUBLIC_CACHE)
 
 
-@router.get("/{bu}/products/{sku}/summary")
+@router.get("/{bu}/products/{sku}/summary", **answers(JSON, 404, schema=SUMMARY_SCHEMA))
 def product_summary(bu: str, sku: str, request: Request) -> Response:
     """The same figures for one product."""
     unit = repository.get_business_unit(bu)
@@ -41,7 +42,7 @@ def product_summary(bu: str, sku: str, request: Request) -> Response:
     return _public(request, summary_json(repository.get_summary(bu, sku), unit), PUBLIC_CACHE)
 
 
-@router.get("/{bu}/reviews")
+@router.get("/{bu}/reviews", **answers(JSON, 404, 422, schema=REVIEW_PAGE_SCHEMA))
 def list_reviews(
     bu: str,
     request: Request,

@@ -22,13 +22,13 @@ from fastapi.responses import Response, StreamingResponse
 
 from reviews_service import repository
 from reviews_service.api.deps import SettingsDep, parse_json, problem_response, read_body
+from reviews_service.api.openapi import HTML, JSON, LD, NDJSON, answers
 from reviews_service.cache import etag_matches
 from reviews_service.errors import InvalidInput
 from seo import budget, jsonld, validate
 from widgets import i18n
 
 router = APIRouter(prefix="/seo", tags=["seo"])
-LD = "application/ld+json"
 SEO_CACHE = "public, max-age=300, stale-while-revalidate=3600"
 Format = Annotated[Literal["json", "html"], Query(description="`html`: the <script> element for templates")]
 FETCH_SECONDS = 10.0  # the default of REVIEWS_VALIDATE_FETCH_SECONDS
@@ -53,7 +53,7 @@ def product_jsonld(bu: str, sku: str, reviews: int = 5, locale: str | None = Non
     return jsonld.product(unit, item, repository.get_summary(bu, sku), latest, locale)
 
 
-@router.get("/{bu}/products/{sku}.jsonld")
+@router.get("/{bu}/products/{sku}.jsonld", **answers(LD, 404, 422, also=(HTML,)))
 def product(
     bu: str, sku: str, request: Request, format: Format = "json", reviews: ReviewCount = 5, locale: str | None = None
 ) -> Response:
@@ -61,7 +61,7 @@ def product(
     return _answer(request, product_jsonld(bu, sku, reviews, locale), format)
 
 
-@router.get("/{bu}/organization.jsonld")
+@router.get("/{bu}/organization.jsonld", **answers(LD, 404, 422, also=(HTML,)))
 def organization(bu: str, request: Request, format: Format = "json") -> Response:
     """schema.org Organization: valid, but Google shows no stars for it on the shop's own site (X-Rich-Results)."""
     unit = repository.get_business_unit(bu)
@@ -82,13 +82,14 @@ def _export_lines(bu: str, reviews: int, locale: str | None) -> Iterator[bytes]:
         yield "".join(chunk).encode()
 
 
-@router.get("/{bu}/export.ndjson")
+@router.get("/{bu}/export.ndjson", **answers(NDJSON, 404, 422))
 def export(bu: str, request: Request, reviews: ReviewCount = 3, locale: str | None = None) -> Response:
     """Every product's JSON-LD, one per line, streamed; ETag/Last-Modified answer "changed since?" with 304."""
-    repository.get_business_unit(bu)
+    unit = repository.get_business_unit(bu)
     changed = repository.changed_at(bu)
     stamp = int(changed.timestamp() * 1000) if changed else 0
-    etag = f'"{bu}-{stamp}-{reviews}-{locale or ""}"'
+    # Only validated values go into the header: the stored slug and the locale actually rendered.
+    etag = f'"{unit.slug}-{stamp}-{reviews}-{i18n.pick_locale(locale, unit.locales)}"'
     headers = {"ETag": etag, "Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
     if changed is not None:
         headers["Last-Modified"] = format_datetime(changed, usegmt=True)
@@ -114,6 +115,7 @@ def _not_modified(request: Request, etag: str, changed: datetime | None) -> bool
 
 @router.post(
     "/validate",
+    **answers(JSON, 400, 413, 422, 429, 503),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -133,7 +135,7 @@ async def validate_page(request: Request, settings: SettingsDep) -> Response:
     if "json" in content_type:
         payload = parse_json(body)
         if not isinstance(payload, dict) or not (payload.get("url") or payload.get("html")):
-            raise InvalidInput('Send HTML as the body, or JSON {"url": "https://..."} or {"html": "..."}.', status=400)
+            raise InvalidInput('Send HTML as the body, or JSON {"url": "https://..."} or {"html": "..."}.')
         if payload.get("html"):
             html = str(payload["html"])
         else:
@@ -181,7 +183,7 @@ async def fetch_page_async(url: str, allow_private: bool = False, deadline: floa
         with anyio.fail_after(deadline):
             return await _fetch(url, allow_private)
     except TimeoutError as exc:
-        raise InvalidInput(f"Could not fetch {url}: no complete answer within {deadline:g} s.", status=400) from exc
+        raise InvalidInput(f"Could not fetch {url}: no complete answer within {deadline:g} s.") from exc
 
 
 async def _fetch(url: str, allow_private: bool) -> str:
@@ -191,7 +193,7 @@ async def _fetch(url: str, allow_private: bool) -> str:
     except ValueError:  # an unclosed IPv6 bracket, say
         hostname = None
     if not hostname or parts.scheme not in ("http", "https"):
-        raise InvalidInput("url must be an http(s) URL such as https://shop.example/product", status=400)
+        raise InvalidInput("url must be an http(s) URL such as https://shop.example/product")
     try:
         target = httpx.URL(url)
         host = target.raw_host.decode("ascii")  # IDNA-encoded
@@ -201,9 +203,9 @@ async def _fetch(url: str, allow_private: bool) -> str:
         )
         addresses = [str(info[4][0]) for info in infos]
     except (OSError, UnicodeError, httpx.InvalidURL) as exc:
-        raise InvalidInput(f"Cannot resolve {parts.hostname}: {exc}", status=400) from exc
+        raise InvalidInput(f"Cannot resolve {parts.hostname}: {exc}") from exc
     if not allow_private and not all(_is_public(a) for a in addresses):
-        raise InvalidInput(f"{parts.hostname} is a private or local address; send the page's HTML instead.", 400)
+        raise InvalidInput(f"{parts.hostname} is a private or local address; send the page's HTML instead.")
     pinned = target.copy_with(host=addresses[0])
     headers = {"Host": target.netloc.decode("ascii")}  # host[:port], never user info
     extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
@@ -213,7 +215,7 @@ async def _fetch(url: str, allow_private: bool) -> str:
             client.stream("GET", pinned, headers=headers, extensions=extensions) as response,
         ):
             if response.status_code != 200:
-                raise InvalidInput(f"{url} answered {response.status_code}; validate a page that answers 200.", 400)
+                raise InvalidInput(f"{url} answered {response.status_code}; validate a page that answers 200.")
             chunks, size = [], 0
             async for chunk in response.aiter_bytes():
                 size += len(chunk)
@@ -222,4 +224,4 @@ async def _fetch(url: str, allow_private: bool) -> str:
                 chunks.append(chunk)
             return b"".join(chunks).decode(response.encoding or "utf-8", "replace")
     except httpx.HTTPError as exc:
-        raise InvalidInput(f"Could not fetch {url}: {exc}", status=400) from exc
+        raise InvalidInput(f"Could not fetch {url}: {exc}") from exc

@@ -10,8 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from reviews_service import domain, repository, tokens
 from reviews_service.api.deps import AdminDep, NowDep, iso, json_response
+from reviews_service.api.openapi import ADMIN_ERRORS, BEARER, JSON, answers
 
-router = APIRouter(prefix="/v1/admin/tokens", tags=["admin"])
+router = APIRouter(prefix="/v1/admin/tokens", tags=["admin"], dependencies=[BEARER])
 
 
 class TokenIn(BaseModel):
@@ -32,7 +33,7 @@ def _token_json(token: domain.AdminToken) -> dict[str, Any]:
     }
 
 
-@router.post("")
+@router.post("", status_code=201, **answers(JSON, 400, *ADMIN_ERRORS, 404, 413, 415, 422, status=201))
 def mint_token(body: TokenIn, principal: AdminDep, now: NowDep) -> Response:
     """Mint a token; the secret is in this answer only (it is stored hashed)."""
     principal.require_global()
@@ -40,14 +41,14 @@ def mint_token(body: TokenIn, principal: AdminDep, now: NowDep) -> Response:
     return json_response({**_token_json(stored), "token": secret}, status=201)
 
 
-@router.get("")
+@router.get("", **answers(JSON, *ADMIN_ERRORS))
 def list_tokens(principal: AdminDep) -> Response:
     """Minted tokens (never their secrets)."""
     principal.require_global()
     return json_response({"items": [_token_json(t) for t in repository.list_tokens()]})
 
 
-@router.delete("/{token_id}")
+@router.delete("/{token_id}", **answers(JSON, *ADMIN_ERRORS, 404))
 def revoke_token(token_id: str, principal: AdminDep, now: NowDep) -> Response:
     """Revoke a token: it stops working at once."""
     principal.require_global()

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from reviews_service.api.openapi import CSS, HTML, JS, JSON, SVG, answers
 from reviews_service.cache import etag_matches
 from widgets import service
 
@@ -28,19 +29,19 @@ def _answer(request: Request) -> Response:
     return Response(rendered.body, media_type=rendered.content_type, headers=headers)
 
 
-@router.get("/loader.js")
+@router.get("/loader.js", **answers(JS))
 def loader_js(request: Request) -> Response:
     """The embed script: one data.json request per business unit on the page, then renders every widget."""
     return _answer(request)
 
 
-@router.get("/widgets.css")
+@router.get("/widgets.css", **answers(CSS))
 def widgets_css(request: Request) -> Response:
     """The widgets' stylesheet (reserves each widget's size; themable with CSS custom properties)."""
     return _answer(request)
 
 
-@router.get("/{bu}/data.json")
+@router.get("/{bu}/data.json", **answers(JSON, 404, 422))
 def data_json(
     bu: str,
     request: Request,
@@ -63,25 +64,25 @@ def data_json(
     return _answer(request)
 
 
-@router.get("/{bu}/badge.html")
+@router.get("/{bu}/badge.html", **answers(HTML, 404, 422))
 def badge_html(bu: str, request: Request, locale: Locale = None, theme: Theme = None, frame: int = 0) -> Response:
     """The shop badge as an HTML fragment (`frame=1`: a whole page for an iframe)."""
     return _answer(request)
 
 
-@router.get("/{bu}/badge.svg")
+@router.get("/{bu}/badge.svg", **answers(SVG, 404))
 def badge_svg(bu: str, request: Request, locale: Locale = None) -> Response:
     """A standalone SVG badge for e-mail signatures, social media and print."""
     return _answer(request)
 
 
-@router.get("/{bu}/products/{sku}/stars.html")
+@router.get("/{bu}/products/{sku}/stars.html", **answers(HTML, 404))
 def stars_html(bu: str, sku: str, request: Request, locale: Locale = None, theme: Theme = None) -> Response:
     """A product's stars as an HTML fragment."""
     return _answer(request)
 
 
-@router.get("/{bu}/reviews.html")
+@router.get("/{bu}/reviews.html", **answers(HTML, 404, 422))
 def reviews_html(
     bu: str,
     request: Request,
