@@ -808,6 +808,15 @@ def test_nginx_cache_fronts_the_api(compose: dict[str, Any], compose_text: str) 
     )
 
 
+def test_the_api_sees_the_shoppers_address_behind_nginx(compose: dict[str, Any]) -> None:
+    """Per-client rate limits count shoppers: uvicorn trusts the X-Forwarded-For that nginx sets (not appends)."""
+    api = _services(compose)["api"]
+    assert service_environment(api).get("FORWARDED_ALLOW_IPS") == "*", "api trusts nginx's X-Forwarded-For"
+    conf = NGINX_CONF.read_text(encoding="utf-8")
+    assert re.search(r"proxy_set_header X-Forwarded-For \$remote_addr;", conf), "nginx sets the client's address"
+    assert "$proxy_add_x_forwarded_for" not in conf, "appending would let a client pick its own address"
+
+
 def test_nginx_accepts_the_cache_config(tmp_path: Path, nginx_binary: str) -> None:
     """The real nginx binary parses reviews.conf (`nginx -t`), with the upstream set to 127.0.0.1:1."""
     (tmp_path / "reviews.conf").write_text(

@@ -16,24 +16,26 @@ import subprocess
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 
 from bench.widgets import NGINX_CONF, local_reviews_conf
-from tests.conftest import LIVE_ADMIN_TOKEN, free_port, stop_process, wait_until_up
+from tests.conftest import LIVE_ADMIN_TOKEN, REVIEWS, _env, free_port, stop_process, wait_until_up
 
 BADGE = "/widgets/flinders-nl/badge.html"
 
 
-@pytest.fixture(scope="module")
-def cache_url(live_server: str, nginx_binary: str) -> Iterator[str]:
+@contextmanager
+def nginx_in_front(nginx_binary: str, upstream_url: str) -> Iterator[str]:
+    """The real nginx with the shipped reviews.conf, proxying `upstream_url`; yields its base URL."""
     # Not under pytest's 0700 tmp dir: nginx workers started by root run as an unprivileged user.
     workdir = Path(tempfile.mkdtemp(prefix="reviews-nginx-"))
     os.chmod(workdir, 0o755)
     port = free_port()
-    upstream = live_server.removeprefix("http://")
+    upstream = upstream_url.removeprefix("http://")
     (workdir / "reviews.conf").write_text(
         local_reviews_conf(NGINX_CONF.read_text(encoding="utf-8"), upstream, workdir / "cache", f"127.0.0.1:{port}"),
         encoding="utf-8",
@@ -57,6 +59,12 @@ def cache_url(live_server: str, nginx_binary: str) -> Iterator[str]:
     finally:
         stop_process(proc, grace=10)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def cache_url(live_server: str, nginx_binary: str) -> Iterator[str]:
+    with nginx_in_front(nginx_binary, live_server) as url:
+        yield url
 
 
 def _get(url: str, accept_encoding: str | None = None, **headers: str) -> tuple[httpx.Response, bytes]:
@@ -119,3 +127,34 @@ def test_admin_routes_go_straight_through_uncached(cache_url: str) -> None:
     allowed, _ = _get(url, Authorization=f"Bearer {LIVE_ADMIN_TOKEN}")
     assert allowed.status_code == 200 and "x-cache-status" not in allowed.headers
     assert _get(url)[0].status_code == 401, "an admin answer is never served to the next caller"
+
+
+def test_the_public_post_rate_is_per_real_client_whatever_x_forwarded_for_says(
+    nginx_binary: str, tmp_path: Path
+) -> None:
+    """Behind nginx every request comes from nginx's address: the limiter must key on the client nginx saw,
+    and a client cannot buy itself fresh buckets by sending its own X-Forwarded-For."""
+    port = free_port()
+    log_path = tmp_path / "serve.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [*REVIEWS, "serve", "--port", str(port), "--log-level", "warning"],
+            env=_env(REVIEWS_ADMIN_TOKEN=LIVE_ADMIN_TOKEN, REVIEWS_PUBLIC_POSTS_PER_MINUTE="3", REVIEWS_LOAD_DEMO="0"),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_until_up(proc, f"http://127.0.0.1:{port}/health", 60, "reviews serve", log_path.read_text)
+            with nginx_in_front(nginx_binary, f"http://127.0.0.1:{port}") as url, httpx.Client(timeout=10) as http:
+                statuses = [
+                    http.post(
+                        f"{url}/seo/validate",
+                        content=b"<html><body>hi</body></html>",
+                        headers={"Content-Type": "text/html", "X-Forwarded-For": f"203.0.113.{i}"},
+                    ).status_code
+                    for i in range(6)  # bounded: twice the per-minute budget
+                ]
+        finally:
+            stop_process(proc)
+    assert statuses[:3] == [200, 200, 200], statuses
+    assert 429 in statuses[3:], f"spoofed X-Forwarded-For values each got a fresh bucket: {statuses}"
