@@ -3,11 +3,10 @@ client, and big chunked bodies with and without a token. Every loop is bounded i
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from bench.hostile import TOKEN, Server
 from reviews_service import store
 from reviews_service.app import create_app
 from reviews_service.limits import RateLimiter
-from tests.conftest import make_settings
+from tests.conftest import local_http_server, make_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 TRICKLE_FOR = 40.0  # seconds a trickling answer would last if nobody cut it off
@@ -56,15 +55,8 @@ class _Trickle(BaseHTTPRequestHandler):
 @pytest.fixture
 def trickle() -> Iterator[str]:
     """A real HTTP server on 127.0.0.1 that answers very slowly."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Trickle)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with local_http_server(_Trickle) as url:
+        yield url
 
 
 def _client(connected: store.StoreInfo, **settings: str) -> TestClient:

@@ -6,10 +6,9 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
-import threading
 from collections.abc import Iterator
 from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ from reviews_service.api.seo import fetch_page
 from reviews_service.app import create_app
 from reviews_service.errors import InvalidInput
 from seo import validate
-from tests.conftest import NOW, REVIEWS, _env, make_settings
+from tests.conftest import NOW, REVIEWS, _env, local_http_server, make_settings
 
 FIXTURES = Path(__file__).parent / "fixtures" / "seo"
 RULES = [
@@ -290,15 +289,8 @@ class _Pages(SimpleHTTPRequestHandler):
 @pytest.fixture
 def page_server() -> Iterator[str]:
     """A real HTTP server on 127.0.0.1 serving tests/fixtures/seo."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Pages, directory=str(FIXTURES)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with local_http_server(partial(_Pages, directory=str(FIXTURES))) as url:
+        yield url
 
 
 @pytest.fixture
