@@ -85,7 +85,8 @@ def test_import_through_a_running_service_with_progress(server: str, tmp_path: P
     args = ["import", str(csv_file), "-b", "flinders-nl", "--format", "generic-csv", "--url", url]
     first = _run(*args, env=_env(REVIEWS_ADMIN_TOKEN=TOKEN))
     assert first.returncode == 1, first.stderr  # some records were rejected
-    assert json.loads(first.stdout) == {"inserted": 30, "updated": 0, "unchanged": 0, "rejected": 1}
+    counts = {"inserted": 30, "updated": 0, "unchanged": 0, "rejected": 1, "ignored_fields": {}}
+    assert json.loads(first.stdout) == counts
     assert "rejected line 32: rating must be a whole number from 1 to 5, not 9" in first.stderr
     assert "1 of 31 records rejected" in first.stderr and "the other 30 are stored" in first.stderr
     assert re.search(r"31/31 .*review", first.stderr), first.stderr  # the progress bar counts reviews
@@ -188,6 +189,20 @@ def test_rejections_in_later_chunks_name_the_files_own_lines(
     assert json.loads(result.stdout)["rejected"] == 1
     assert "rejected line 1402: rating must be a whole number from 1 to 5, not 0" in result.stderr
     assert "1500/1500" in result.stderr
+
+
+def test_an_import_through_a_service_reports_the_fields_it_ignored(
+    live_server: str, import_unit: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "reviews.jsonl"
+    lines = [
+        json.dumps({"external_id": f"ign-{i}", "rating": 4, "created_at": "2026-05-03T10:00:00Z", "colour": "oak"})
+        for i in range(1500)  # more than one chunk: the counts of every chunk add up
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    result = _run("import", str(path), "-b", import_unit, "-f", "jsonl", "--url", live_server, "--token", TOKEN)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["ignored_fields"] == {"colour": 1500}
 
 
 # --- --help -------------------------------------------------------------------------------------------
