@@ -30,10 +30,6 @@ TRUSTPILOT_COLUMNS = (
 )
 GENERIC_REQUIRED = ("external_id", "rating", "created_at")
 LINE_BREAK = re.compile(r"\r\n|\r|\n")  # what ends a line for csv.reader over newline=""
-GENERIC_COLUMNS = (
-    "source", "external_id", "rating", "title", "text", "author", "created_at", "language", "product",
-    "verified", "email", "order_ref", "status",
-)  # fmt: skip
 
 Parsed = tuple[int, dict[str, Any] | str]
 
@@ -118,12 +114,13 @@ def parse_trustpilot_csv(text: str) -> Iterator[Parsed]:
 
 
 def parse_generic_csv(text: str) -> Iterator[Parsed]:
-    """Our own CSV: a header naming any of GENERIC_COLUMNS; external_id, rating, created_at required."""
+    """Our own CSV: a header naming ingest fields (normalize.KNOWN_FIELDS); external_id, rating, created_at required."""
     for line, row in _rows(_reader(text, GENERIC_REQUIRED, "generic-csv")):
         if isinstance(row, str):
             yield line, row
             continue
-        yield line, {k: (v if v != "" else None) for k, v in row.items() if k in GENERIC_COLUMNS}
+        # every column goes on: ingest reports the ones it does not know (ignored_fields), none vanish silently
+        yield line, {k: (v if v != "" else None) for k, v in row.items()}
 
 
 def parse_jsonl(text: str) -> Iterator[Parsed]:

@@ -583,6 +583,13 @@ def test_generic_csv_import(client: TestClient, admin: dict[str, str]) -> None:
     assert "rating" in report["rejections"][0]["reason"]
 
 
+def test_a_generic_csv_column_ingest_does_not_know_is_reported(client: TestClient, admin: dict[str, str]) -> None:
+    body = "external_id,rating,created_at,colour\ng-1,5,2026-08-01T09:00:00Z,oak\ng-2,4,2026-08-02T09:00:00Z,\n"
+    report = import_file(client, admin, "generic-csv", body)
+    assert counts(report) == (2, 0, 0, 0)
+    assert report["ignored_fields"] == {"colour": 2}
+
+
 def test_jsonl_import_with_one_bad_line(client: TestClient, admin: dict[str, str]) -> None:
     lines = [
         json.dumps(review("j-1", 4, text="Fijne bank, zit goed.")),
