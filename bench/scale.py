@@ -176,6 +176,7 @@ def run_one(kind: str, size: int, args: argparse.Namespace) -> tuple[dict[str, C
                     line = lines.get(timeout=args.budget_seconds + GRACE if current else BETWEEN)
                 except queue.Empty:
                     cells[current or "setup"] = {"timeout": True}
+                    print(f"{kind} at {size:,}: {current or 'start-up'} stopped at its budget", file=sys.stderr)
                     child.kill()
                     break
                 if line is None:
@@ -186,7 +187,10 @@ def run_one(kind: str, size: int, args: argparse.Namespace) -> tuple[dict[str, C
                 elif message.get("start"):
                     current = message["step"]
                 else:
-                    cells[message.pop("step")], current = message, None
+                    step = message.pop("step")
+                    cells[step], current = message, None
+                    shown = cell_text(step, message, args.budget_seconds) if step in LABELS else "done"
+                    print(f"{kind} at {size:,}: {step} {shown}", file=sys.stderr, flush=True)  # a long run's progress
             if child.wait() not in (0, -9) or (current and not cells.get(current)):
                 errors.seek(0)
                 print(f"{kind} at {size:,}: the run failed:\n{errors.read()[-3000:]}", file=sys.stderr)
