@@ -154,7 +154,9 @@ def run_one(kind: str, size: int, args: argparse.Namespace) -> tuple[dict[str, C
     """One store at one size in a child process, each step stopped at its budget: cells, store, data shape."""
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
         env = {k: v for k, v in os.environ.items() if k != "MONGODB_URL"}
-        env["REVIEWS_DATA_DIR"] = ":memory:" if kind == "memory" else str(Path(tmp) / "data")
+        data = Path(tmp) / "data"
+        data.mkdir()  # an empty directory, as a new install's ./data would be
+        env["REVIEWS_DATA_DIR"] = ":memory:" if kind == "memory" else str(data)
         command = [sys.executable, "-m", "bench.scale_run", "--size", str(size), "--big", str(args.big)]
         command += [
             "--units",
