@@ -157,15 +157,9 @@ def run_one(kind: str, size: int, args: argparse.Namespace) -> tuple[dict[str, C
         data = Path(tmp) / "data"
         data.mkdir()  # an empty directory, as a new install's ./data would be
         env["REVIEWS_DATA_DIR"] = ":memory:" if kind == "memory" else str(data)
-        command = [sys.executable, "-m", "bench.scale_run", "--size", str(size), "--big", str(args.big)]
-        command += [
-            "--units",
-            str(args.units),
-            "--edits",
-            str(args.edits),
-            "--budget-seconds",
-            str(args.budget_seconds),
-        ]
+        options = {"size": size, "big": args.big, "units": args.units, "edits": args.edits}
+        options["budget-seconds"] = args.budget_seconds
+        command = [sys.executable, "-m", "bench.scale_run", *(f"--{k}={v}" for k, v in options.items())]
         with open(Path(tmp) / "stderr", "w+") as errors:
             child = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=errors, text=True)
             assert child.stdout is not None
