@@ -76,22 +76,28 @@ WRITE_METHODS = (
 
 
 class Guard:
-    """One writer at a time across threads (a re-entrant lock) and, on disk, across processes (`flock`)."""
+    """One writer at a time across threads and, on disk, across processes (`flock`); one toucher of the files.
+
+    Locks are always taken in one order: `_writer`, then the flock, then `lock`. Readers take `lock` only, so
+    they wait while a write runs here, not while this process waits for another one's write to end.
+    """
 
     def __init__(self, lock_path: pathlib.Path | None) -> None:
-        self.lock = threading.RLock()
+        self.lock = threading.RLock()  # every touch of an SQLite connection or a hash index
+        self._writer = threading.RLock()  # flock does not exclude threads sharing the descriptor: this does
         self._depth = 0
         self._fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600) if lock_path is not None else None
 
     @contextmanager
     def write(self) -> Iterator[None]:
         """Hold the write lock (re-entrant: an operation calling another takes it once)."""
-        with self.lock:
+        with self._writer:
             if self._depth == 0 and self._fd is not None:
                 fcntl.flock(self._fd, fcntl.LOCK_EX)
             self._depth += 1
             try:
-                yield
+                with self.lock:
+                    yield
             finally:
                 self._depth -= 1
                 if self._depth == 0 and self._fd is not None:
@@ -256,7 +262,10 @@ class _FileDatabase(sqlite_store.DatabaseStore):
         super().__init__(path)
 
     def __getitem__(self, col_name: str) -> _FileCollection:
-        with self._guard.lock:
+        known: _FileCollection | None = self._collections.get(col_name)  # every operation asks: no lock then
+        if known is not None:
+            return known
+        with self._guard.write():  # opening a collection may create its tables
             if col_name not in self._collections:
                 self._collections[col_name] = _FileCollection(
                     self._dirpath / col_name, self._codec_options, self._guard
@@ -273,7 +282,10 @@ class FileStore(sqlite_store.ServerStore):
         self.guard = Guard(self._dirpath / LOCK_FILE)
 
     def __getitem__(self, db_name: str) -> _FileDatabase:
-        with self.guard.lock:
+        known: _FileDatabase | None = self._databases.get(db_name)
+        if known is not None:
+            return known
+        with self.guard.write():  # opening a database may create its directory
             if db_name not in self._databases:
                 self._databases[db_name] = _FileDatabase(self._dirpath / db_name, self.guard)
             database: _FileDatabase = self._databases[db_name]
