@@ -36,6 +36,7 @@ import bson
 import litemongo.sqlite_store as sqlite_store
 from litemongo._vendor import mongomock
 from litemongo._vendor.mongomock import store as memory_store
+from litemongo._vendor.mongomock.filtering import filter_applies
 
 # litemongo's stub types its mongomock classes as pymongo's generics; here they are plain base classes
 _Collection: Any = mongomock.Collection
@@ -316,6 +317,17 @@ class _GuardedCollection(_Collection):
         copy.__class__ = _GuardedCollection
         return copy
 
+    def _iter_documents(self, filter: Any) -> Iterator[dict[str, Any]]:
+        """The documents matching `filter`; string equality and `$in` tested with a set.
+
+        mongomock tests `$in` by walking the list for every candidate, so reading 2,000 reviews by id cost
+        2,000 x 2,000 comparisons (a third of an edit's time); a set answers the same in one step.
+        """
+        wanted = _string_conditions(filter)
+        if wanted is None:
+            return super()._iter_documents(filter)  # type: ignore[no-any-return]
+        return (doc for doc in self._store.find_candidates(filter) if _matches(wanted, doc, filter))
+
 
 for _name in WRITE_METHODS:
     setattr(_GuardedCollection, _name, _writing(getattr(_Collection, _name)))
@@ -357,6 +369,39 @@ class EmbeddedClient(_Client):
         super().close()
         if isinstance(self._store, FileStore):
             self._store.close()
+
+
+def _string_conditions(filter: Any) -> dict[str, frozenset[str]] | None:
+    """{field: allowed strings} when `filter` is only top-level string equalities and `$in`s of strings."""
+    if not isinstance(filter, dict) or not filter:
+        return None
+    wanted = {}
+    for field, condition in filter.items():
+        if not isinstance(field, str) or "." in field or field.startswith("$"):
+            return None
+        if isinstance(condition, str):
+            wanted[field] = frozenset((condition,))
+        elif (
+            isinstance(condition, dict)
+            and list(condition) == ["$in"]
+            and isinstance(condition["$in"], list | tuple)
+            and all(isinstance(value, str) for value in condition["$in"])
+        ):
+            wanted[field] = frozenset(condition["$in"])
+        else:
+            return None
+    return wanted
+
+
+def _matches(wanted: dict[str, frozenset[str]], doc: dict[str, Any], filter: Any) -> bool:
+    """Whether `doc` matches; a value that is not a string (an array, a number) is left to mongomock."""
+    for field, allowed in wanted.items():
+        value = doc.get(field)
+        if not isinstance(value, str):
+            return bool(filter_applies(filter, doc))  # type: ignore[no-untyped-call]
+        if value not in allowed:
+            return False
+    return True
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
