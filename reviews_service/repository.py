@@ -42,10 +42,10 @@ def cache_ttl() -> float | None:
     return None if _sole_writer else 5.0
 
 
-def on_connect(embedded: bool) -> None:
-    """Reset every cache for a new connection; trust local state only on the embedded store."""
+def on_connect(sole_writer: bool) -> None:
+    """Reset every cache for a new connection; trust local state only where this process is the sole writer."""
     global _sole_writer
-    _sole_writer = embedded
+    _sole_writer = sole_writer
     _fingerprints.clear()
     _summary_ids.clear()
     changes.reset()

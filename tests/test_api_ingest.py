@@ -691,12 +691,12 @@ def shared_store(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     from reviews_service import ingest as ingest_module
     from reviews_service import repository
 
-    repository.on_connect(embedded=False)
+    repository.on_connect(sole_writer=False)
     monkeypatch.setattr(ingest_module, "_locks", defaultdict(RLock))
     try:
         yield
     finally:
-        repository.on_connect(embedded=True)
+        repository.on_connect(sole_writer=True)
 
 
 @pytest.mark.parametrize("meanwhile", ["edit", "hide"])

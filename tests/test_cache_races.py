@@ -61,7 +61,7 @@ def test_a_product_summary_page_racing_an_ingest_does_not_cache_the_older_count(
 def test_a_business_unit_read_racing_a_rename_does_not_cache_the_old_name(
     client: TestClient, admin: dict[str, str], shop: domain.BusinessUnit, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    repository.on_connect(embedded=True)  # nothing cached yet
+    repository.on_connect(sole_writer=True)  # nothing cached yet
     read = documents.BusinessUnitDoc.to_domain
     raced: list[str] = []
 
@@ -82,7 +82,7 @@ def test_a_business_unit_read_racing_a_rename_does_not_cache_the_old_name(
 def test_a_catalogue_read_racing_a_new_product_does_not_cache_the_older_catalogue(
     shop: domain.BusinessUnit, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    repository.on_connect(embedded=True)
+    repository.on_connect(sole_writer=True)
     read = documents.product_from_raw
     raced: list[str] = []
 
