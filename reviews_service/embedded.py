@@ -36,6 +36,7 @@ import bson
 import litemongo.sqlite_store as sqlite_store
 from litemongo._vendor import mongomock
 from litemongo._vendor.mongomock import store as memory_store
+from litemongo._vendor.mongomock.filtering import filter_applies
 
 # litemongo's stub types its mongomock classes as pymongo's generics; here they are plain base classes
 _Collection: Any = mongomock.Collection
@@ -76,22 +77,28 @@ WRITE_METHODS = (
 
 
 class Guard:
-    """One writer at a time across threads (a re-entrant lock) and, on disk, across processes (`flock`)."""
+    """One writer at a time across threads and, on disk, across processes (`flock`); one toucher of the files.
+
+    Locks are always taken in one order: `_writer`, then the flock, then `lock`. Readers take `lock` only, so
+    they wait while a write runs here, not while this process waits for another one's write to end.
+    """
 
     def __init__(self, lock_path: pathlib.Path | None) -> None:
-        self.lock = threading.RLock()
+        self.lock = threading.RLock()  # every touch of an SQLite connection or a hash index
+        self._writer = threading.RLock()  # flock does not exclude threads sharing the descriptor: this does
         self._depth = 0
         self._fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600) if lock_path is not None else None
 
     @contextmanager
     def write(self) -> Iterator[None]:
         """Hold the write lock (re-entrant: an operation calling another takes it once)."""
-        with self.lock:
+        with self._writer:
             if self._depth == 0 and self._fd is not None:
                 fcntl.flock(self._fd, fcntl.LOCK_EX)
             self._depth += 1
             try:
-                yield
+                with self.lock:
+                    yield
             finally:
                 self._depth -= 1
                 if self._depth == 0 and self._fd is not None:
@@ -256,7 +263,10 @@ class _FileDatabase(sqlite_store.DatabaseStore):
         super().__init__(path)
 
     def __getitem__(self, col_name: str) -> _FileCollection:
-        with self._guard.lock:
+        known: _FileCollection | None = self._collections.get(col_name)  # every operation asks: no lock then
+        if known is not None:
+            return known
+        with self._guard.write():  # opening a collection may create its tables
             if col_name not in self._collections:
                 self._collections[col_name] = _FileCollection(
                     self._dirpath / col_name, self._codec_options, self._guard
@@ -273,7 +283,10 @@ class FileStore(sqlite_store.ServerStore):
         self.guard = Guard(self._dirpath / LOCK_FILE)
 
     def __getitem__(self, db_name: str) -> _FileDatabase:
-        with self.guard.lock:
+        known: _FileDatabase | None = self._databases.get(db_name)
+        if known is not None:
+            return known
+        with self.guard.write():  # opening a database may create its directory
             if db_name not in self._databases:
                 self._databases[db_name] = _FileDatabase(self._dirpath / db_name, self.guard)
             database: _FileDatabase = self._databases[db_name]
@@ -303,6 +316,17 @@ class _GuardedCollection(_Collection):
         copy = super().with_options(*args, **kwargs)
         copy.__class__ = _GuardedCollection
         return copy
+
+    def _iter_documents(self, filter: Any) -> Iterator[dict[str, Any]]:
+        """The documents matching `filter`; string equality and `$in` tested with a set.
+
+        mongomock tests `$in` by walking the list for every candidate, so reading 2,000 reviews by id cost
+        2,000 x 2,000 comparisons (a third of an edit's time); a set answers the same in one step.
+        """
+        wanted = _string_conditions(filter)
+        if wanted is None:
+            return super()._iter_documents(filter)  # type: ignore[no-any-return]
+        return (doc for doc in self._store.find_candidates(filter) if _matches(wanted, doc, filter))
 
 
 for _name in WRITE_METHODS:
@@ -345,6 +369,39 @@ class EmbeddedClient(_Client):
         super().close()
         if isinstance(self._store, FileStore):
             self._store.close()
+
+
+def _string_conditions(filter: Any) -> dict[str, frozenset[str]] | None:
+    """{field: allowed strings} when `filter` is only top-level string equalities and `$in`s of strings."""
+    if not isinstance(filter, dict) or not filter:
+        return None
+    wanted = {}
+    for field, condition in filter.items():
+        if not isinstance(field, str) or "." in field or field.startswith("$"):
+            return None
+        if isinstance(condition, str):
+            wanted[field] = frozenset((condition,))
+        elif (
+            isinstance(condition, dict)
+            and list(condition) == ["$in"]
+            and isinstance(condition["$in"], list | tuple)
+            and all(isinstance(value, str) for value in condition["$in"])
+        ):
+            wanted[field] = frozenset(condition["$in"])
+        else:
+            return None
+    return wanted
+
+
+def _matches(wanted: dict[str, frozenset[str]], doc: dict[str, Any], filter: Any) -> bool:
+    """Whether `doc` matches; a value that is not a string (an array, a number) is left to mongomock."""
+    for field, allowed in wanted.items():
+        value = doc.get(field)
+        if not isinstance(value, str):
+            return bool(filter_applies(filter, doc))  # type: ignore[no-untyped-call]
+        if value not in allowed:
+            return False
+    return True
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:

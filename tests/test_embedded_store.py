@@ -254,3 +254,21 @@ def test_commands_write_into_the_data_dir(tmp_path: Path) -> None:
     assert rebuilt.returncode == 0 and json.loads(rebuilt.stdout)["differed"] == []
     with _reading(data):
         assert {u.slug for u in repository.list_business_units()} >= {UNIT}
+
+
+def test_string_equality_and_in_answer_as_mongodb_does(connected: store.StoreInfo) -> None:
+    """The adapter tests string `$in` with a set: arrays, missing fields and other types still match as in MongoDB."""
+    collection = documents.SummaryDoc._get_collection()
+    stored = [{"_id": "a", "tag": "x"}, {"_id": "b", "tag": ["x", "y"]}, {"_id": "c", "tag": "z"}, {"_id": "d"}]
+    collection.insert_many([*stored, {"_id": "e", "tag": 5}])
+
+    def ids(query: dict[str, Any]) -> list[str]:
+        return sorted(doc["_id"] for doc in collection.find(query))
+
+    assert ids({"tag": {"$in": ["x"]}}) == ["a", "b"]
+    assert ids({"tag": "y"}) == ["b"]
+    assert ids({"_id": {"$in": ["a", "c", "nope"]}}) == ["a", "c"]
+    assert ids({"_id": {"$in": ["a", "b"]}, "tag": "x"}) == ["a", "b"]
+    assert ids({"tag": {"$in": []}}) == []
+    assert collection.count_documents({"_id": {"$in": ["d", "e"]}}) == 2
+    assert collection.update_many({"tag": {"$in": ["z", "y"]}}, {"$set": {"seen": True}}).modified_count == 2
