@@ -1,10 +1,11 @@
 """Brings other processes' writes to this process's caches: one thread polling the store's `changes`.
 
 Every write published in any process bumps its business unit's document in the `changes` collection
-(`repository.record_change`: `$inc` of a version, `$currentDate` of a stamp, atomic on MongoDB and on
-the embedded store). Each process runs one `ChangePoller`, which reads the documents stamped since
-its last look (one indexed range query on `at`, every `interval`) and tells the local change feed
-about every business unit whose version moved. A MongoDB change stream would push instead of poll,
+(`versions.record`: `$inc` of a version, `$currentDate` of a stamp, atomic on MongoDB and on
+the embedded store), then a counter of all changes. Each process runs one `ChangePoller`, which
+reads that counter every `interval` (one read by `_id`) and, when it moved, the documents stamped
+since its last look (a range query on the indexed `at`), and tells the local change feed about every
+business unit whose version moved. A MongoDB change stream would push instead of poll,
 but it exists only on a replica set, not on a standalone server nor on the embedded store: polling
 is the one code path that runs on all three.
 """
@@ -16,7 +17,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from reviews_service import repository
+from reviews_service import versions
 from reviews_service.cache import ChangeFeed
 
 log = logging.getLogger("reviews.poller")
@@ -30,10 +31,19 @@ Reader = Callable[[datetime | None], list[tuple[str, int, datetime]]]
 class ChangePoller:
     """A daemon thread that polls the store's change versions and tells `feed` which business units moved."""
 
-    def __init__(self, feed: ChangeFeed, *, interval: float = INTERVAL, read: Reader = repository.changes_since):
+    def __init__(
+        self,
+        feed: ChangeFeed,
+        *,
+        interval: float = INTERVAL,
+        read: Reader = versions.since,
+        total: Callable[[], int] | None = versions.total,
+    ):
         self.feed = feed
         self.interval = interval
         self._read = read
+        self._total = total  # None: read the versions at every look
+        self._last_total: int | None = None  # the total when the versions were last read
         self._seen: dict[str, tuple[int, datetime]] = {}
         self._since: datetime | None = None  # None: the next look reads every document
         self._known = False  # True once a look has read the versions
@@ -50,17 +60,21 @@ class ChangePoller:
         one reads everything again, so a change made meanwhile is still seen.
         """
         try:
+            total = None if self._total is None else self._total()
+            if total is not None and total == self._last_total:
+                return []  # nothing recorded anywhere since the last read: the common, cheap look
             rows = self._read(None if self._since is None else self._since - SLACK)
         except Exception as exc:  # any store error: never let the thread die, never trust the caches
             if not self._failing:
                 log.warning("cannot read the store's changes (%s); caches are reset until it can", exc)
             self._failing = True
-            self._since = None
+            self._since = self._last_total = None
             self.feed.reset()
             return []
         if self._failing:
             log.warning("reading the store's changes again")
             self._failing = False
+        self._last_total = total
         with self._lock:
             moved = sorted(bu for bu, version, at in rows if self._seen.get(bu) != (version, at))
             for bu, version, at in rows:

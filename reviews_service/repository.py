@@ -20,7 +20,7 @@ from pymongo import DeleteOne, InsertOne, ReplaceOne, ReturnDocument, UpdateOne
 from pymongo.errors import BulkWriteError
 
 from reviews_service import documents as docs
-from reviews_service import domain
+from reviews_service import domain, versions
 from reviews_service.cache import TTLCache, changes
 from reviews_service.errors import InvalidInput, NotFound
 
@@ -117,34 +117,11 @@ def update_business_unit(
 
 def _mark_changed(business_unit: str, _products: frozenset[str | None]) -> tuple[int, datetime]:
     """Remember when a business unit last changed (exports answer "changed since?" from it), and tell the
-    other processes (their pollers read `changes_since`)."""
+    other processes (their pollers read the versions)."""
     now = datetime.now(UTC)
     now = now.replace(microsecond=now.microsecond // 1000 * 1000)
     docs.BusinessUnitDoc._get_collection().update_one({"_id": business_unit}, {"$set": {"changed_at": now}})
-    return record_change(business_unit)
-
-
-def record_change(business_unit: str) -> tuple[int, datetime]:
-    """Bump the business unit's change version, stamped with the store's clock (atomic on either store);
-    returns the new (version, stamp)."""
-    bump = {"$inc": {"version": 1}, "$currentDate": {"at": True}}
-    raw = docs.ChangeDoc._get_collection().find_one_and_update(
-        {"_id": business_unit}, bump, upsert=True, return_document=ReturnDocument.AFTER
-    )
-    return raw["version"], docs._utc(raw["at"]) or _now_ms()
-
-
-def changes_since(since: datetime | None) -> list[tuple[str, int, datetime]]:
-    """(business unit, version, stamp) of the units bumped at or after `since` (all of them for None)."""
-    query = {} if since is None else {"at": {"$gte": since}}
-    rows = docs.ChangeDoc._get_collection().find(query, {"version": 1, "at": 1})
-    return [(raw["_id"], raw.get("version", 0), docs._utc(raw.get("at")) or _now_ms()) for raw in rows]
-
-
-def _now_ms() -> datetime:
-    """Now in UTC at the store's precision (milliseconds)."""
-    now = datetime.now(UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+    return versions.record(business_unit)
 
 
 def _forget_unit(business_unit: str, _products: frozenset[str | None]) -> None:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from reviews_service import documents as docs
-from reviews_service import domain, repository, store
+from reviews_service import domain, repository, store, versions
 from reviews_service.cache import ChangeFeed, changes
 from reviews_service.poller import SLACK, ChangePoller
 
@@ -28,7 +28,7 @@ def test_another_process_write_drops_the_cached_summary(shop: domain.BusinessUni
     docs.SummaryDoc._get_collection().update_one(
         {"_id": shop.slug}, {"$inc": {"h4": 2}, "$setOnInsert": {"business_unit": shop.slug}}, upsert=True
     )
-    repository.record_change(shop.slug)
+    versions.record(shop.slug)
     assert repository.get_summary(shop.slug).count == 0  # still the cached figure
     assert poller.poll() == [shop.slug]
     assert repository.get_summary(shop.slug).count == 2
@@ -38,12 +38,12 @@ def test_another_process_write_drops_the_cached_summary(shop: domain.BusinessUni
 def test_only_the_units_whose_version_moved_are_told(connected: store.StoreInfo) -> None:
     feed, heard, resets = _feed()
     for unit in ("a-shop", "b-shop", "c-shop"):
-        repository.record_change(unit)
+        versions.record(unit)
     poller = ChangePoller(feed)
     assert poller.poll() == [] and resets == ["reset"]  # the first look resets what was cached before it
-    repository.record_change("b-shop")
-    repository.record_change("c-shop")
-    repository.record_change("c-shop")
+    versions.record("b-shop")
+    versions.record("c-shop")
+    versions.record("c-shop")
     assert poller.poll() == ["b-shop", "c-shop"]
     assert heard == ["b-shop", "c-shop"]
 
@@ -57,19 +57,36 @@ def test_a_store_that_cannot_be_read_resets_the_caches_and_loses_no_change(conne
         asked.append(since)
         if broken:
             raise ConnectionError("store down")
-        return repository.changes_since(since)
+        return versions.since(since)
 
-    repository.record_change("a-shop")
+    versions.record("a-shop")
     poller = ChangePoller(feed, read=read)
     poller.poll()
     broken = True
-    repository.record_change("a-shop")  # written while this process cannot see the store
+    versions.record("a-shop")  # written while this process cannot see the store
     assert poller.poll() == [] and poller.poll() == []
     assert resets == ["reset", "reset", "reset"]  # every blind look: nothing cached is trusted
     broken = False
     assert poller.poll() == ["a-shop"]
     assert asked[-1] is None  # after an outage it reads every unit again, not only the recent ones
     assert heard == ["a-shop"]
+
+
+def test_an_idle_look_reads_one_counter_not_the_versions(connected: store.StoreInfo) -> None:
+    feed, heard, _ = _feed()
+    reads: list[datetime | None] = []
+
+    def read(since: datetime | None) -> list[tuple[str, int, datetime]]:
+        reads.append(since)
+        return versions.since(since)
+
+    versions.record("a-shop")
+    poller = ChangePoller(feed, read=read)
+    poller.poll()
+    assert poller.poll() == [] and poller.poll() == [] and len(reads) == 1
+    versions.record("b-shop")
+    assert poller.poll() == ["b-shop"] and len(reads) == 2
+    assert heard == ["b-shop"]
 
 
 def test_a_change_stamped_before_the_newest_seen_is_still_seen() -> None:
@@ -83,7 +100,7 @@ def test_a_change_stamped_before_the_newest_seen_is_still_seen() -> None:
         asked.append(since)
         return [row for row in rows if since is None or row[2] >= since]
 
-    poller = ChangePoller(feed, read=read)
+    poller = ChangePoller(feed, read=read, total=None)
     poller.poll()
     rows.append(("c-shop", 1, t - timedelta(seconds=1)))  # committed late, stamped early
     assert poller.poll() == ["c-shop"]
@@ -97,7 +114,7 @@ def test_the_thread_brings_a_change_within_its_interval(connected: store.StoreIn
     poller.start()
     try:
         assert feed.watched
-        repository.record_change("a-shop")
+        versions.record("a-shop")
         deadline = time.monotonic() + 5
         while not heard and time.monotonic() < deadline:
             time.sleep(0.01)
@@ -127,9 +144,9 @@ def test_this_process_own_writes_are_not_told_again_but_others_in_between_are(sh
     try:
         changes.publish(shop.slug, frozenset())  # a write here: invalidated here already
         assert poller.poll() == []
-        repository.record_change(shop.slug)  # another process's write
+        versions.record(shop.slug)  # another process's write
         assert poller.poll() == [shop.slug]
-        repository.record_change(shop.slug)  # another process writes, then this one, before the next look
+        versions.record(shop.slug)  # another process writes, then this one, before the next look
         changes.publish(shop.slug, frozenset())
         assert poller.poll() == [shop.slug]
     finally:
