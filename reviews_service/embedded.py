@@ -134,8 +134,9 @@ class _FileCollection(sqlite_store.CollectionStore):
 
     def __init__(self, filename: pathlib.Path, codec_options: bson.CodecOptions[Any] | None, guard: Guard) -> None:
         self._guard = guard
-        self._seen = 0  # the last change (seq in `changes`) the hash index includes
+        self._seen = 0  # the last change (seq in `changes`) the hash index and the cache include
         self._writes = 0
+        self._cache: dict[str, dict[str, Any]] | None = None  # encoded key -> document, in natural order
         with guard.write():  # opening creates tables: not while another process writes
             super().__init__(filename, codec_options=codec_options)
             with self._connection:
@@ -167,10 +168,24 @@ class _FileCollection(sqlite_store.CollectionStore):
 
     @property
     def documents(self) -> Iterator[dict[str, Any]]:
-        """Every document, read at once under the lock (a lazy cursor would outlive it)."""
+        """Every document, from the cache (brought up to date first), listed at once under the lock."""
         with self._guard.lock:
-            everything = list(super().documents)
+            self._get_query_index()
+            everything = list(self._cached().values())
         yield from everything
+
+    def _cached(self) -> dict[str, dict[str, Any]]:
+        """The decoded documents: a scan decodes none (BSON decoding was most of a scan's time)."""
+        if self._cache is None:
+            self._cache = dict(self._documents.items())
+        return self._cache
+
+    def _iter_items(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        yield from list(self._cached().items())
+
+    def _get_many(self, keys: Any) -> Iterator[dict[str, Any]]:
+        cache = self._cached()
+        return iter([cache[key] for key in keys if key in cache])
 
     def find_candidates(self, filter: Any) -> Iterator[dict[str, Any]]:
         """The documents that may match, read at once under the lock."""
@@ -186,6 +201,7 @@ class _FileCollection(sqlite_store.CollectionStore):
         oldest, newest = self._connection.execute("SELECT MIN(seq), MAX(seq) FROM changes").fetchone()
         if self._query_index is None or (oldest is not None and self._seen < oldest - 1):
             self._seen = newest or 0  # the rebuild that follows reads at least this state
+            self._cache = None
             return True
         if newest is not None and newest > self._seen:
             keys = {key for (key,) in self._connection.execute("SELECT key FROM changes WHERE seq > ?", (self._seen,))}
@@ -195,10 +211,13 @@ class _FileCollection(sqlite_store.CollectionStore):
                     f"SELECT _id, doc FROM documents WHERE _id IN ({','.join('?' * len(batch))})", batch
                 )
                 found.update(rows.fetchall())
+            cache = self._cached()
             for key in keys:
                 if key in found:
-                    self._query_index.add(key, self._documents._decode_doc(found[key]))
+                    doc = cache[key] = self._documents._decode_doc(found[key])
+                    self._query_index.add(key, doc)
                 else:
+                    cache.pop(key, None)
                     self._query_index.remove(key)
             self._seen = newest
         return False
@@ -208,6 +227,8 @@ class _FileCollection(sqlite_store.CollectionStore):
         with self._guard.write():
             self._catch_up()
             super().__setitem__(key, value)
+            if self._cache is not None:  # as stored: what a read from the file would give
+                self._cache[self._index_key(key)] = self._documents._decode_doc(self._documents._encode_doc(value))
             self._wrote()
 
     def __delitem__(self, key: Any) -> None:
@@ -215,12 +236,16 @@ class _FileCollection(sqlite_store.CollectionStore):
         with self._guard.write():
             self._catch_up()
             super().__delitem__(key)
+            if self._cache is not None:
+                self._cache.pop(self._index_key(key), None)
             self._wrote()
 
     def _catch_up(self) -> None:
         """Before a write (under the lock): take in other processes' changes, so ours can be marked seen."""
         if self._query_index is not None and self._query_index_is_stale():
             self._query_index = None
+        if self._query_index is None:
+            self._cache = None  # rebuilt with the index
 
     def _wrote(self) -> None:
         """After a write (still under the lock): the index has it, and now and then prune the change log."""
@@ -249,7 +274,13 @@ class _FileCollection(sqlite_store.CollectionStore):
     __getitem__ = _locked(sqlite_store.CollectionStore.__getitem__)
     __len__ = _locked(sqlite_store.CollectionStore.__len__)
     create = _writing(sqlite_store.CollectionStore.create)
-    drop = _writing(sqlite_store.CollectionStore.drop)
+
+    def drop(self) -> None:
+        """Empty the collection."""
+        with self._guard.write():
+            super().drop()
+            self._cache = None
+
     create_index = _writing(sqlite_store.CollectionStore.create_index)
     drop_index = _writing(sqlite_store.CollectionStore.drop_index)
     close = _locked(sqlite_store.CollectionStore.close)

@@ -272,3 +272,27 @@ def test_string_equality_and_in_answer_as_mongodb_does(connected: store.StoreInf
     assert ids({"tag": {"$in": []}}) == []
     assert collection.count_documents({"_id": {"$in": ["d", "e"]}}) == 2
     assert collection.update_many({"tag": {"$in": ["z", "y"]}}, {"$set": {"seen": True}}).modified_count == 2
+
+
+def _edit_elsewhere(data: str) -> None:
+    """Another process: change one document, delete one, add one."""
+    store.connect(Settings(REVIEWS_ENV="test", REVIEWS_DATA_DIR=data, MONGODB_URL=None))  # type: ignore[call-arg]
+    collection = documents.SummaryDoc._get_collection()
+    collection.update_one({"_id": "a"}, {"$set": {"tag": "changed"}})
+    collection.delete_one({"_id": "b"})
+    collection.insert_one({"_id": "c", "tag": "new"})
+    store.disconnect()
+
+
+def test_a_process_reads_what_another_process_wrote_since_it_last_looked(tmp_path: Path) -> None:
+    with _reading(tmp_path):
+        collection = documents.SummaryDoc._get_collection()
+        collection.insert_many([{"_id": "a", "tag": "old"}, {"_id": "b", "tag": "old"}])
+        assert sorted(d["_id"] for d in collection.find({"tag": "old"})) == ["a", "b"]  # indexed and cached here
+        worker = multiprocessing.get_context("spawn").Process(target=_edit_elsewhere, args=(str(tmp_path),))
+        worker.start()
+        worker.join(timeout=60)
+        assert worker.exitcode == 0
+        assert list(collection.find({"tag": "old"})) == []
+        assert {d["_id"]: d["tag"] for d in collection.find()} == {"a": "changed", "c": "new"}
+        assert collection.find_one({"_id": {"$in": ["b", "c"]}}) == {"_id": "c", "tag": "new"}
