@@ -21,9 +21,11 @@ from reviews_service.api.deps import json_response
 from reviews_service.api.headers import ResponseHeaders, stamp
 from reviews_service.api.methods import HeadAsGet, allowed_methods
 from reviews_service.api.validation import plain_errors
+from reviews_service.cache import changes
 from reviews_service.config import Settings, get_settings
 from reviews_service.errors import ReviewsError, problem_document
 from reviews_service.limits import BodyLimit, Limits, RateLimit
+from reviews_service.poller import ChangePoller
 from widgets.asgi import WidgetFastPath
 
 log = logging.getLogger("reviews.api")
@@ -102,14 +104,19 @@ async def _database_down(_: Request, exc: Exception) -> Response:
 def create_app(settings: Settings | None = None, *, connect: bool = True) -> FastAPI:
     """The whole service as an ASGI app; `connect=False` leaves the store to the caller."""
     settings = settings or get_settings()
+    poller = ChangePoller(changes)  # other processes' writes reach this one's caches through the store
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if connect and store.connect(settings).embedded:
             log.warning("No MONGODB_URL: using %s.", store.EMBEDDED_DESCRIPTION)
-        yield
-        if connect:
-            store.disconnect()
+        poller.start()
+        try:
+            yield
+        finally:
+            poller.stop()
+            if connect:
+                store.disconnect()
 
     app = FastAPI(
         title="Reviews service",
@@ -121,6 +128,7 @@ def create_app(settings: Settings | None = None, *, connect: bool = True) -> Fas
     )
     app.state.settings = settings
     app.state.limits = Limits(settings)
+    app.state.change_poller = poller
     app.add_middleware(BodyLimit, settings=settings)
     app.add_middleware(RateLimit, limiter=app.state.limits.public_posts)
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"], allow_headers=["*"], max_age=86400)

@@ -1,8 +1,10 @@
 """Small in-process caches and the change feed that invalidates them.
 
-With the embedded store this process is the only writer, so entries live until a change
-invalidates them. With a shared MongoDB other processes write too, so entries also expire
-after a short TTL.
+A write in this process tells the feed at once (`publish`), which also records it in the store; a
+write in another process reaches the feed through this process's `ChangePoller` (poller.py), which
+reads those records (`receive`). With the in-memory store this process is the only writer, so
+entries live until a change invalidates them; otherwise they also expire after a TTL, short when no
+poller watches the store, long (a safety net) when one does.
 """
 
 from __future__ import annotations
@@ -10,12 +12,16 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Hashable
+from datetime import datetime
 from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 ChangeListener = Callable[[str, frozenset[str | None]], None]
+# Writes a change into the store for the other processes; returns the unit's new (version, stamp) there.
+ChangeRecorder = Callable[[str, frozenset[str | None]], "tuple[int, datetime] | None"]
+OwnChange = Callable[[str, int, "datetime"], None]
 
 
 class TTLCache(Generic[K, V]):
@@ -27,7 +33,7 @@ class TTLCache(Generic[K, V]):
     the older value, forever on the embedded store.
     """
 
-    def __init__(self, ttl: float | None = None, maxsize: int = 100_000) -> None:
+    def __init__(self, ttl: Callable[[], float | None] = lambda: None, maxsize: int = 100_000) -> None:
         self.ttl = ttl
         self.maxsize = maxsize
         self._data: dict[K, tuple[float, V]] = {}
@@ -46,7 +52,8 @@ class TTLCache(Generic[K, V]):
         if hit is None:
             return None
         stamp, value = hit
-        if self.ttl is not None and time.monotonic() - stamp > self.ttl:
+        ttl = self.ttl()
+        if ttl is not None and time.monotonic() - stamp > ttl:
             self._data.pop(key, None)
             return None
         return value
@@ -71,21 +78,33 @@ class TTLCache(Generic[K, V]):
                 self._floor = self._clock
             self._popped[key] = self._clock
 
-    def clear(self) -> None:
-        """Invalidate every key."""
+    def pop_where(self, matches: Callable[[K], bool]) -> None:
+        """Invalidate the keys `matches` accepts (and refuse every fill that began before now)."""
         with self._lock:
             self._clock += 1
             self._floor = self._clock
             self._popped.clear()
-            self._data.clear()
+            self._data = {key: hit for key, hit in self._data.items() if not matches(key)}
+
+    def clear(self) -> None:
+        """Invalidate every key."""
+        self.pop_where(lambda _key: True)
 
 
 class ChangeFeed:
-    """Tells listeners (widget caches, summaries) which business unit and products changed."""
+    """Tells listeners (widget caches, summaries) which business unit and products changed.
+
+    `publish` is a write made by this process: the listeners, then the recorders (which write it into
+    the store for the other processes). `receive` is a write the poller saw in the store, made by any
+    process: the listeners and the `subscribe_remote` ones, never the recorders (no echo).
+    """
 
     def __init__(self) -> None:
         self._listeners: list[ChangeListener] = []
+        self._remote: list[ChangeListener] = []
+        self._recorders: list[ChangeRecorder] = []
         self._resets: list[Callable[[], None]] = []
+        self._watchers: list[OwnChange] = []
 
     def subscribe(self, listener: ChangeListener, on_reset: Callable[[], None] | None = None) -> None:
         """Call `listener` on every change; `on_reset` when the whole store is swapped or emptied."""
@@ -93,13 +112,48 @@ class ChangeFeed:
         if on_reset is not None:
             self._resets.append(on_reset)
 
+    def subscribe_remote(self, listener: ChangeListener, on_reset: Callable[[], None] | None = None) -> None:
+        """Call `listener` only for changes read from the store (caches whose own writes invalidate them exactly)."""
+        self._remote.append(listener)
+        if on_reset is not None:
+            self._resets.append(on_reset)
+
+    def record_with(self, recorder: ChangeRecorder) -> None:
+        """Call `recorder` after each change this process publishes (to write it into the store)."""
+        self._recorders.append(recorder)
+
     def reset(self) -> None:
+        """Every cache forgets everything (a new store, or a poller that cannot see changes)."""
         for callback in list(self._resets):
             callback()
 
     def publish(self, business_unit: str, products: frozenset[str | None]) -> None:
+        """A write in this process: invalidate here, then record it for the others."""
         for listener in list(self._listeners):
             listener(business_unit, products)
+        for recorder in list(self._recorders):
+            stamp = recorder(business_unit, products)
+            if stamp is not None:  # pollers need not tell this process again what it just did itself
+                for own in list(self._watchers):
+                    own(business_unit, *stamp)
+
+    def receive(self, business_unit: str) -> None:
+        """A write seen in the store (any process, products unknown): invalidate the whole business unit here."""
+        for listener in [*self._listeners, *self._remote]:
+            listener(business_unit, frozenset())
+
+    def watch(self, own: OwnChange) -> None:
+        """A poller starts watching the store for this feed; `own` hears the versions this process records."""
+        self._watchers.append(own)
+
+    def unwatch(self, own: OwnChange) -> None:
+        """The poller of `own` stops watching."""
+        self._watchers.remove(own)
+
+    @property
+    def watched(self) -> bool:
+        """True while a poller brings other processes' writes here (caches may then live long)."""
+        return bool(self._watchers)
 
 
 changes = ChangeFeed()

@@ -162,9 +162,16 @@ def cmd_scheduler(args: argparse.Namespace, settings: Settings) -> int:
     import threading
 
     from reviews_service import jobs
+    from reviews_service.cache import changes
+    from reviews_service.poller import ChangePoller
 
     _persistent_store(settings, "run the scheduler on its own", " (`reviews serve` runs it in-process when embedded)")
-    jobs.run_forever(jobs.build_scheduler(settings), threading.Event())
+    poller = ChangePoller(changes)  # the jobs read through the same caches as the API: keep them as fresh
+    poller.start()
+    try:
+        jobs.run_forever(jobs.build_scheduler(settings), threading.Event())
+    finally:
+        poller.stop()
     return 0
 
 

@@ -140,12 +140,22 @@ class AdminTokenDoc(me.Document):
         )
 
 
+class ChangeDoc(me.Document):
+    """One per business unit: bumped by every write to it, so other processes' caches can tell (poller.py)."""
+
+    meta = {"collection": "changes", "auto_create_index": False, "indexes": ["at"]}
+    id = me.StringField(primary_key=True)  # the business unit's slug
+    version = me.IntField(default=0)
+    at = me.DateTimeField()  # the store's clock at the last bump ($currentDate): pollers read "changed since"
+
+
 ALL_DOCUMENTS: tuple[type[me.Document], ...] = (
     BusinessUnitDoc,
     ProductDoc,
     ReviewDoc,
     SummaryDoc,
     AdminTokenDoc,
+    ChangeDoc,
 )
 
 

@@ -20,13 +20,24 @@ from pymongo import DeleteOne, InsertOne, ReplaceOne, ReturnDocument, UpdateOne
 from pymongo.errors import BulkWriteError
 
 from reviews_service import documents as docs
-from reviews_service import domain
+from reviews_service import domain, versions
 from reviews_service.cache import TTLCache, changes
 from reviews_service.errors import InvalidInput, NotFound
 
-_bu_cache: TTLCache[str, domain.BusinessUnit] = TTLCache()
-_catalogue_cache: TTLCache[str, dict[str, domain.Product]] = TTLCache()
-_summary_cache: TTLCache[str, domain.RatingSummary] = TTLCache()
+
+def cache_ttl() -> float | None:
+    """How long cached reads may live: forever in memory (writes invalidate); on a shared store a safety net
+    while a poller brings other processes' writes (SAFETY_TTL), else CHANGE_TTL."""
+    if _sole_writer:
+        return None
+    return SAFETY_TTL if changes.watched else CHANGE_TTL
+
+
+CHANGE_TTL = 5.0
+SAFETY_TTL = 60.0
+_bu_cache: TTLCache[str, domain.BusinessUnit] = TTLCache(cache_ttl)
+_catalogue_cache: TTLCache[str, dict[str, domain.Product]] = TTLCache(cache_ttl)
+_summary_cache: TTLCache[str, domain.RatingSummary] = TTLCache(cache_ttl)
 _CACHES: tuple[TTLCache[Any, Any], ...] = (_bu_cache, _catalogue_cache, _summary_cache)
 
 
@@ -37,11 +48,6 @@ _summary_ids: dict[str, set[str]] = {}  # likewise: which summary documents exis
 _sole_writer = False
 
 
-def cache_ttl() -> float | None:
-    """How long cached reads may live: forever on the embedded store (writes invalidate), 5 s on MongoDB."""
-    return None if _sole_writer else 5.0
-
-
 def on_connect(sole_writer: bool) -> None:
     """Reset every cache for a new connection; trust local state only where this process is the sole writer."""
     global _sole_writer
@@ -50,7 +56,6 @@ def on_connect(sole_writer: bool) -> None:
     _summary_ids.clear()
     changes.reset()
     for cache in _CACHES:
-        cache.ttl = cache_ttl()
         cache.clear()
 
 
@@ -110,14 +115,30 @@ def update_business_unit(
     return get_business_unit(slug), created
 
 
-def _mark_changed(business_unit: str, _products: frozenset[str | None]) -> None:
-    """Remember when a business unit last changed (exports answer "changed since?" from it)."""
+def _mark_changed(business_unit: str, _products: frozenset[str | None]) -> tuple[int, datetime]:
+    """Remember when a business unit last changed (exports answer "changed since?" from it), and tell the
+    other processes (their pollers read the versions)."""
     now = datetime.now(UTC)
     now = now.replace(microsecond=now.microsecond // 1000 * 1000)
     docs.BusinessUnitDoc._get_collection().update_one({"_id": business_unit}, {"$set": {"changed_at": now}})
+    return versions.record(business_unit)
 
 
-changes.subscribe(_mark_changed)
+def _forget_unit(business_unit: str, _products: frozenset[str | None]) -> None:
+    """Another process changed the unit (what exactly is unknown): drop everything cached of it."""
+    _bu_cache.pop(business_unit)
+    _catalogue_cache.pop(business_unit)
+    own = f"{business_unit}/"
+    _summary_cache.pop_where(lambda key: key == business_unit or key.startswith(own))
+
+
+def _forget_all() -> None:
+    for cache in _CACHES:
+        cache.clear()
+
+
+changes.record_with(_mark_changed)
+changes.subscribe_remote(_forget_unit, on_reset=_forget_all)
 
 
 def changed_at(business_unit: str) -> datetime | None:
