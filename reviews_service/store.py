@@ -1,9 +1,9 @@
 """The only place that connects mongoengine: MONGODB_URL, or the embedded in-process store.
 
 The embedded store is mongomock living inside this process: every query scans every document
-and nothing survives a restart. The repository keeps hot paths off it (natural `_id`s, batched
-`$in` reads, precomputed summaries, in-process caches); real MongoDB runs the same queries with
-the indexes the Documents declare.
+and nothing survives a restart. The repository issues the same queries on either store (natural `_id`s,
+batched `$in` reads, indexed finds, precomputed summaries, short-lived caches), with the indexes the
+Documents declare.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def connect(settings: Settings) -> StoreInfo:
     except PyMongoError as exc:
         disconnect()
         raise ReviewsError(unreachable(info.description, exc)) from None  # pymongo's text is a topology dump
-    repository.on_connect(info.embedded)
+    repository.on_connect()
     _current = info
     return info
 
@@ -88,7 +88,7 @@ def drop_all() -> None:
 
     for doc in documents.ALL_DOCUMENTS:
         doc._get_collection().delete_many({})
-    repository.on_connect(_current.embedded if _current else True)
+    repository.on_connect()
 
 
 def _redact(url: str) -> str:
