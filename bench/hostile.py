@@ -186,6 +186,7 @@ class Server:
         self.port = _free_port()
         environ = {k: v for k, v in os.environ.items() if k != "MONGODB_URL"}
         environ.update({"PYTHONPATH": str(root), "REVIEWS_ADMIN_TOKEN": TOKEN, "REVIEWS_LOAD_DEMO": "false", **env})
+        environ.setdefault("REVIEWS_DATA_DIR", ":memory:")  # a fresh store per run, not ./data
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "reviews_service.cli", "serve", "--port", str(self.port), "--log-level", "warning"],
             cwd=root,

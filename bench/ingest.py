@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    settings = Settings(REVIEWS_ENV="test", REVIEWS_ADMIN_TOKEN=TOKEN, MONGODB_URL=None)  # type: ignore[call-arg]
+    settings = Settings(REVIEWS_ENV="test", REVIEWS_ADMIN_TOKEN=TOKEN, REVIEWS_DATA_DIR=":memory:", MONGODB_URL=None)  # type: ignore[call-arg]
     rss_before = _peak_rss_mb()
     store.connect(settings)
     app = create_app(settings, connect=False)

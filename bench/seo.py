@@ -102,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k != "MONGODB_URL"}
     env.update(REVIEWS_ADMIN_TOKEN=TOKEN, REVIEWS_LOAD_DEMO="false", REVIEWS_MAX_BODY_BYTES=str(64 * 1024 * 1024))
+    env.setdefault("REVIEWS_DATA_DIR", ":memory:")  # a fresh store per run, not ./data
     server = subprocess.Popen(
         [sys.executable, "-m", "reviews_service.cli", "serve", "--port", str(port), "--log-level", "warning"],
         env=env,

@@ -470,6 +470,7 @@ def table(rows: list[Row], rounds: int) -> list[str]:
 def _service_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "MONGODB_URL"}  # the embedded store, with the demo shop
     env.update(REVIEWS_ENV="development", REVIEWS_LOAD_DEMO="true", PYTHONUNBUFFERED="1")
+    env.setdefault("REVIEWS_DATA_DIR", ":memory:")  # a fresh store with the demo shop per run, not ./data
     return env
 
 

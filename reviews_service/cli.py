@@ -23,11 +23,12 @@ def _now() -> datetime:
 
 def _persistent_store(settings: Settings, what: str, hint: str = "") -> None:
     """Refuse a command that would write into an in-memory store and then exit, losing it all."""
-    if settings.embedded:
+    if settings.ephemeral:
         raise EphemeralStoreRefused(
-            f"Refusing to {what}: MONGODB_URL is not set, so this would go into a throw-away in-memory "
-            f"store that vanishes when this command exits. Set MONGODB_URL=mongodb://HOST:27017/reviews"
-            f"{hint}."
+            f"Refusing to {what}: REVIEWS_DATA_DIR is :memory: (and MONGODB_URL is not set), so this would go "
+            f"into a throw-away in-memory store that vanishes when this command exits. Point REVIEWS_DATA_DIR "
+            f"at the data directory `reviews serve` uses (default ./data), or set MONGODB_URL=mongodb://HOST:27017/"
+            f"reviews{hint}."
         )
     store.connect(settings)
 
@@ -38,10 +39,7 @@ def _start_up(args: argparse.Namespace, settings: Settings, info: store.StoreInf
 
     shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
     base = f"http://{shown_host}:{args.port}"
-    if info.embedded:
-        lines = [f"data:        {store.EMBEDDED_DESCRIPTION}"]
-    else:
-        lines = [f"data:        MongoDB at {info.description}"]
+    lines = [f"data:        {info.description if info.embedded else f'MongoDB at {info.description}'}"]
     if info.embedded and settings.load_demo and demo.is_empty():
         reports = demo.load(_now())
         for slug, report in reports.items():
@@ -52,7 +50,7 @@ def _start_up(args: argparse.Namespace, settings: Settings, info: store.StoreInf
     if settings.admin_token is not None:
         lines.append("admin token: REVIEWS_ADMIN_TOKEN, as set in the environment")
     elif info.embedded:
-        # without one the admin API is unusable: minting needs a token, and the CLI cannot reach this store
+        # without one the admin API is unusable (in memory, the CLI cannot even reach the store to mint one)
         secret, minted = tokens.mint("reviews serve start-up", None, _now())
         token_id = minted.id
         lines.append(f"admin token: {secret}")
@@ -227,7 +225,10 @@ BU_HELP = "the business unit's slug, e.g. flinders-nl"
 IMPORT_EPILOG = """exit status: 0 when every record was stored; 1 when some were rejected (the others are stored,
 the rejected lines and a summary are on stderr); 2 when the import could not run (no such file, a file in
 another format, an unknown business unit, a missing or wrong token, an unreachable service)."""
-STORE_NOTE = "Writes into MONGODB_URL; refused on the embedded store, whose data would vanish when this command exits."
+STORE_NOTE = (
+    "Writes into MONGODB_URL, or the embedded store in REVIEWS_DATA_DIR (also while `reviews serve` runs on it); "
+    "refused with REVIEWS_DATA_DIR=:memory:, whose data would vanish when this command exits."
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -248,8 +249,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(
         "serve",
         "run the API, widgets and SEO endpoints",
-        "With no MONGODB_URL it uses the embedded in-memory store, loads the demo shop, mints an admin token "
-        "for the run and runs the scheduler in-process.",
+        "With no MONGODB_URL it uses the embedded store in REVIEWS_DATA_DIR (default ./data), loads the demo shop "
+        "when that is empty, mints an admin token for the run and runs the scheduler in the same process.",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every interface)")
     p.add_argument("--port", type=int, default=8000, help="TCP port to listen on")
@@ -267,7 +268,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(
         "import",
         "bulk import a review file, with a progress bar",
-        "Into MONGODB_URL, or with --url through a running service's import endpoint. Idempotent: "
+        "Into MONGODB_URL or the embedded store in REVIEWS_DATA_DIR, or with --url through a running service's "
+        "import endpoint. Idempotent: "
         "importing a file again stores nothing twice.",
         epilog=IMPORT_EPILOG,
     )

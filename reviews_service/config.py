@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     env: Literal["development", "test", "production"] = Field("development", alias="REVIEWS_ENV")
     mongodb_url: SecretStr | None = Field(None, alias="MONGODB_URL")  # it may carry a password
     mongodb_db: str = Field("reviews", alias="MONGODB_DB")
+    data_dir: str = Field("./data", alias="REVIEWS_DATA_DIR")  # the embedded store's files; ":memory:" keeps none
     admin_token: SecretStr | None = Field(None, alias="REVIEWS_ADMIN_TOKEN")
     secret_key: SecretStr = Field(SecretStr(DEV_SECRET), alias="REVIEWS_SECRET_KEY")
     trustpilot_api_url: str = Field("https://api.trustpilot.com/v1", alias="TRUSTPILOT_API_URL")
@@ -51,14 +52,26 @@ class Settings(BaseSettings):
 
     @property
     def embedded(self) -> bool:
-        """True when data lives in this process's memory (no MONGODB_URL)."""
+        """True when the store runs inside this process (no MONGODB_URL): on disk, or in memory."""
         return not self.mongodb_url
 
+    @property
+    def ephemeral(self) -> bool:
+        """True when the data lives in this process's memory only (embedded with REVIEWS_DATA_DIR=:memory:)."""
+        return self.embedded and self.data_dir.strip() == ":memory:"
+
     @model_validator(mode="after")
-    def _refuse_placeholder_secrets(self) -> Settings:
+    def _production_rules(self) -> Settings:
+        # no placeholder secrets, no throw-away store
         if self.env == "production":
             rules = [_secret_rule("REVIEWS_SECRET_KEY", self.secret_key, required=True)]
             rules.append(_secret_rule("REVIEWS_ADMIN_TOKEN", self.admin_token, required=False))
+            if self.ephemeral:
+                rules.append(
+                    "REVIEWS_DATA_DIR is :memory: with no MONGODB_URL, a throw-away store that loses every "
+                    "review when the process stops; production needs a data directory (e.g. "
+                    "REVIEWS_DATA_DIR=/var/lib/reviews) or MONGODB_URL=mongodb://..."
+                )
             broken = [rule for rule in rules if rule]
             if broken:
                 raise ValueError("; ".join(broken))

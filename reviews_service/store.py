@@ -1,28 +1,34 @@
-"""The only place that connects mongoengine: MONGODB_URL, or the embedded in-process store.
+"""The only place that connects mongoengine: MONGODB_URL, or the embedded store (see embedded.py).
 
-The embedded store is mongomock living inside this process: every query scans every document
-and nothing survives a restart. The repository issues the same queries on either store (natural `_id`s,
-batched `$in` reads, indexed finds, precomputed summaries, short-lived caches), with the indexes the
-Documents declare.
+The embedded store keeps its data in SQLite files under REVIEWS_DATA_DIR, shared by every process of
+one machine (`serve`, `scheduler`, the CLI); `:memory:` keeps it in this process only (tests). It
+answers equality and `$in` from hash indexes and scans for anything else. The repository issues the
+same queries on either store (natural `_id`s, batched `$in` reads, indexed finds, precomputed summaries,
+short-lived caches), with the indexes the Documents declare.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 import mongoengine
-import mongomock
 from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
 
+from reviews_service import embedded
 from reviews_service.config import Settings
 from reviews_service.errors import ReviewsError
 
 log = logging.getLogger("reviews.store")
 ALIAS = "default"
 EMBEDDED_DESCRIPTION = (
-    "the EMBEDDED IN-MEMORY store: data lives in this process only and is lost when it stops "
-    "(set MONGODB_URL=mongodb://... to keep it)"
+    "the EMBEDDED IN-MEMORY store (REVIEWS_DATA_DIR=:memory:): data lives in this process only and is lost "
+    "when it stops (set REVIEWS_DATA_DIR to a directory, or MONGODB_URL=mongodb://..., to keep it)"
+)
+ON_DISK_DESCRIPTION = (
+    "the embedded store in {path} (SQLite files; serve, scheduler and CLI on this machine share it; "
+    "single-machine: for several API replicas use MongoDB)"
 )
 
 
@@ -32,6 +38,12 @@ class StoreInfo:
 
     embedded: bool
     description: str
+    data_dir: Path | None = None  # the embedded store's directory; None in memory or on MongoDB
+
+    @property
+    def persistent(self) -> bool:
+        """True when the data outlives this process (on disk, or MongoDB)."""
+        return not self.embedded or self.data_dir is not None
 
 
 _current: StoreInfo | None = None
@@ -48,16 +60,25 @@ def connect(settings: Settings) -> StoreInfo:
         mongoengine.connect(host=url, alias=ALIAS, tz_aware=True, uuidRepresentation="standard", **timeout)
         info = StoreInfo(embedded=False, description=_redact(url))
     else:
+        try:
+            server_store = embedded.open_store(settings.data_dir)
+        except (OSError, ValueError) as exc:
+            raise ReviewsError(f"Cannot use REVIEWS_DATA_DIR={settings.data_dir}: {exc}") from None
         mongoengine.connect(
             db=settings.mongodb_db,
             host="mongodb://localhost",
             alias=ALIAS,
-            mongo_client_class=mongomock.MongoClient,
+            mongo_client_class=embedded.EmbeddedClient,
+            store=server_store,
             uuidRepresentation="standard",
             tz_aware=True,
         )
         # no warning logged here: the caller tells the user once (`reviews serve` in its start-up lines)
-        info = StoreInfo(embedded=True, description=EMBEDDED_DESCRIPTION)
+        if isinstance(server_store, embedded.FileStore):
+            path = Path(settings.data_dir).resolve()
+            info = StoreInfo(embedded=True, description=ON_DISK_DESCRIPTION.format(path=path), data_dir=path)
+        else:
+            info = StoreInfo(embedded=True, description=EMBEDDED_DESCRIPTION)
     from reviews_service import documents, repository  # both need a live connection
 
     try:

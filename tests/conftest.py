@@ -33,9 +33,10 @@ LIVE_ADMIN_TOKEN = "cli-test-admin-token-0123456789"
 
 
 def make_settings(**overrides: object) -> Settings:
-    """Test settings: the bootstrap admin token, and MONGODB_URL from the environment if set."""
+    """Test settings: the bootstrap admin token, the in-memory store, and MONGODB_URL from the environment if set."""
     values: dict[str, object] = {
         "REVIEWS_ENV": "test",
+        "REVIEWS_DATA_DIR": ":memory:",
         "REVIEWS_ADMIN_TOKEN": ADMIN_TOKEN,
         "MONGODB_URL": os.environ.get("MONGODB_URL") or None,
         "MONGODB_DB": os.environ.get("MONGODB_DB", "reviews_test"),
@@ -124,8 +125,10 @@ def shared_data_or_skip() -> Path:
 
 
 def _env(**extra: str) -> dict[str, str]:
-    """The environment of a `reviews` subprocess: ours without MONGODB_URL (so the embedded store), plus `extra`."""
+    """The environment of a `reviews` subprocess: ours without MONGODB_URL (so the embedded store, in memory
+    unless `extra` names a REVIEWS_DATA_DIR), plus `extra`."""
     env = {k: v for k, v in os.environ.items() if k != "MONGODB_URL"}
+    env["REVIEWS_DATA_DIR"] = ":memory:"
     env.update(extra)
     return env
 
@@ -191,17 +194,18 @@ def stop_process(proc: subprocess.Popen[Any], grace: float = 20) -> None:
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`reviews serve` on the embedded store with the demo shop, as the README's first command runs it.
+    """`reviews serve` on the embedded store on disk with the demo shop, as the README's first command runs it.
 
     One process for the session; the answer is its base URL. Admin token: LIVE_ADMIN_TOKEN. Tests that write
     into it must not assume counts other tests may change (compare with the live API instead).
     """
     port = free_port()
-    log_path = tmp_path_factory.mktemp("live-server") / "serve.log"
+    where = tmp_path_factory.mktemp("live-server")
+    log_path = where / "serve.log"
     log = log_path.open("w")
     proc = subprocess.Popen(
         [*REVIEWS, "serve", "--port", str(port), "--log-level", "warning"],
-        env=_env(REVIEWS_ADMIN_TOKEN=LIVE_ADMIN_TOKEN),
+        env=_env(REVIEWS_ADMIN_TOKEN=LIVE_ADMIN_TOKEN, REVIEWS_DATA_DIR=str(where / "data")),
         stdout=log,
         stderr=subprocess.STDOUT,
         text=True,

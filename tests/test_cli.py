@@ -32,14 +32,14 @@ def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
         ["scheduler"],
     ],
 )
-def test_commands_that_would_lose_their_writes_refuse_on_the_embedded_store(args: list[str], tmp_path: Path) -> None:
+def test_commands_that_would_lose_their_writes_refuse_on_the_in_memory_store(args: list[str], tmp_path: Path) -> None:
     if args[0] == "import":
         (tmp_path / "reviews.csv").write_text("id,rating\n1,5\n")
         args = ["import", str(tmp_path / "reviews.csv"), *args[2:]]
-    result = _run(*args)
+    result = _run(*args)  # REVIEWS_DATA_DIR=:memory: (see _env); with a data directory they write into it
     assert result.returncode == 2
     assert "throw-away in-memory store" in result.stderr
-    assert "MONGODB_URL" in result.stderr
+    assert "REVIEWS_DATA_DIR" in result.stderr and "MONGODB_URL" in result.stderr
 
 
 def test_a_placeholder_secret_is_refused_in_production() -> None:
@@ -57,7 +57,7 @@ def server(live_server: str) -> str:
 def test_serve_runs_the_demo_shop_on_the_embedded_store(server: str) -> None:
     url = server
     health = httpx.get(f"{url}/health").json()
-    assert health == {"status": "ok", "version": health["version"], "store": "embedded", "persistent": False}
+    assert health == {"status": "ok", "version": health["version"], "store": "embedded", "persistent": True}
     data = demo.dataset()
     for unit in data["business_units"]:
         shop_reviews = [r for r in data["reviews"][unit["slug"]] if r["product"] is None]

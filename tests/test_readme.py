@@ -105,12 +105,14 @@ def blocks() -> list[list[Step]]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A fresh `scripts/serve` on a free port, without REVIEWS_ADMIN_TOKEN, as on a fresh clone."""
+    """A fresh `scripts/serve` on a free port, without REVIEWS_ADMIN_TOKEN, on an empty data directory (a fresh
+    clone's ./data), as on a fresh clone."""
     if not (ROOT / ".venv" / "bin" / "reviews").exists():
         pytest.fail("the README runs .venv/bin/reviews: run scripts/setup first")
     folder = tmp_path_factory.mktemp("readme-server")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("MONGODB_URL", "REVIEWS_ADMIN_TOKEN")}
+    env["REVIEWS_DATA_DIR"] = str(folder / "data")
     with (folder / "stdout").open("w") as out, (folder / "stderr").open("w") as err:
         proc = subprocess.Popen(
             [str(ROOT / "scripts" / "serve"), "--port", str(port), "--log-level", "warning"],

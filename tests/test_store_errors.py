@@ -6,9 +6,9 @@ from __future__ import annotations
 import subprocess
 from typing import Any
 
-import mongomock
 import pytest
 from fastapi.testclient import TestClient
+from litemongo._vendor import mongomock
 from pymongo.errors import AutoReconnect, ServerSelectionTimeoutError
 
 from reviews_service import domain

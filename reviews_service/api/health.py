@@ -21,7 +21,7 @@ def health() -> Response:
             "status": "ok" if info else "starting",
             "version": __version__,
             "store": None if info is None else ("embedded" if info.embedded else "mongodb"),
-            "persistent": None if info is None else not info.embedded,
+            "persistent": None if info is None else info.persistent,
         },
         headers={"Cache-Control": "no-store"},
     )

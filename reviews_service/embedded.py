@@ -1,0 +1,448 @@
+"""The embedded store: litemongo (mongomock's query engine on SQLite files), safe for threads and processes.
+
+litemongo keeps each collection in an SQLite file (WAL, so a commit survives `kill -9`) and answers
+equality and `$in` from in-process hash indexes that it rebuilds when another connection commits.
+Two things it does not do, which this adapter adds:
+
+- Threads: it opens SQLite with `check_same_thread=True` and shares one cursor per file, so the API's
+  threadpool would be refused (or worse, interleave). Here each collection file's connection may be used
+  by any thread, and every touch of it is serialised by one re-entrant lock per store.
+- Other processes' writes: litemongo rebuilds its whole hash index (decoding every document) after any
+  commit by another connection, so with two writers every query cost a full scan. Here triggers log each
+  written `_id` in a `changes` table of the file, and a reader re-reads only the documents changed since
+  it last looked.
+- Processes: mongomock's read-modify-write operations (`$inc`, find-and-modify, a replace only if still
+  as read, unique checks, bulk writes) read, then write, with no lock at all. Here every write operation
+  runs holding an exclusive `flock` on `write.lock` in the data directory, and reads the state under it
+  (litemongo re-reads rows from SQLite and rebuilds a stale hash index), so two processes never lose an
+  update.
+
+`:memory:` gives the same engine on plain dictionaries: nothing on disk, gone when the process stops.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import functools
+import os
+import pathlib
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import bson
+import litemongo.sqlite_store as sqlite_store
+from litemongo._vendor import mongomock
+from litemongo._vendor.mongomock import store as memory_store
+from litemongo._vendor.mongomock.filtering import filter_applies
+
+# litemongo's stub types its mongomock classes as pymongo's generics; here they are plain base classes
+_Collection: Any = mongomock.Collection
+_Database: Any = mongomock.Database
+_Client: Any = mongomock.MongoClient
+
+MEMORY = ":memory:"
+LOCK_FILE = "write.lock"
+KEEP_CHANGES = 100_000  # logged changes kept per file; a reader further behind rebuilds its index
+PRUNE_EVERY = 5_000  # writes of this process between prunes of the change log
+CHANGE_LOG = (
+    "CREATE TABLE IF NOT EXISTS changes(seq INTEGER PRIMARY KEY AUTOINCREMENT, key)",
+    "CREATE TRIGGER IF NOT EXISTS changes_insert AFTER INSERT ON documents "
+    "BEGIN INSERT INTO changes(key) VALUES (new._id); END",
+    "CREATE TRIGGER IF NOT EXISTS changes_update AFTER UPDATE ON documents "
+    "BEGIN INSERT INTO changes(key) VALUES (new._id); END",
+    "CREATE TRIGGER IF NOT EXISTS changes_delete AFTER DELETE ON documents "
+    "BEGIN INSERT INTO changes(key) VALUES (old._id); END",
+)
+# Operations that read, then write: each runs whole under the store's write lock.
+WRITE_METHODS = (
+    "insert_one",
+    "insert_many",
+    "update_one",
+    "update_many",
+    "replace_one",
+    "delete_one",
+    "delete_many",
+    "find_one_and_update",
+    "find_one_and_replace",
+    "find_one_and_delete",
+    "bulk_write",
+    "create_index",
+    "create_indexes",
+    "drop_index",
+    "drop",
+)
+
+
+class Guard:
+    """One writer at a time across threads and, on disk, across processes (`flock`); one toucher of the files.
+
+    Locks are always taken in one order: `_writer`, then the flock, then `lock`. Readers take `lock` only, so
+    they wait while a write runs here, not while this process waits for another one's write to end.
+    """
+
+    def __init__(self, lock_path: pathlib.Path | None) -> None:
+        self.lock = threading.RLock()  # every touch of an SQLite connection or a hash index
+        self._writer = threading.RLock()  # flock does not exclude threads sharing the descriptor: this does
+        self._depth = 0
+        self._fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600) if lock_path is not None else None
+
+    @contextmanager
+    def write(self) -> Iterator[None]:
+        """Hold the write lock (re-entrant: an operation calling another takes it once)."""
+        with self._writer:
+            if self._depth == 0 and self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+            self._depth += 1
+            try:
+                with self.lock:
+                    yield
+            finally:
+                self._depth -= 1
+                if self._depth == 0 and self._fd is not None:
+                    fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        """Release the lock file."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def _locked(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def run(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with self._guard.lock:
+            return method(self, *args, **kwargs)
+
+    return run
+
+
+def _writing(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def run(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with self._guard.write():
+            return method(self, *args, **kwargs)
+
+    return run
+
+
+class _FileCollection(sqlite_store.CollectionStore):
+    """One collection's SQLite file, usable from any thread, one thread at a time."""
+
+    def __init__(self, filename: pathlib.Path, codec_options: bson.CodecOptions[Any] | None, guard: Guard) -> None:
+        self._guard = guard
+        self._seen = 0  # the last change (seq in `changes`) the hash index and the cache include
+        self._writes = 0
+        self._cache: dict[str, dict[str, Any]] | None = None  # encoded key -> document, in natural order
+        with guard.write():  # opening creates tables: not while another process writes
+            super().__init__(filename, codec_options=codec_options)
+            with self._connection:
+                for statement in CHANGE_LOG:
+                    self._connection.execute(statement)
+
+    def open(self) -> None:
+        """litemongo's open(), with a connection any thread may use (access is serialised by the guard)."""
+        self._connection = sqlite3.connect(self._path, check_same_thread=False, timeout=30)
+        # WAL: a commit is in the log before the call returns, so it survives the process being killed;
+        # synchronous=NORMAL may lose the last commits on a power cut, never corrupt the file.
+        self._connection.execute("PRAGMA journal_mode=WAL")
+        self._connection.execute("PRAGMA synchronous=NORMAL")
+        self._cur = self._connection.cursor()
+        key_format = self._init_info()
+        self._documents = sqlite_store.TableDict(
+            self.DOCUMENTS, self._connection, self._cur, codec_options=self._codec_options, key_format=key_format
+        )
+        self.indexes = sqlite_store.IndexDict(
+            self.INDEXES, self._connection, self._cur, codec_options=self._codec_options, key_format=key_format
+        )
+        row = self._connection.execute(f"SELECT value FROM {self.INFO} WHERE key = 'force_created'").fetchone()
+        self._is_force_created = bool(row and row[0])
+        self._ttl_indexes = {
+            name: index for name, index in self.indexes.items() if index.get("expireAfterSeconds") is not None
+        }
+        self._query_index = None
+        self._data_version = None
+
+    @property
+    def documents(self) -> Iterator[dict[str, Any]]:
+        """Every document, from the cache (brought up to date first), listed at once under the lock."""
+        with self._guard.lock:
+            self._get_query_index()
+            everything = list(self._cached().values())
+        yield from everything
+
+    def _cached(self) -> dict[str, dict[str, Any]]:
+        """The decoded documents: a scan decodes none (BSON decoding was most of a scan's time)."""
+        if self._cache is None:
+            self._cache = dict(self._documents.items())
+        return self._cache
+
+    def _iter_items(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        yield from list(self._cached().items())
+
+    def _get_many(self, keys: Any) -> Iterator[dict[str, Any]]:
+        cache = self._cached()
+        return iter([cache[key] for key in keys if key in cache])
+
+    def find_candidates(self, filter: Any) -> Iterator[dict[str, Any]]:
+        """The documents that may match, read at once under the lock."""
+        with self._guard.lock:
+            return iter(list(super().find_candidates(filter)))
+
+    def _query_index_is_stale(self) -> bool:
+        """Bring the hash index up to date with other connections' commits; True when it must be rebuilt."""
+        version = self._connection.execute("PRAGMA data_version").fetchone()[0]
+        if version == self._data_version and self._query_index is not None:
+            return False
+        self._data_version = version
+        oldest, newest = self._connection.execute("SELECT MIN(seq), MAX(seq) FROM changes").fetchone()
+        if self._query_index is None or (oldest is not None and self._seen < oldest - 1):
+            self._seen = newest or 0  # the rebuild that follows reads at least this state
+            self._cache = None
+            return True
+        if newest is not None and newest > self._seen:
+            keys = {key for (key,) in self._connection.execute("SELECT key FROM changes WHERE seq > ?", (self._seen,))}
+            found = {}
+            for batch in _chunks(sorted(keys), 500):
+                rows = self._connection.execute(
+                    f"SELECT _id, doc FROM documents WHERE _id IN ({','.join('?' * len(batch))})", batch
+                )
+                found.update(rows.fetchall())
+            cache = self._cached()
+            for key in keys:
+                if key in found:
+                    doc = cache[key] = self._documents._decode_doc(found[key])
+                    self._query_index.add(key, doc)
+                else:
+                    cache.pop(key, None)
+                    self._query_index.remove(key)
+            self._seen = newest
+        return False
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        """Store a document."""
+        with self._guard.write():
+            self._catch_up()
+            super().__setitem__(key, value)
+            if self._cache is not None:  # as stored: what a read from the file would give
+                self._cache[self._index_key(key)] = self._documents._decode_doc(self._documents._encode_doc(value))
+            self._wrote()
+
+    def __delitem__(self, key: Any) -> None:
+        """Delete a document."""
+        with self._guard.write():
+            self._catch_up()
+            super().__delitem__(key)
+            if self._cache is not None:
+                self._cache.pop(self._index_key(key), None)
+            self._wrote()
+
+    def _catch_up(self) -> None:
+        """Before a write (under the lock): take in other processes' changes, so ours can be marked seen."""
+        if self._query_index is not None and self._query_index_is_stale():
+            self._query_index = None
+        if self._query_index is None:
+            self._cache = None  # rebuilt with the index
+
+    def _wrote(self) -> None:
+        """After a write (still under the lock): the index has it, and now and then prune the change log."""
+        self._writes += 1
+        if self._query_index is not None:
+            (self._seen,) = self._connection.execute("SELECT MAX(seq) FROM changes").fetchone()
+        if self._writes % PRUNE_EVERY == 0:
+            with self._connection:
+                self._connection.execute(
+                    "DELETE FROM changes WHERE seq <= (SELECT MAX(seq) FROM changes) - ?", (KEEP_CHANGES,)
+                )
+
+    @property
+    def is_empty(self) -> bool:
+        """True when the collection holds no document."""
+        with self._guard.lock:
+            return bool(super().is_empty)
+
+    @property
+    def is_created(self) -> bool:
+        """True when the collection exists."""
+        with self._guard.lock:
+            return bool(super().is_created)
+
+    __contains__ = _locked(sqlite_store.CollectionStore.__contains__)
+    __getitem__ = _locked(sqlite_store.CollectionStore.__getitem__)
+    __len__ = _locked(sqlite_store.CollectionStore.__len__)
+    create = _writing(sqlite_store.CollectionStore.create)
+
+    def drop(self) -> None:
+        """Empty the collection."""
+        with self._guard.write():
+            super().drop()
+            self._cache = None
+
+    create_index = _writing(sqlite_store.CollectionStore.create_index)
+    drop_index = _writing(sqlite_store.CollectionStore.drop_index)
+    close = _locked(sqlite_store.CollectionStore.close)
+
+
+class _FileDatabase(sqlite_store.DatabaseStore):
+    """A database directory whose collections are `_FileCollection`s sharing the store's guard."""
+
+    def __init__(self, path: pathlib.Path, guard: Guard) -> None:
+        self._guard = guard
+        super().__init__(path)
+
+    def __getitem__(self, col_name: str) -> _FileCollection:
+        known: _FileCollection | None = self._collections.get(col_name)  # every operation asks: no lock then
+        if known is not None:
+            return known
+        with self._guard.write():  # opening a collection may create its tables
+            if col_name not in self._collections:
+                self._collections[col_name] = _FileCollection(
+                    self._dirpath / col_name, self._codec_options, self._guard
+                )
+            collection: _FileCollection = self._collections[col_name]
+            return collection
+
+
+class FileStore(sqlite_store.ServerStore):
+    """The embedded store on disk: one directory per database, one SQLite file per collection."""
+
+    def __init__(self, dirpath: pathlib.Path) -> None:
+        super().__init__(dirpath)
+        self.guard = Guard(self._dirpath / LOCK_FILE)
+
+    def __getitem__(self, db_name: str) -> _FileDatabase:
+        known: _FileDatabase | None = self._databases.get(db_name)
+        if known is not None:
+            return known
+        with self.guard.write():  # opening a database may create its directory
+            if db_name not in self._databases:
+                self._databases[db_name] = _FileDatabase(self._dirpath / db_name, self.guard)
+            database: _FileDatabase = self._databases[db_name]
+            return database
+
+    def list_created_database_names(self) -> list[str]:
+        """Databases on disk (directories; the lock file is not one)."""
+        return [name for name in super().list_created_database_names() if name != LOCK_FILE]
+
+    def close(self) -> None:
+        """Close every file."""
+        with self.guard.lock:
+            super().close()
+        self.guard.close()
+
+
+class _GuardedCollection(_Collection):
+    """mongomock's Collection whose write operations each hold the store's write lock throughout."""
+
+    @property
+    def _guard(self) -> Guard:
+        guard: Guard = self.database.client.guard
+        return guard
+
+    def with_options(self, *args: Any, **kwargs: Any) -> Any:
+        """The same collection with other options (still guarded)."""
+        copy = super().with_options(*args, **kwargs)
+        copy.__class__ = _GuardedCollection
+        return copy
+
+    def _iter_documents(self, filter: Any) -> Iterator[dict[str, Any]]:
+        """The documents matching `filter`; string equality and `$in` tested with a set.
+
+        mongomock tests `$in` by walking the list for every candidate, so reading 2,000 reviews by id cost
+        2,000 x 2,000 comparisons (a third of an edit's time); a set answers the same in one step.
+        """
+        wanted = _string_conditions(filter)
+        if wanted is None:
+            return super()._iter_documents(filter)  # type: ignore[no-any-return]
+        return (doc for doc in self._store.find_candidates(filter) if _matches(wanted, doc, filter))
+
+
+for _name in WRITE_METHODS:
+    setattr(_GuardedCollection, _name, _writing(getattr(_Collection, _name)))
+
+
+class _GuardedDatabase(_Database):
+    """mongomock's Database handing out guarded collections."""
+
+    def get_collection(self, *args: Any, **kwargs: Any) -> Any:
+        """A collection whose writes are atomic across threads and processes."""
+        collection = super().get_collection(*args, **kwargs)
+        if type(collection) is _Collection:
+            collection.__class__ = _GuardedCollection
+        return collection
+
+    def with_options(self, *args: Any, **kwargs: Any) -> Any:
+        """The same database with other options (still guarded)."""
+        copy = super().with_options(*args, **kwargs)
+        copy.__class__ = _GuardedDatabase
+        return copy
+
+
+class EmbeddedClient(_Client):
+    """The `mongo_client_class` mongoengine connects with: pymongo's API over `store` (see open_store)."""
+
+    def __init__(self, *args: Any, store: FileStore | memory_store.ServerStore, **kwargs: Any) -> None:
+        super().__init__(*args, _store=store, **kwargs)
+        self.guard = store.guard if isinstance(store, FileStore) else Guard(None)
+
+    def get_database(self, *args: Any, **kwargs: Any) -> Any:
+        """A database whose collections are guarded."""
+        database = super().get_database(*args, **kwargs)
+        if type(database) is _Database:
+            database.__class__ = _GuardedDatabase
+        return database
+
+    def close(self) -> None:
+        """Close the client and the store's files."""
+        super().close()
+        if isinstance(self._store, FileStore):
+            self._store.close()
+
+
+def _string_conditions(filter: Any) -> dict[str, frozenset[str]] | None:
+    """{field: allowed strings} when `filter` is only top-level string equalities and `$in`s of strings."""
+    if not isinstance(filter, dict) or not filter:
+        return None
+    wanted = {}
+    for field, condition in filter.items():
+        if not isinstance(field, str) or "." in field or field.startswith("$"):
+            return None
+        if isinstance(condition, str):
+            wanted[field] = frozenset((condition,))
+        elif (
+            isinstance(condition, dict)
+            and list(condition) == ["$in"]
+            and isinstance(condition["$in"], list | tuple)
+            and all(isinstance(value, str) for value in condition["$in"])
+        ):
+            wanted[field] = frozenset(condition["$in"])
+        else:
+            return None
+    return wanted
+
+
+def _matches(wanted: dict[str, frozenset[str]], doc: dict[str, Any], filter: Any) -> bool:
+    """Whether `doc` matches; a value that is not a string (an array, a number) is left to mongomock."""
+    for field, allowed in wanted.items():
+        value = doc.get(field)
+        if not isinstance(value, str):
+            return bool(filter_applies(filter, doc))  # type: ignore[no-untyped-call]
+        if value not in allowed:
+            return False
+    return True
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def open_store(data_dir: str) -> FileStore | memory_store.ServerStore:
+    """The store for REVIEWS_DATA_DIR: SQLite files in that directory, or a fresh in-memory one for `:memory:`."""
+    if data_dir == MEMORY:
+        store: memory_store.ServerStore = memory_store.ServerStore()  # type: ignore[no-untyped-call]
+        return store
+    return FileStore(pathlib.Path(data_dir))
