@@ -1,8 +1,9 @@
 """Read-path benchmark: the query shapes of a product lookup, data.json, the filtered review list and the export.
 
-    python -m bench.queries [--products 10000] [--reviews 30000] [--export-seconds 120]
+    python -m bench.queries [--products 10000] [--reviews 30000] [--export-seconds 120] [--data-dir DIR]
 
-Loads one business unit into the store this process connects to (the embedded one, or MONGODB_URL) straight
+Loads one business unit into the store this process connects to (the embedded one in a temporary directory
+or --data-dir, or MONGODB_URL) straight
 through the collections (so loading costs what the store costs to insert, not what ingest costs), then times
 uncached reads in this thread (the widget service, the repository, the export's generator; no HTTP): every
 cache is emptied before each run, and the median of the runs is printed. The export is streamed once and
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -87,8 +89,15 @@ def main() -> None:
     parser.add_argument("--reviews", type=int, default=30_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--export-seconds", type=float, default=120.0)
+    parser.add_argument("--data-dir", default="", help="the embedded store directory (default: a temporary one)")
     args = parser.parse_args()
-    settings = Settings(REVIEWS_ENV="test", MONGODB_URL=os.environ.get("MONGODB_URL") or None, MONGODB_DB="bench_q")  # type: ignore[call-arg]
+    with tempfile.TemporaryDirectory(prefix="bench-queries-") as scratch:
+        _run(args, args.data_dir or scratch)
+
+
+def _run(args: argparse.Namespace, data_dir: str) -> None:
+    url = os.environ.get("MONGODB_URL") or None
+    settings = Settings(REVIEWS_ENV="test", MONGODB_URL=url, MONGODB_DB="bench_q", REVIEWS_DATA_DIR=data_dir)  # type: ignore[call-arg]
     info = store.connect(settings)
     store.drop_all()
     started = time.perf_counter()
