@@ -69,9 +69,16 @@ class ReviewDoc(me.Document):
         "collection": "reviews",
         "auto_create_index": False,
         "indexes": [
-            # the public list: newest first per business unit, optionally per product/rating/language
+            # The public list, newest first in keyset order: an equality on every filter it has, then the
+            # sort, so a page reads only the entries it returns. `product` comes first where it is filtered
+            # (a sku, or null for the shop's own reviews); `*` lists every product. Also the latest
+            # reviews of a product (JSON-LD export) and its newest published one (summaries).
             {"fields": ["business_unit", "status", "-created_at", "-_id"]},
             {"fields": ["business_unit", "product", "status", "-created_at", "-_id"]},
+            {"fields": ["business_unit", "product", "status", "rating", "-created_at", "-_id"]},
+            {"fields": ["business_unit", "product", "status", "language", "-created_at", "-_id"]},
+            {"fields": ["business_unit", "status", "rating", "-created_at", "-_id"]},
+            {"fields": ["business_unit", "status", "language", "-created_at", "-_id"]},
             {"fields": ["email"], "sparse": True},
         ],
     }
@@ -160,7 +167,7 @@ ALL_DOCUMENTS: tuple[type[me.Document], ...] = (
 
 
 def ensure_indexes() -> None:
-    """Create the declared indexes (cheap no-ops on the embedded store)."""
+    """Create the declared indexes (a no-op for those that exist)."""
     for doc in ALL_DOCUMENTS:
         doc.ensure_indexes()
 

@@ -60,7 +60,9 @@ def _ingest_batch(
     default_source: str,
 ) -> domain.IngestReport:
     report = domain.IngestReport()
-    skus = repository.catalogue(bu.slug)
+    # only the products this batch names, in one `$in` read: never the whole catalogue
+    named = (r.get("product") for _, r in batch if isinstance(r, Mapping))
+    skus = repository.products(bu.slug, (p for p in named if isinstance(p, str) and p))
     candidates: list[tuple[int, domain.Review]] = []
     for index, record in batch:
         for name in ignored_fields(record):

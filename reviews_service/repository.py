@@ -1,9 +1,10 @@
 """Every query lives here; nothing else imports mongoengine or pymongo.
 
-Queries stay within what real MongoDB and the embedded mongomock store answer identically:
-equality, `$in`, `$lt`/`$or` keyset pagination, `$inc`/`$max`/`$set` upserts. The embedded store
-scans every document per query, so hot reads (business units, catalogues, summaries) come from
-in-process caches that every write through this module invalidates.
+Queries stay within what real MongoDB and the embedded store answer identically: equality, `$in`,
+`$lt`/`$or` keyset pagination, `$inc`/`$max`/`$set` upserts. There is one code path whatever the store:
+every query touches what it returns (by `_id`, or through an index the Documents declare), and no
+read trusts that this process is the only writer. Hot reads (business units, products, summaries)
+come from short-lived in-process caches that every write through this module also invalidates.
 """
 
 from __future__ import annotations
@@ -24,36 +25,25 @@ from reviews_service import domain, versions
 from reviews_service.cache import TTLCache, changes
 from reviews_service.errors import InvalidInput, NotFound
 
+# Other processes write too (serve, scheduler and CLI share the embedded store; replicas share MongoDB). A write
+# reaches their caches through the change poller within a second; the TTL is the safety net behind it.
+CHANGE_TTL = 5.0  # with no poller running (e.g. a CLI command): other processes' writes show after this long
+SAFETY_TTL = 60.0  # with a poller: only a change it could not see (it resets every cache when the store fails)
+
 
 def cache_ttl() -> float | None:
-    """How long cached reads may live: forever in memory (writes invalidate); on a shared store a safety net
-    while a poller brings other processes' writes (SAFETY_TTL), else CHANGE_TTL."""
-    if _sole_writer:
-        return None
+    """How long cached reads (and the widgets' cached answers) may live, one rule for every store."""
     return SAFETY_TTL if changes.watched else CHANGE_TTL
 
 
-CHANGE_TTL = 5.0
-SAFETY_TTL = 60.0
 _bu_cache: TTLCache[str, domain.BusinessUnit] = TTLCache(cache_ttl)
-_catalogue_cache: TTLCache[str, dict[str, domain.Product]] = TTLCache(cache_ttl)
+_product_cache: TTLCache[str, domain.Product] = TTLCache(cache_ttl)  # by product id "bu/sku"
 _summary_cache: TTLCache[str, domain.RatingSummary] = TTLCache(cache_ttl)
-_CACHES: tuple[TTLCache[Any, Any], ...] = (_bu_cache, _catalogue_cache, _summary_cache)
+_CACHES: tuple[TTLCache[Any, Any], ...] = (_bu_cache, _product_cache, _summary_cache)
 
 
-# Fingerprints of stored reviews by business unit, kept only where this process is the sole writer
-# (the embedded store): it answers "new, unchanged or edited?" without scanning the collection.
-_fingerprints: dict[str, dict[str, str]] = {}
-_summary_ids: dict[str, set[str]] = {}  # likewise: which summary documents exist, per business unit
-_sole_writer = False
-
-
-def on_connect(sole_writer: bool) -> None:
-    """Reset every cache for a new connection; trust local state only where this process is the sole writer."""
-    global _sole_writer
-    _sole_writer = sole_writer
-    _fingerprints.clear()
-    _summary_ids.clear()
+def on_connect() -> None:
+    """Reset every cache for a new connection (or after the store was emptied behind their back)."""
     changes.reset()
     for cache in _CACHES:
         cache.clear()
@@ -127,8 +117,8 @@ def _mark_changed(business_unit: str, _products: frozenset[str | None]) -> tuple
 def _forget_unit(business_unit: str, _products: frozenset[str | None]) -> None:
     """Another process changed the unit (what exactly is unknown): drop everything cached of it."""
     _bu_cache.pop(business_unit)
-    _catalogue_cache.pop(business_unit)
     own = f"{business_unit}/"
+    _product_cache.pop_where(lambda key: key.startswith(own))
     _summary_cache.pop_where(lambda key: key == business_unit or key.startswith(own))
 
 
@@ -173,10 +163,10 @@ def save_products(products: Iterable[domain.Product]) -> tuple[int, int]:
     if not latest:
         return 0, 0
     bu = next(iter(latest.values())).business_unit
-    known = catalogue(bu)
+    known = _read_products(bu, list(latest))  # from the store, not the cache: this decides what is written
     new = [p for sku, p in latest.items() if sku not in known]
     changed = [p for sku, p in latest.items() if sku in known and known[sku] != p]
-    ops: list[Any] = [InsertOne(docs.product_to_raw(p)) for p in new]  # no per-document scan when embedded
+    ops: list[Any] = [InsertOne(docs.product_to_raw(p)) for p in new]  # a duplicate key, not an upsert, if raced
     ops += [_replace_product(p) for p in changed]
     if ops:
         try:
@@ -187,7 +177,8 @@ def save_products(products: Iterable[domain.Product]) -> tuple[int, int]:
             retry = [new[e["index"]] for e in exc.details["writeErrors"]]
             docs.ProductDoc._get_collection().bulk_write([_replace_product(p) for p in retry])
     if new or changed:
-        _catalogue_cache.pop(bu)  # not a write-through put: a concurrent save could put an older catalogue
+        for product in new + changed:  # not a write-through put: a concurrent save could put an older one
+            _product_cache.pop(docs.product_id(bu, product.sku))
         changes.publish(bu, frozenset(p.sku for p in new + changed))
     return len(new), len(latest) - len(new)
 
@@ -198,26 +189,12 @@ def _replace_product(product: domain.Product) -> ReplaceOne[dict[str, Any]]:
 
 
 def catalogue(business_unit: str) -> dict[str, domain.Product]:
-    """Every product of a business unit by sku (cached)."""
-    cached = _catalogue_cache.get(business_unit)
-    if cached is not None:
-        return cached
-    ticket = _catalogue_cache.ticket()
-    found = {
-        raw["sku"]: docs.product_from_raw(raw)
-        for raw in docs.ProductDoc._get_collection().find({"business_unit": business_unit})
-    }
-    return _catalogue_cache.put(business_unit, found, ticket)
+    """Every product of a business unit by sku, read from the store: only for lists of the whole catalogue."""
+    return {p.sku: p for page in catalogue_pages(business_unit) for p in page}
 
 
 def catalogue_pages(business_unit: str, size: int = 2000) -> Iterator[list[domain.Product]]:
-    """Every product in sku order, a page at a time (keyset pagination on MongoDB, so memory stays flat)."""
-    if _sole_writer:
-        known = catalogue(business_unit)  # already in this process's memory
-        skus = sorted(known)
-        for start in range(0, len(skus), size):
-            yield [known[s] for s in skus[start : start + size]]
-        return
+    """Every product in sku order, a page at a time (keyset pagination on (business_unit, sku): flat memory)."""
     last = ""
     while True:
         query: dict[str, Any] = {"business_unit": business_unit, "sku": {"$gt": last}}
@@ -228,15 +205,45 @@ def catalogue_pages(business_unit: str, size: int = 2000) -> Iterator[list[domai
         last = raws[-1]["sku"]
 
 
-def summaries_for(business_unit: str, skus: list[str]) -> dict[str, domain.RatingSummary]:
-    """Product summaries for a sorted page of skus: cached ones, the rest in one range query.
+def _read_products(business_unit: str, skus: list[str]) -> dict[str, domain.Product]:
+    """The stored products among `skus`, in one `$in` query on their `_id`s."""
+    if not skus:
+        return {}
+    ids = [docs.product_id(business_unit, sku) for sku in dict.fromkeys(skus)]
+    cursor = docs.ProductDoc._get_collection().find({"_id": {"$in": ids}})
+    return {raw["sku"]: docs.product_from_raw(raw) for raw in cursor}
 
-    A range on `_id` (`bu/first` .. `bu/last`) rather than `$in`: mongomock checks `$in` by walking
-    the whole list for every document, while a range costs two comparisons on either backend.
-    """
+
+def products(business_unit: str, skus: Iterable[str]) -> dict[str, domain.Product]:
+    """The products among `skus` that exist, by sku: cached ones, the rest in one `$in` query (cached)."""
+    found: dict[str, domain.Product] = {}
+    missing: list[str] = []
+    for sku in dict.fromkeys(skus):
+        cached = _product_cache.get(docs.product_id(business_unit, sku))
+        if cached is not None:
+            found[sku] = cached
+        else:
+            missing.append(sku)
+    if missing:
+        ticket = _product_cache.ticket()
+        for sku, product in _read_products(business_unit, missing).items():
+            found[sku] = _product_cache.put(docs.product_id(business_unit, sku), product, ticket)
+    return found
+
+
+def get_product(business_unit: str, sku: str) -> domain.Product:
+    """One product (a find by `_id`, cached), or NotFound."""
+    product = products(business_unit, [sku]).get(sku)
+    if product is None:
+        raise NotFound(f"No product '{sku}' in business unit '{business_unit}'.")
+    return product
+
+
+def summaries_for(business_unit: str, skus: list[str]) -> dict[str, domain.RatingSummary]:
+    """Product summaries of a page of skus: cached ones, the rest in one `$in` query on their `_id`s."""
     found: dict[str, domain.RatingSummary] = {}
     missing: list[str] = []
-    for sku in skus:
+    for sku in dict.fromkeys(skus):
         cached = _summary_cache.get(domain.summary_key(business_unit, sku))
         if cached is not None:
             found[sku] = cached
@@ -244,42 +251,35 @@ def summaries_for(business_unit: str, skus: list[str]) -> dict[str, domain.Ratin
             missing.append(sku)
     if missing:
         ticket = _summary_cache.ticket()
-        wanted = set(missing)
-        low, high = domain.summary_key(business_unit, min(missing)), domain.summary_key(business_unit, max(missing))
-        for raw in _summaries().find({"business_unit": business_unit, "_id": {"$gte": low, "$lte": high}}):
+        keys = [domain.summary_key(business_unit, sku) for sku in missing]
+        for raw in _summaries().find({"_id": {"$in": keys}}):
             summary = docs.summary_from_raw(raw)
-            if summary.product in wanted:
-                found[summary.product] = _summary_cache.put(summary.key, summary, ticket)
-        for sku in wanted - set(found):  # no summary yet: cache the empty one too
+            found[summary.product or ""] = _summary_cache.put(summary.key, summary, ticket)
+        for sku in set(missing) - set(found):  # no summary yet: cache the empty one too
             found[sku] = _summary_cache.put(
                 domain.summary_key(business_unit, sku), domain.RatingSummary.empty(business_unit, sku), ticket
             )
     return found
 
 
+NEWEST_FIRST = [("created_at", -1), ("_id", -1)]  # the keyset order every review list uses
+
+
 def latest_product_reviews(business_unit: str, skus: list[str], per_product: int) -> dict[str, list[domain.Review]]:
-    """Up to `per_product` newest published reviews of each sku of a sorted page, in one range query."""
-    if per_product <= 0 or not skus:
+    """Up to `per_product` newest published reviews of each sku: one indexed find per sku, stopped at the limit.
+
+    A find per sku rather than one `$in` for the page: each reads exactly what it returns from the
+    (business_unit, product, status, created_at, _id) index, however many reviews a product has.
+    """
+    if per_product <= 0:
         return {}
-    wanted = set(skus)
-    query = {"business_unit": business_unit, "status": "published", "product": {"$gte": min(skus), "$lte": max(skus)}}
     latest: dict[str, list[domain.Review]] = {}
-    order = [("product", 1), ("created_at", -1), ("_id", -1)]
-    for raw in _reviews().find(query).sort(order):
-        if raw["product"] not in wanted:
-            continue
-        bucket = latest.setdefault(raw["product"], [])
-        if len(bucket) < per_product:
-            bucket.append(docs.review_from_raw(raw))
+    for sku in dict.fromkeys(skus):
+        query = {"business_unit": business_unit, "product": sku, "status": "published"}
+        raws = list(_reviews().find(query).sort(NEWEST_FIRST).limit(per_product))
+        if raws:
+            latest[sku] = [docs.review_from_raw(raw) for raw in raws]
     return latest
-
-
-def get_product(business_unit: str, sku: str) -> domain.Product:
-    """One product, or NotFound."""
-    product = catalogue(business_unit).get(sku)
-    if product is None:
-        raise NotFound(f"No product '{sku}' in business unit '{business_unit}'.")
-    return product
 
 
 # --- reviews ------------------------------------------------------------------------------------
@@ -296,15 +296,9 @@ def reviews_by_id(ids: Iterable[str]) -> dict[str, domain.Review]:
 def fingerprints(business_unit: str, ids: Iterable[str]) -> dict[str, str]:
     """The stored fingerprints among `ids`: absent ids are not stored yet."""
     wanted = list(dict.fromkeys(ids))
-    if _sole_writer:
-        known = _fingerprints.get(business_unit)
-        if known is None:
-            cursor = _reviews().find({"business_unit": business_unit}, {"fingerprint": 1})
-            known = _fingerprints[business_unit] = {raw["_id"]: raw.get("fingerprint", "") for raw in cursor}
-        return {i: known[i] for i in wanted if i in known}
     if not wanted:
         return {}
-    cursor = _reviews().find({"_id": {"$in": wanted}}, {"fingerprint": 1})
+    cursor = _reviews().find({"_id": {"$in": wanted}, "business_unit": business_unit}, {"fingerprint": 1})
     return {raw["_id"]: raw.get("fingerprint", "") for raw in cursor}
 
 
@@ -320,8 +314,8 @@ def write_reviews(new: Iterable[domain.Review], edited: Iterable[tuple[domain.Re
     """Insert new reviews in one batch and replace edited ones, each only if still as read; returns the ids
     that were not written because another writer got there first, to be read again and retried.
 
-    Inserting (rather than upserting) keeps the embedded store from scanning per review; on a shared
-    MongoDB another process may have inserted the same review meanwhile (a duplicate key). An edit
+    Inserting (rather than upserting) lets a batch go in one write; another process may have inserted
+    the same review meanwhile (a duplicate key), and that one is read again. An edit
     `(old, new)` replaces the stored document only while it still has `old`'s fingerprint, status,
     moderation and reply (compare-and-set): a concurrent edit or moderation in between makes it miss, so the caller
     never moves the summaries from a state that is gone.
@@ -346,16 +340,7 @@ def write_reviews(new: Iterable[domain.Review], edited: Iterable[tuple[domain.Re
         }
         if _reviews().replace_one(as_read, docs.review_to_raw(review)).matched_count == 0:
             lost.add(review.id)
-    for review in [*new, *(review for _, review in edited)]:
-        if review.id not in lost:
-            _remember(review.business_unit, review.id, review.fingerprint)
     return lost
-
-
-def _remember(business_unit: str, review_id: str, fingerprint: str) -> None:
-    known = _fingerprints.get(business_unit)
-    if known is not None:
-        known[review_id] = fingerprint
 
 
 def iter_reviews(business_unit: str | None = None, batch_size: int = 1000) -> Iterator[domain.Review]:
@@ -403,7 +388,7 @@ def list_published(
             {"created_at": {"$lt": after_time}},
             {"created_at": after_time, "_id": {"$lt": after_id}},
         ]
-    raws = list(_reviews().find(query).sort([("created_at", -1), ("_id", -1)]).limit(limit + 1))
+    raws = list(_reviews().find(query).sort(NEWEST_FIRST).limit(limit + 1))
     items = [docs.review_from_raw(raw) for raw in raws[:limit]]
     next_cursor = encode_cursor(items[-1]) if len(raws) > limit and items else None
     return ReviewPage(items=items, next_cursor=next_cursor)
@@ -467,35 +452,10 @@ class SummaryDelta:
     recompute_last: bool = False
 
 
-def _existing_summaries(business_unit: str) -> set[str] | None:
-    """Ids of the stored summaries of a business unit, known only where this process is the sole writer."""
-    if not _sole_writer:
-        return None
-    known = _summary_ids.get(business_unit)
-    if known is None:
-        cursor = _summaries().find({"business_unit": business_unit}, {"_id": 1})
-        known = _summary_ids[business_unit] = {raw["_id"] for raw in cursor}
-    return known
-
-
 def apply_summary_deltas(deltas: Mapping[str, SummaryDelta], now: datetime) -> None:
-    """Apply histogram increments atomically (`$inc` upserts), then fix up last-review times.
-
-    On the embedded store a summary that does not exist yet is inserted whole: an upsert would
-    scan the collection once per summary (a catalogue's first import creates thousands).
-    """
+    """Apply histogram increments atomically (`$inc` upserts by `_id`, in one batch), then fix up last-review times."""
     ops: list[Any] = []
     for key, delta in deltas.items():
-        existing = _existing_summaries(delta.business_unit)
-        if existing is not None and key not in existing and all(n >= 0 for n in delta.histogram.values()):
-            row: dict[str, Any] = {"_id": key, "business_unit": delta.business_unit, "product": delta.product}
-            row.update({f"h{r}": delta.histogram.get(r, 0) for r in domain.RATINGS})
-            row["updated_at"] = now
-            if delta.newest is not None and not delta.recompute_last:
-                row["last_review_at"] = delta.newest
-            ops.append(InsertOne(row))
-            existing.add(key)
-            continue
         update: dict[str, Any] = {
             "$setOnInsert": {"business_unit": delta.business_unit, "product": delta.product},
             "$set": {"updated_at": now},
@@ -506,8 +466,6 @@ def apply_summary_deltas(deltas: Mapping[str, SummaryDelta], now: datetime) -> N
         if delta.newest is not None and not delta.recompute_last:
             update["$max"] = {"last_review_at": delta.newest}
         ops.append(UpdateOne({"_id": key}, update, upsert=True))
-        if existing is not None:
-            existing.add(key)
     if ops:
         _summaries().bulk_write(ops, ordered=False)
     for key, delta in deltas.items():
@@ -523,7 +481,7 @@ def _newest_published(business_unit: str, product: str | None) -> datetime | Non
     raw = _reviews().find_one(
         {"business_unit": business_unit, "product": product, "status": "published"},
         projection={"created_at": 1},
-        sort=[("created_at", -1)],
+        sort=NEWEST_FIRST,
     )
     return None if raw is None else docs._utc(raw["created_at"])
 
@@ -593,8 +551,6 @@ def replace_summaries(
         done = -1
     for key in keys:
         _summary_cache.pop(key)
-    for unit in {s.business_unit for s in fresh} | {s.business_unit for s in obsolete}:
-        _summary_ids.pop(unit, None)  # re-read on next use; other units' sets stay valid
     if done == len(ops):
         return set()
     # Some write found its summary changed by another writer: name those (their current state stays).

@@ -2,9 +2,9 @@
 
 The embedded store keeps its data in SQLite files under REVIEWS_DATA_DIR, shared by every process of
 one machine (`serve`, `scheduler`, the CLI); `:memory:` keeps it in this process only (tests). It
-answers equality and `$in` from hash indexes and scans for anything else, so the repository keeps hot
-paths on those (natural `_id`s, batched `$in` reads, precomputed summaries); real MongoDB runs the same
-queries with the indexes the Documents declare.
+answers equality and `$in` from hash indexes and scans for anything else. The repository issues the
+same queries on either store (natural `_id`s, batched `$in` reads, indexed finds, precomputed summaries,
+short-lived caches), with the indexes the Documents declare.
 """
 
 from __future__ import annotations
@@ -44,11 +44,6 @@ class StoreInfo:
     def persistent(self) -> bool:
         """True when the data outlives this process (on disk, or MongoDB)."""
         return not self.embedded or self.data_dir is not None
-
-    @property
-    def sole_writer(self) -> bool:
-        """True when no other process can write into this store (the in-memory one)."""
-        return self.embedded and self.data_dir is None
 
 
 _current: StoreInfo | None = None
@@ -91,8 +86,7 @@ def connect(settings: Settings) -> StoreInfo:
     except PyMongoError as exc:
         disconnect()
         raise ReviewsError(unreachable(info.description, exc)) from None  # pymongo's text is a topology dump
-    # Only the in-memory store has one writer; on disk, other processes write too (like MongoDB).
-    repository.on_connect(info.sole_writer)
+    repository.on_connect()
     _current = info
     return info
 
@@ -115,7 +109,7 @@ def drop_all() -> None:
 
     for doc in documents.ALL_DOCUMENTS:
         doc._get_collection().delete_many({})
-    repository.on_connect(_current.sole_writer if _current else True)
+    repository.on_connect()
 
 
 def _redact(url: str) -> str:

@@ -683,20 +683,20 @@ def test_a_flood_of_unknown_field_names_is_reported_within_bounds(client: TestCl
 
 @pytest.fixture
 def shared_store(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The store as a process sees a shared MongoDB: no local fingerprint index, caches that expire. The
-    per-unit ingest lock is made re-entrant so a test can play another process inside a write."""
+    """Another process writing the same store: the per-unit ingest lock is made re-entrant so a test can
+    play that process inside a write (caches start empty)."""
     from collections import defaultdict
     from threading import RLock
 
     from reviews_service import ingest as ingest_module
     from reviews_service import repository
 
-    repository.on_connect(sole_writer=False)
+    repository.on_connect()
     monkeypatch.setattr(ingest_module, "_locks", defaultdict(RLock))
     try:
         yield
     finally:
-        repository.on_connect(sole_writer=True)
+        repository.on_connect()
 
 
 @pytest.mark.parametrize("meanwhile", ["edit", "hide"])

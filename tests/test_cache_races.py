@@ -61,7 +61,7 @@ def test_a_product_summary_page_racing_an_ingest_does_not_cache_the_older_count(
 def test_a_business_unit_read_racing_a_rename_does_not_cache_the_old_name(
     client: TestClient, admin: dict[str, str], shop: domain.BusinessUnit, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    repository.on_connect(sole_writer=True)  # nothing cached yet
+    repository.on_connect()  # nothing cached yet
     read = documents.BusinessUnitDoc.to_domain
     raced: list[str] = []
 
@@ -79,24 +79,25 @@ def test_a_business_unit_read_racing_a_rename_does_not_cache_the_old_name(
     assert client.get(f"/v1/admin/business-units/{shop.slug}", headers=admin).json()["name"] == "Renamed Shop"
 
 
-def test_a_catalogue_read_racing_a_new_product_does_not_cache_the_older_catalogue(
+def test_a_product_read_racing_its_update_does_not_cache_the_older_product(
     shop: domain.BusinessUnit, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    repository.on_connect(sole_writer=True)
+    repository.on_connect()
+    repository.save_products([domain.Product(business_unit=shop.slug, sku="new-sofa", name="Sofa")])
     read = documents.product_from_raw
     raced: list[str] = []
 
-    def read_then_a_product_is_added(raw: dict[str, Any]) -> domain.Product:
+    def read_then_the_product_is_renamed(raw: dict[str, Any]) -> domain.Product:
         found = read(raw)
         if not raced:
-            raced.append("added")
-            repository.save_products([domain.Product(business_unit=shop.slug, sku="new-sofa", name="Sofa")])
+            raced.append("renamed")
+            repository.save_products([domain.Product(business_unit=shop.slug, sku="new-sofa", name="Velvet Sofa")])
         return found
 
-    monkeypatch.setattr(documents, "product_from_raw", read_then_a_product_is_added)
-    repository.catalogue(shop.slug)
-    assert raced == ["added"]
-    assert "new-sofa" in repository.catalogue(shop.slug)
+    monkeypatch.setattr(documents, "product_from_raw", read_then_the_product_is_renamed)
+    assert repository.get_product(shop.slug, "new-sofa").name == "Sofa"  # read before the rename
+    assert raced == ["renamed"]
+    assert repository.get_product(shop.slug, "new-sofa").name == "Velvet Sofa"
     assert counts_of_ingest(shop) == 1  # and ingest sees the product too
 
 

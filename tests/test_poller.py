@@ -127,7 +127,6 @@ def test_the_thread_brings_a_change_within_its_interval(connected: store.StoreIn
 def test_caches_live_long_only_while_a_poller_watches(
     connected: store.StoreInfo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(repository, "_sole_writer", False)  # as on disk or on MongoDB: other processes write
     assert repository.cache_ttl() == repository.CHANGE_TTL
     poller = ChangePoller(changes, interval=0.05)
     poller.start()

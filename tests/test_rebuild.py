@@ -19,7 +19,7 @@ PUBLIC = "/v1/business-units/test-shop"
 def _spoil(key: str, **counts: int) -> None:
     """Make a stored summary wrong, as a crash between a review write and its summary update would."""
     documents.SummaryDoc._get_collection().update_one({"_id": key}, {"$set": counts})
-    repository.on_connect(sole_writer=True)  # forget what the caches hold
+    repository.on_connect()  # forget what the caches hold
 
 
 def test_a_rebuild_repairs_what_differs_and_leaves_the_rest(client: TestClient, shop: domain.BusinessUnit) -> None:

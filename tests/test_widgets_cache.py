@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from reviews_service import domain
+from reviews_service import domain, repository
 from tests.conftest import review
 from widgets import service
 
@@ -31,8 +31,10 @@ def small_cache() -> Iterator[None]:
 
 
 def test_junk_values_of_known_parameters_share_the_entry_they_render_to(
-    client: TestClient, shop: domain.BusinessUnit
+    client: TestClient, shop: domain.BusinessUnit, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    for ttl in ("CHANGE_TTL", "SAFETY_TTL"):  # the loop outlasts the expiry, which is not tested here
+        monkeypatch.setattr(repository, ttl, 3600.0)
     real = client.get(f"{BADGE}?locale=nl")
     data = client.get(f"{DATA}?locale=nl&badge=1&skus=oak-chair")
     assert hit(BADGE, "locale=nl") and hit(DATA, "locale=nl&badge=1&skus=oak-chair")

@@ -116,11 +116,11 @@ def _data(
     asked = list(dict.fromkeys(s for s in (params.get("skus") or "").split(",") if s))
     if len(asked) > MAX_SKUS:
         raise InvalidInput(f"at most {MAX_SKUS} skus per page; got {len(asked)}")
-    catalogue = repository.catalogue(unit.slug)
+    product = params.get("product") or None
+    catalogue = repository.products(unit.slug, [*asked, *([product] if product else [])])  # one `$in` read
     known = tuple(sorted(s for s in asked if s in catalogue))
     unknown = tuple(s[:100] for s in asked if s not in catalogue)
     limit = _limit(params.get("reviews"))
-    product = params.get("product") or None
     if limit is None:  # no reviews list asked for: its filters change nothing
         product, filters = None, {"rating": None, "language": None}
     elif product not in (None, repository.ALL_PRODUCTS) and (product not in catalogue or not _SKU.match(product)):

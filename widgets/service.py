@@ -185,8 +185,9 @@ def _data(unit: domain.BusinessUnit, wanted: WidgetQuery) -> dict[str, object]:
     summary = repository.get_summary(unit.slug)
     products: dict[str, str | None] = {}
     figures: dict[str, dict[str, object] | None] = {}
+    summaries = repository.summaries_for(unit.slug, list(wanted.skus))  # one `$in` read for the page's skus
     for sku in wanted.skus:
-        product_summary = repository.get_summary(unit.slug, sku)
+        product_summary = summaries[sku]
         products[sku] = markup.product_stars(unit, product_summary, locale)
         figures[sku] = _figures(product_summary, unit)
     data: dict[str, object] = {

@@ -75,7 +75,8 @@ def _export_lines(bu: str, reviews: int, locale: str | None) -> Iterator[bytes]:
     for page in repository.catalogue_pages(bu):
         skus = [p.sku for p in page]
         summaries = repository.summaries_for(bu, skus)
-        latest = repository.latest_product_reviews(bu, skus, reviews)
+        # only products whose summary counts published reviews: the others have none to list
+        latest = repository.latest_product_reviews(bu, [s for s in skus if summaries[s].count], reviews)
         chunk = [
             jsonld.dumps(jsonld.product(unit, p, summaries[p.sku], latest.get(p.sku, []), lang)) + "\n" for p in page
         ]
