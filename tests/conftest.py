@@ -192,6 +192,28 @@ def stop_process(proc: subprocess.Popen[Any], grace: float = 20) -> None:
         proc.wait(timeout=10)
 
 
+@contextmanager
+def serving(log_path: Path, timeout: float = 90, **env: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """A real `reviews serve` on a free port with `env` added to ours (no MONGODB_URL); yields its base URL and
+    process (a test may kill it first). Its output goes to `log_path`, shown if it does not come up."""
+    port = free_port()
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [*REVIEWS, "serve", "--port", str(port), "--log-level", "warning"],
+            env=_env(**env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_until_up(proc, f"{url}/health", timeout, "reviews serve", log_path.read_text)
+            yield url, proc
+        finally:
+            if proc.poll() is None:
+                stop_process(proc)
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`reviews serve` on the embedded store on disk with the demo shop, as the README's first command runs it.
@@ -199,21 +221,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     One process for the session; the answer is its base URL. Admin token: LIVE_ADMIN_TOKEN. Tests that write
     into it must not assume counts other tests may change (compare with the live API instead).
     """
-    port = free_port()
     where = tmp_path_factory.mktemp("live-server")
-    log_path = where / "serve.log"
-    log = log_path.open("w")
-    proc = subprocess.Popen(
-        [*REVIEWS, "serve", "--port", str(port), "--log-level", "warning"],
-        env=_env(REVIEWS_ADMIN_TOKEN=LIVE_ADMIN_TOKEN, REVIEWS_DATA_DIR=str(where / "data")),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(proc, f"{url}/health", 60, "reviews serve", log_path.read_text)
+    env = {"REVIEWS_ADMIN_TOKEN": LIVE_ADMIN_TOKEN, "REVIEWS_DATA_DIR": str(where / "data")}
+    with serving(where / "serve.log", timeout=60, **env) as (url, _):
         yield url
-    finally:
-        stop_process(proc)
-        log.close()

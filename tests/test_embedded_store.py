@@ -16,7 +16,7 @@ import httpx
 
 from reviews_service import demo, documents, ingest, repository, store
 from reviews_service.config import Settings
-from tests.conftest import REVIEWS, _env, free_port, stop_process, wait_until_up
+from tests.conftest import REVIEWS, _env, free_port, serving, stop_process
 
 TOKEN = "embedded-test-admin-token-0123456789"
 SECRET = "a-long-enough-secret-key-for-tests"
@@ -32,22 +32,8 @@ def _run(*args: str, data: Path, **env: str) -> subprocess.CompletedProcess[str]
 @contextmanager
 def _serving(data: Path, log_path: Path, **env: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     """`reviews serve` on `data`; yields its base URL and process (the test may kill it first)."""
-    port = free_port()
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            [*REVIEWS, "serve", "--port", str(port), "--log-level", "warning"],
-            env=_env(REVIEWS_DATA_DIR=str(data), REVIEWS_ADMIN_TOKEN=TOKEN, **env),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            wait_until_up(proc, f"{url}/health", 90, "reviews serve", log_path.read_text)
-            yield url, proc
-        finally:
-            if proc.poll() is None:
-                stop_process(proc)
+    with serving(log_path, REVIEWS_DATA_DIR=str(data), REVIEWS_ADMIN_TOKEN=TOKEN, **env) as running:
+        yield running
 
 
 @contextmanager

@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from bench.widgets import NGINX_CONF, local_reviews_conf
-from tests.conftest import LIVE_ADMIN_TOKEN, REVIEWS, _env, free_port, stop_process, wait_until_up
+from tests.conftest import LIVE_ADMIN_TOKEN, free_port, serving, stop_process, wait_until_up
 
 BADGE = "/widgets/flinders-nl/badge.html"
 
@@ -134,27 +134,19 @@ def test_the_public_post_rate_is_per_real_client_whatever_x_forwarded_for_says(
 ) -> None:
     """Behind nginx every request comes from nginx's address: the limiter must key on the client nginx saw,
     and a client cannot buy itself fresh buckets by sending its own X-Forwarded-For."""
-    port = free_port()
-    log_path = tmp_path / "serve.log"
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            [*REVIEWS, "serve", "--port", str(port), "--log-level", "warning"],
-            env=_env(REVIEWS_ADMIN_TOKEN=LIVE_ADMIN_TOKEN, REVIEWS_PUBLIC_POSTS_PER_MINUTE="3", REVIEWS_LOAD_DEMO="0"),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            wait_until_up(proc, f"http://127.0.0.1:{port}/health", 60, "reviews serve", log_path.read_text)
-            with nginx_in_front(nginx_binary, f"http://127.0.0.1:{port}") as url, httpx.Client(timeout=10) as http:
-                statuses = [
-                    http.post(
-                        f"{url}/seo/validate",
-                        content=b"<html><body>hi</body></html>",
-                        headers={"Content-Type": "text/html", "X-Forwarded-For": f"203.0.113.{i}"},
-                    ).status_code
-                    for i in range(6)  # bounded: twice the per-minute budget
-                ]
-        finally:
-            stop_process(proc)
+    env = {"REVIEWS_ADMIN_TOKEN": LIVE_ADMIN_TOKEN, "REVIEWS_PUBLIC_POSTS_PER_MINUTE": "3", "REVIEWS_LOAD_DEMO": "0"}
+    with (
+        serving(tmp_path / "serve.log", REVIEWS_DATA_DIR=str(tmp_path / "data"), **env) as (api, _),
+        nginx_in_front(nginx_binary, api) as url,
+        httpx.Client(timeout=10) as http,
+    ):
+        statuses = [
+            http.post(
+                f"{url}/seo/validate",
+                content=b"<html><body>hi</body></html>",
+                headers={"Content-Type": "text/html", "X-Forwarded-For": f"203.0.113.{i}"},
+            ).status_code
+            for i in range(6)  # bounded: twice the per-minute budget
+        ]
     assert statuses[:3] == [200, 200, 200], statuses
     assert 429 in statuses[3:], f"spoofed X-Forwarded-For values each got a fresh bucket: {statuses}"
