@@ -39,7 +39,10 @@ def cache_ttl() -> float | None:
 _bu_cache: TTLCache[str, domain.BusinessUnit] = TTLCache(cache_ttl)
 _product_cache: TTLCache[str, domain.Product] = TTLCache(cache_ttl)  # by product id "bu/sku"
 _summary_cache: TTLCache[str, domain.RatingSummary] = TTLCache(cache_ttl)
-_CACHES: tuple[TTLCache[Any, Any], ...] = (_bu_cache, _product_cache, _summary_cache)
+# The first page of each public list (unit, product, rating, language, limit): what shop pages and widgets read most;
+# on the embedded store its newest-first sort is a scan of the unit's reviews. Any write to the unit drops it.
+_first_pages: TTLCache[tuple[str, str | None, int | None, str | None, int], ReviewPage] = TTLCache(cache_ttl)
+_CACHES: tuple[TTLCache[Any, Any], ...] = (_bu_cache, _product_cache, _summary_cache, _first_pages)
 
 
 def on_connect() -> None:
@@ -127,8 +130,14 @@ def _forget_all() -> None:
         cache.clear()
 
 
+def _forget_lists(business_unit: str, _products: frozenset[str | None]) -> None:
+    """Any write to a unit (here or, through the poller, elsewhere) may change every one of its lists."""
+    _first_pages.pop_where(lambda key: key[0] == business_unit)
+
+
 changes.record_with(_mark_changed)
 changes.subscribe_remote(_forget_unit, on_reset=_forget_all)
+changes.subscribe(_forget_lists)
 
 
 def changed_at(business_unit: str) -> datetime | None:
@@ -375,6 +384,12 @@ def list_published(
     `product=None` lists the shop's own reviews (what the business-unit summary counts),
     a sku lists that product's, and `*` lists everything.
     """
+    key = (business_unit, product, rating, language, limit)
+    if not cursor:
+        cached = _first_pages.get(key)
+        if cached is not None:
+            return cached
+    ticket = _first_pages.ticket()
     query: dict[str, Any] = {"business_unit": business_unit, "status": "published"}
     if product != ALL_PRODUCTS:
         query["product"] = product
@@ -391,7 +406,8 @@ def list_published(
     raws = list(_reviews().find(query).sort(NEWEST_FIRST).limit(limit + 1))
     items = [docs.review_from_raw(raw) for raw in raws[:limit]]
     next_cursor = encode_cursor(items[-1]) if len(raws) > limit and items else None
-    return ReviewPage(items=items, next_cursor=next_cursor)
+    page = ReviewPage(items=items, next_cursor=next_cursor)
+    return page if cursor else _first_pages.put(key, page, ticket)
 
 
 def encode_cursor(review: domain.Review) -> str:

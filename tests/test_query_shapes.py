@@ -168,3 +168,25 @@ def test_every_filter_of_the_review_list_has_an_index_that_serves_its_sort(
     equal = {name for name, value in find.filter.items() if not isinstance(value, dict)}
     assert any(_serves(index, equal) for index in indexes), (find.filter, indexes)
     assert list(find.sort) == [("created_at", -1), ("_id", -1)]
+
+
+def test_a_first_page_read_again_is_served_from_memory_until_the_unit_changes(
+    client: TestClient, shop: domain.BusinessUnit, admin: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Shop pages ask the same first page over and over: one query, until a write to the unit drops it."""
+    ingest.ingest(shop.slug, [review(f"p-{i}", 1 + i % 5) for i in range(5)], now=NOW, max_text=20_000)
+    reviews = record(monkeypatch, documents.ReviewDoc)
+    url = f"/v1/business-units/{shop.slug}/reviews?limit=3"
+    first = client.get(url).json()
+    assert client.get(url).json() == first
+
+    def list_reads() -> int:  # the list asks limit + 1 reviews, newest first
+        return len([f for f in reviews.finds if f.filter.get("status") == "published" and f.limit == 4])
+
+    assert list_reads() == 1, "the repeated first page was read from the store again"
+    hidden = first["items"][0]["id"]
+    assert client.patch(f"/v1/admin/reviews/{hidden}", json={"status": "hidden"}, headers=admin).status_code == 200
+    after = client.get(url).json()
+    assert hidden not in [item["id"] for item in after["items"]], "a hidden review outlived the write in the cache"
+    page_two = client.get(f"{url}&cursor={after['next_cursor']}").json()  # later pages always go to the store
+    assert page_two["items"] and list_reads() == 3
