@@ -2,18 +2,21 @@
 
 A write in this process tells the feed at once (`publish`), which also records it in the store; a
 write in another process reaches the feed through this process's `ChangePoller` (poller.py), which
-reads those records (`receive`). With the in-memory store this process is the only writer, so
-entries live until a change invalidates them; otherwise they also expire after a TTL, short when no
-poller watches the store, long (a safety net) when one does.
+reads those records (`receive`). Entries also expire after a TTL: short when no poller watches the
+store, long (a safety net) when one does. The HTTP validator helpers (ETags, request headers) the
+widgets' fast path and the API share live here too.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections.abc import Callable, Hashable
 from datetime import datetime
 from typing import Generic, TypeVar
+
+from starlette.types import Scope
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -157,6 +160,19 @@ class ChangeFeed:
 
 
 changes = ChangeFeed()
+
+
+def strong_etag(body: bytes) -> str:
+    """A strong validator: a hash of the exact bytes, so equal bodies share it and any change moves it."""
+    return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+
+
+def request_header(scope: Scope, name: bytes) -> bytes | None:
+    """The raw value of request header `name` (lowercase) in an ASGI scope, or None when absent."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return bytes(value)
+    return None
 
 
 def etag_matches(if_none_match: str | None, etag: str) -> bool:

@@ -20,6 +20,7 @@ from pymongo.errors import PyMongoError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reviews_service.api.deps import problem_response
+from reviews_service.cache import request_header
 from reviews_service.config import Settings
 from reviews_service.errors import ReviewsError
 from reviews_service.tokens import authenticate
@@ -43,10 +44,8 @@ def body_limit(path: str, settings: Settings) -> int:
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope["headers"]:
-        if key == name:
-            return str(value.decode("latin-1"))
-    return None
+    value = request_header(scope, name)
+    return None if value is None else value.decode("latin-1")
 
 
 class BodyLimit:

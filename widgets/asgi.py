@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from reviews_service.api.headers import EVERY_ANSWER
-from reviews_service.cache import etag_matches
+from reviews_service.cache import etag_matches, request_header
 from reviews_service.errors import ReviewsError, problem_document
 from widgets import service
 
@@ -46,10 +46,7 @@ class WidgetFastPath:
 
 
 def _header(scope: Scope, name: bytes) -> bytes:
-    for key, value in scope["headers"]:
-        if key == name:
-            return bytes(value)
-    return b""
+    return request_header(scope, name) or b""
 
 
 def accepts_gzip(accept_encoding: bytes) -> bool:

@@ -10,13 +10,12 @@ reviews or catalogue drops every cached answer of that business unit.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 from dataclasses import dataclass
 from importlib import resources
 
 from reviews_service import domain, repository
-from reviews_service.cache import changes
+from reviews_service.cache import changes, strong_etag
 from widgets import query as widget_query
 from widgets import render as markup
 from widgets.cache import WidgetCache
@@ -60,9 +59,8 @@ class Rendered:
     ) -> Rendered:
         """Encode, gzip and tag one answer."""
         body = text.encode("utf-8")
-        digest = hashlib.blake2b(body, digest_size=12).hexdigest()
         gzipped = gzip.compress(body, 6, mtime=0)
-        return Rendered(body, gzipped, f'"{digest}"', content_type, cache_control, payload, csp)
+        return Rendered(body, gzipped, strong_etag(body), content_type, cache_control, payload, csp)
 
 
 def _size(answer: Rendered) -> int:

@@ -9,16 +9,17 @@
   sent, where compression leaks (BREACH), and streamed answers (exports) pass untouched.
 
 The widget fast path (widgets/asgi.py) answers before this layer and sends the same constant
-headers itself (`EVERY_ANSWER`). The public reads' ETags come from `strong_etag`.
+headers itself (`EVERY_ANSWER`). The public reads' ETags come from `cache.strong_etag`.
 """
 
 from __future__ import annotations
 
 import gzip
-import hashlib
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from reviews_service.cache import request_header
 
 EVERY_ANSWER = [
     (b"x-content-type-options", b"nosniff"),
@@ -30,16 +31,11 @@ GZIP_TYPES = ("text/html", "text/css", "application/json", "image/svg+xml")
 GZIP_MIN_BYTES = 512  # below this the gzip header and a round trip cost more than they save
 
 
-def strong_etag(body: bytes) -> str:
-    """A strong validator: a hash of the exact bytes, so equal bodies share it and any change moves it."""
-    return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
-
-
-def accepts_gzip(accept_encoding: str) -> bool:
+def accepts_gzip(accept_encoding: bytes) -> bool:
     """Whether an Accept-Encoding value allows gzip (RFC 9110 12.5.3), as the widgets decide it."""
     from widgets.asgi import accepts_gzip as widgets_accepts_gzip  # the one parser; imported late (no cycle)
 
-    return widgets_accepts_gzip(accept_encoding.encode("latin-1"))
+    return widgets_accepts_gzip(accept_encoding)
 
 
 class ResponseHeaders:
@@ -54,7 +50,7 @@ class ResponseHeaders:
             return
         path: str = scope["path"]
         compressible = scope["method"] == "GET" and path.startswith(GZIP_PREFIXES)
-        gzip_ok = compressible and accepts_gzip(_header(scope, b"accept-encoding"))
+        gzip_ok = compressible and accepts_gzip(request_header(scope, b"accept-encoding") or b"")
         held: Message | None = None  # a compressible answer's start, sent once its body is known
 
         async def send_with_headers(message: Message) -> None:
@@ -91,13 +87,6 @@ def stamp(headers: MutableHeaders, path: str) -> None:
             headers.append(name.decode(), value.decode())
     if path.startswith(ADMIN_PREFIX):
         headers["cache-control"] = "no-store"
-
-
-def _header(scope: Scope, name: bytes) -> str:
-    for key, value in scope["headers"]:
-        if key == name:
-            return bytes(value).decode("latin-1")
-    return ""
 
 
 def _compressible(headers: MutableHeaders) -> bool:

@@ -9,9 +9,8 @@ from fastapi.responses import Response
 
 from reviews_service import repository
 from reviews_service.api.deps import PUBLIC_CACHE, json_response, review_json, summary_json
-from reviews_service.api.headers import strong_etag
 from reviews_service.api.openapi import JSON, REVIEW_PAGE_SCHEMA, SUMMARY_SCHEMA, answers
-from reviews_service.cache import etag_matches
+from reviews_service.cache import etag_matches, strong_etag
 
 router = APIRouter(prefix="/v1/business-units", tags=["public"])
 LIST_CACHE = "public, max-age=30"

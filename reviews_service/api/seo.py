@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import ipaddress
 import socket
 from collections.abc import Iterator
@@ -23,7 +22,7 @@ from fastapi.responses import Response, StreamingResponse
 from reviews_service import repository
 from reviews_service.api.deps import SettingsDep, parse_json, problem_response, read_body
 from reviews_service.api.openapi import HTML, JSON, LD, NDJSON, answers
-from reviews_service.cache import etag_matches
+from reviews_service.cache import etag_matches, strong_etag
 from reviews_service.errors import InvalidInput
 from seo import budget, jsonld, validate
 from widgets import i18n
@@ -37,7 +36,7 @@ ReviewCount = Annotated[int, Query(ge=0, le=20, description="how many latest rev
 
 def _answer(request: Request, data: dict[str, Any], fmt: str, extra: dict[str, str] | None = None) -> Response:
     text = jsonld.script_element(data) if fmt == "html" else jsonld.dumps(data)
-    etag = '"' + hashlib.blake2b(text.encode(), digest_size=12).hexdigest() + '"'
+    etag = strong_etag(text.encode())
     headers = {"ETag": etag, "Cache-Control": SEO_CACHE, "Access-Control-Allow-Origin": "*", **(extra or {})}
     if etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
