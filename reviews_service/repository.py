@@ -12,10 +12,11 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from pymongo import DeleteOne, InsertOne, ReplaceOne, ReturnDocument, UpdateOne
 from pymongo.errors import BulkWriteError
@@ -24,6 +25,8 @@ from reviews_service import documents as docs
 from reviews_service import domain, versions
 from reviews_service.cache import TTLCache, changes
 from reviews_service.errors import InvalidInput, NotFound
+
+V = TypeVar("V")
 
 # Other processes write too (serve, scheduler and CLI share the embedded store; replicas share MongoDB). A write
 # reaches their caches through the change poller within a second; the TTL is the safety net behind it.
@@ -223,21 +226,31 @@ def _read_products(business_unit: str, skus: list[str]) -> dict[str, domain.Prod
     return {raw["sku"]: docs.product_from_raw(raw) for raw in cursor}
 
 
-def products(business_unit: str, skus: Iterable[str]) -> dict[str, domain.Product]:
-    """The products among `skus` that exist, by sku: cached ones, the rest in one `$in` query (cached)."""
-    found: dict[str, domain.Product] = {}
+def _read_through(
+    cache: TTLCache[str, V], skus: Iterable[str], key: Callable[[str], str], read: Callable[[list[str]], dict[str, V]]
+) -> dict[str, V]:
+    """By sku: what `cache` holds, and the rest from one `read` of the missing skus, cached (a read that an
+    invalidation overtook is served but not kept: its ticket is taken before the read)."""
+    found: dict[str, V] = {}
     missing: list[str] = []
     for sku in dict.fromkeys(skus):
-        cached = _product_cache.get(docs.product_id(business_unit, sku))
+        cached = cache.get(key(sku))
         if cached is not None:
             found[sku] = cached
         else:
             missing.append(sku)
     if missing:
-        ticket = _product_cache.ticket()
-        for sku, product in _read_products(business_unit, missing).items():
-            found[sku] = _product_cache.put(docs.product_id(business_unit, sku), product, ticket)
+        ticket = cache.ticket()
+        for sku, value in read(missing).items():
+            found[sku] = cache.put(key(sku), value, ticket)
     return found
+
+
+def products(business_unit: str, skus: Iterable[str]) -> dict[str, domain.Product]:
+    """The products among `skus` that exist, by sku: cached ones, the rest in one `$in` query (cached)."""
+    return _read_through(
+        _product_cache, skus, lambda sku: docs.product_id(business_unit, sku), partial(_read_products, business_unit)
+    )
 
 
 def get_product(business_unit: str, sku: str) -> domain.Product:
@@ -250,25 +263,15 @@ def get_product(business_unit: str, sku: str) -> domain.Product:
 
 def summaries_for(business_unit: str, skus: list[str]) -> dict[str, domain.RatingSummary]:
     """Product summaries of a page of skus: cached ones, the rest in one `$in` query on their `_id`s."""
-    found: dict[str, domain.RatingSummary] = {}
-    missing: list[str] = []
-    for sku in dict.fromkeys(skus):
-        cached = _summary_cache.get(domain.summary_key(business_unit, sku))
-        if cached is not None:
-            found[sku] = cached
-        else:
-            missing.append(sku)
-    if missing:
-        ticket = _summary_cache.ticket()
+
+    def read(missing: list[str]) -> dict[str, domain.RatingSummary]:
         keys = [domain.summary_key(business_unit, sku) for sku in missing]
-        for raw in _summaries().find({"_id": {"$in": keys}}):
-            summary = docs.summary_from_raw(raw)
-            found[summary.product or ""] = _summary_cache.put(summary.key, summary, ticket)
-        for sku in set(missing) - set(found):  # no summary yet: cache the empty one too
-            found[sku] = _summary_cache.put(
-                domain.summary_key(business_unit, sku), domain.RatingSummary.empty(business_unit, sku), ticket
-            )
-    return found
+        found = map(docs.summary_from_raw, _summaries().find({"_id": {"$in": keys}}))
+        stored = {summary.product or "": summary for summary in found}
+        empty = domain.RatingSummary.empty  # no summary yet: the empty one, cached too
+        return {sku: stored[sku] if sku in stored else empty(business_unit, sku) for sku in missing}
+
+    return _read_through(_summary_cache, skus, lambda sku: domain.summary_key(business_unit, sku), read)
 
 
 NEWEST_FIRST = [("created_at", -1), ("_id", -1)]  # the keyset order every review list uses
