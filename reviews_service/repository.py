@@ -25,6 +25,7 @@ from reviews_service import documents as docs
 from reviews_service import domain, versions
 from reviews_service.cache import TTLCache, changes
 from reviews_service.errors import InvalidInput, NotFound
+from widgets.i18n import LOCALES as LANGUAGES
 
 V = TypeVar("V")
 
@@ -44,7 +45,12 @@ _product_cache: TTLCache[str, domain.Product] = TTLCache(cache_ttl)  # by produc
 _summary_cache: TTLCache[str, domain.RatingSummary] = TTLCache(cache_ttl)
 # The first page of each public list (unit, product, rating, language, limit): what shop pages and widgets read most;
 # on the embedded store its newest-first sort is a scan of the unit's reviews. Any write to the unit drops it.
-_first_pages: TTLCache[tuple[str, str | None, int | None, str | None, int], ReviewPage] = TTLCache(cache_ttl)
+# Bounded in count and in what it keys on (pages of up to FIRST_PAGE_MAX reviews, languages the shop can hold), so
+# that junk filter values cannot fill memory: other first pages are read from the store every time.
+FIRST_PAGE_MAX = 20
+_first_pages: TTLCache[tuple[str, str | None, int | None, str | None, int], ReviewPage] = TTLCache(
+    cache_ttl, maxsize=1_000
+)
 _CACHES: tuple[TTLCache[Any, Any], ...] = (_bu_cache, _product_cache, _summary_cache, _first_pages)
 
 
@@ -388,7 +394,8 @@ def list_published(
     a sku lists that product's, and `*` lists everything.
     """
     key = (business_unit, product, rating, language, limit)
-    if not cursor:
+    cacheable = not cursor and limit <= FIRST_PAGE_MAX and (language is None or language in LANGUAGES)
+    if cacheable:
         cached = _first_pages.get(key)
         if cached is not None:
             return cached
@@ -410,7 +417,7 @@ def list_published(
     items = [docs.review_from_raw(raw) for raw in raws[:limit]]
     next_cursor = encode_cursor(items[-1]) if len(raws) > limit and items else None
     page = ReviewPage(items=items, next_cursor=next_cursor)
-    return page if cursor else _first_pages.put(key, page, ticket)
+    return _first_pages.put(key, page, ticket) if cacheable else page
 
 
 def encode_cursor(review: domain.Review) -> str:

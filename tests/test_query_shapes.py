@@ -190,3 +190,16 @@ def test_a_first_page_read_again_is_served_from_memory_until_the_unit_changes(
     assert hidden not in [item["id"] for item in after["items"]], "a hidden review outlived the write in the cache"
     page_two = client.get(f"{url}&cursor={after['next_cursor']}").json()  # later pages always go to the store
     assert page_two["items"] and list_reads() == 3
+
+
+def test_junk_list_filters_are_never_cached_so_they_cannot_fill_memory(
+    client: TestClient, shop: domain.BusinessUnit
+) -> None:
+    ingest.ingest(shop.slug, [review("j-1", 5)], now=NOW, max_text=20_000)
+    before = len(repository._first_pages._data)
+    for code in ("aa", "qq", "zz"):  # well-formed, but no language a review can have
+        assert client.get(f"/v1/business-units/{shop.slug}/reviews?language={code}").status_code == 200
+    assert client.get(f"/v1/business-units/{shop.slug}/reviews?limit=100").status_code == 200  # over FIRST_PAGE_MAX
+    assert len(repository._first_pages._data) == before
+    assert client.get(f"/v1/business-units/{shop.slug}/reviews?language=nl").status_code == 200
+    assert len(repository._first_pages._data) == before + 1
