@@ -24,24 +24,33 @@ from __future__ import annotations
 
 import fcntl
 import functools
+import itertools
 import os
 import pathlib
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import bson
 import litemongo.sqlite_store as sqlite_store
 from litemongo._vendor import mongomock
+from litemongo._vendor.mongomock import helpers, indexing
 from litemongo._vendor.mongomock import store as memory_store
+from litemongo._vendor.mongomock.collection import Cursor
 from litemongo._vendor.mongomock.filtering import filter_applies
+
+from reviews_service.embedded_index import Plan, SortedIndexes, declarations, window
 
 # litemongo's stub types its mongomock classes as pymongo's generics; here they are plain base classes
 _Collection: Any = mongomock.Collection
 _Database: Any = mongomock.Database
 _Client: Any = mongomock.MongoClient
+_Cursor: Any = Cursor
+_MemoryCollectionStore: Any = memory_store.CollectionStore
+_MemoryDatabaseStore: Any = memory_store.DatabaseStore
+_MemoryServerStore: Any = memory_store.ServerStore
 
 MEMORY = ":memory:"
 LOCK_FILE = "write.lock"
@@ -129,7 +138,47 @@ def _writing(method: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
-class _FileCollection(sqlite_store.CollectionStore):
+class _Planning:
+    """What both stores add to litemongo's query planning: sorted indexes beside its hash ones."""
+
+    _query_index: SortedIndexes | None
+    indexes: Any
+
+    if TYPE_CHECKING:  # provided by the store classes this is mixed into
+
+        def _query_index_is_stale(self) -> bool: ...
+
+        def _iter_items(self) -> Iterator[tuple[str, dict[str, Any]]]: ...
+
+        def _get_many(self, keys: Any) -> Iterator[dict[str, Any]]: ...
+
+        def _remove_expired_documents(self) -> None: ...
+
+    def _get_query_index(self) -> SortedIndexes:
+        """litemongo's `_get_query_index`, building `SortedIndexes` (and anew when the declared indexes change)."""
+        stale = self._query_index_is_stale()
+        declared = list(self.indexes.values())
+        index = self._query_index
+        if index is None or stale or index.declared != declarations(declared):
+            index = SortedIndexes(declared)
+            index.set_paths(indexing.index_paths(declared), ())
+            index.rebuild(list(self._iter_items()))
+            self._query_index = index
+        else:
+            index.set_paths(indexing.index_paths(declared), self._iter_items())
+        return index
+
+    def plan(self, spec: Any, sort: Any) -> Plan | None:
+        """How a sorted index answers `spec` in `sort` order, if one can (see embedded_index)."""
+        self._remove_expired_documents()
+        return self._get_query_index().plan(spec, sort)
+
+    def fetch(self, key: Any) -> dict[str, Any] | None:
+        """One document by its store key (as the index holds it)."""
+        return next(iter(self._get_many([key])), None)
+
+
+class _FileCollection(_Planning, sqlite_store.CollectionStore):
     """One collection's SQLite file, usable from any thread, one thread at a time."""
 
     def __init__(self, filename: pathlib.Path, codec_options: bson.CodecOptions[Any] | None, guard: Guard) -> None:
@@ -187,6 +236,10 @@ class _FileCollection(sqlite_store.CollectionStore):
         cache = self._cached()
         return iter([cache[key] for key in keys if key in cache])
 
+    def fetch(self, key: Any) -> dict[str, Any] | None:
+        """One document by its encoded key, from the cache."""
+        return self._cached().get(key)
+
     def find_candidates(self, filter: Any) -> Iterator[dict[str, Any]]:
         """The documents that may match, read at once under the lock."""
         with self._guard.lock:
@@ -205,7 +258,7 @@ class _FileCollection(sqlite_store.CollectionStore):
             return True
         if newest is not None and newest > self._seen:
             keys = {key for (key,) in self._connection.execute("SELECT key FROM changes WHERE seq > ?", (self._seen,))}
-            found = {}
+            found: dict[str, Any] = {}
             for batch in _chunks(sorted(keys), 500):
                 rows = self._connection.execute(
                     f"SELECT _id, doc FROM documents WHERE _id IN ({','.join('?' * len(batch))})", batch
@@ -359,6 +412,54 @@ class _GuardedCollection(_Collection):
             return super()._iter_documents(filter)  # type: ignore[no-any-return]
         return (doc for doc in self._store.find_candidates(filter) if _matches(wanted, doc, filter))
 
+    def find(self, *args: Any, **kwargs: Any) -> Any:
+        """mongomock's cursor, computing only the window its skip and limit ask for (see `window`)."""
+        cursor = super().find(*args, **kwargs)
+        cursor.__class__ = _WindowCursor
+        return cursor
+
+    def window(self, spec: Any, sort: Any, projection: Any, skip: int, limit: int | None) -> list[dict[str, Any]]:
+        """The documents a cursor returns: walked along a sorted index when one fits, else sorted candidates.
+
+        Either way only the returned documents are copied (mongomock copied every match before slicing).
+        """
+        wanted = skip + abs(limit) if limit else None
+        store = self._store
+        with self._guard.lock:
+            plan = store.plan(spec, sort)
+            if plan is None:
+                found = list(itertools.islice(self._get_dataset(spec, sort, projection, dict), skip, wanted))
+            else:
+                matched = window(plan, store.fetch, lambda doc: bool(filter_applies(spec, doc)), wanted)  # type: ignore[no-untyped-call]
+                if not matched:
+                    filter_applies(spec, {})  # type: ignore[no-untyped-call]  # a malformed filter fails as it does without the index
+                found = [self._copy_only_fields(doc, projection, dict) for doc in matched[skip:]]
+        if self.codec_options.tz_aware:
+            found = [helpers.make_datetime_timezone_aware_in_document(doc) for doc in found]  # type: ignore[no-untyped-call]
+        return found
+
+
+class _WindowCursor(_Cursor):
+    """mongomock's Cursor whose results are computed by `_GuardedCollection.window`."""
+
+    def _compute_results(self, with_limit_and_skip: bool = False) -> list[dict[str, Any]]:
+        if not with_limit_and_skip:
+            everything: list[dict[str, Any]] = super()._compute_results(False)
+            return everything
+        state = (self._factory, self._sort, self._skip, self._limit)
+        if getattr(self, "_window_state", None) != state:
+            self._window: list[dict[str, Any]] = self.collection.window(
+                self._spec, self._sort, self._projection, self._skip, self._limit
+            )
+            self._window_state = state
+        return self._window
+
+    def clone(self) -> Any:
+        """A fresh cursor on the same query (keeping this class)."""
+        copy = super().clone()
+        copy.__class__ = _WindowCursor
+        return copy
+
 
 for _name in WRITE_METHODS:
     setattr(_GuardedCollection, _name, _writing(getattr(_Collection, _name)))
@@ -440,9 +541,32 @@ def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
         yield items[start : start + size]
 
 
+class _MemoryCollection(_Planning, _MemoryCollectionStore):
+    """mongomock's in-memory collection with the sorted indexes."""
+
+
+class _MemoryDatabase(_MemoryDatabaseStore):
+    """An in-memory database of `_MemoryCollection`s."""
+
+    def __getitem__(self, col_name: str) -> _MemoryCollection:
+        if col_name not in self._collections:
+            self._collections[col_name] = _MemoryCollection(col_name)
+        collection: _MemoryCollection = self._collections[col_name]
+        return collection
+
+
+class MemoryStore(_MemoryServerStore):
+    """The throw-away store (`:memory:`): dictionaries in this process."""
+
+    def __getitem__(self, db_name: str) -> _MemoryDatabase:
+        if db_name not in self._databases:
+            self._databases[db_name] = _MemoryDatabase()
+        database: _MemoryDatabase = self._databases[db_name]
+        return database
+
+
 def open_store(data_dir: str) -> FileStore | memory_store.ServerStore:
     """The store for REVIEWS_DATA_DIR: SQLite files in that directory, or a fresh in-memory one for `:memory:`."""
     if data_dir == MEMORY:
-        store: memory_store.ServerStore = memory_store.ServerStore()  # type: ignore[no-untyped-call]
-        return store
+        return MemoryStore()
     return FileStore(pathlib.Path(data_dir))

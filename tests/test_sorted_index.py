@@ -1,0 +1,177 @@
+"""The embedded store's sorted indexes: a sorted, limited query answers exactly what a full sort of every match gives,
+whatever the data (nulls, missing fields, ties, keyset bounds, edits, deletes, other processes' writes), and it
+reads only about as many documents as it returns."""
+
+from __future__ import annotations
+
+import multiprocessing
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pymongo
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reviews_service import embedded
+
+UNITS = ["a", "b"]
+STATUS = ["published", "hidden"]
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+INDEXES = [
+    [("unit", 1), ("status", 1), ("created", -1), ("_id", -1)],
+    [("unit", 1), ("product", 1), ("status", 1), ("created", -1), ("_id", -1)],
+    [("unit", 1), ("sku", 1)],
+]
+
+
+def _client(where: str = embedded.MEMORY) -> Any:
+    return embedded.EmbeddedClient(store=embedded.open_store(where), tz_aware=True)
+
+
+def _collection(client: Any) -> Any:
+    collection = client["db"]["reviews"]
+    for keys in INDEXES:
+        collection.create_index(keys)
+    return collection
+
+
+def _plain(docs: list[dict[str, Any]]) -> Any:
+    """The same documents in a collection with no declared index: mongomock's own filter and full sort."""
+    collection = _client()["db"]["plain"]
+    if docs:
+        collection.insert_many([dict(doc) for doc in docs])
+    return collection
+
+
+doc_strategy = st.fixed_dictionaries(
+    {
+        "unit": st.sampled_from(UNITS),
+        "status": st.sampled_from(STATUS),
+        "created": st.integers(0, 40).map(lambda m: T0 + timedelta(minutes=m, microseconds=m * 1357)),
+        "rating": st.integers(1, 5),
+    },
+    optional={"product": st.one_of(st.none(), st.sampled_from(["p1", "p2", "p3"])), "sku": st.sampled_from("xyz")},
+)
+
+
+def _query(draw: Any) -> tuple[dict[str, Any], list[tuple[str, int]], int, int]:
+    spec: dict[str, Any] = {"unit": draw(st.sampled_from(UNITS))}
+    if draw(st.booleans()):
+        spec["status"] = draw(st.sampled_from(STATUS))
+    if draw(st.booleans()):
+        spec["product"] = draw(st.sampled_from([None, "p1", "p2"]))
+    if draw(st.booleans()):
+        spec["rating"] = draw(st.integers(1, 5))
+    if draw(st.booleans()):  # a keyset cursor: strictly after (created, _id)
+        at = T0 + timedelta(minutes=draw(st.integers(0, 40)))
+        after = f"r{draw(st.integers(0, 60)):03d}"
+        spec["$or"] = [{"created": {"$lt": at}}, {"created": at, "_id": {"$lt": after}}]
+    direction = draw(st.sampled_from([-1, 1]))
+    sort = draw(st.sampled_from([[("created", direction), ("_id", direction)], [("_id", direction)]]))
+    return spec, sort, draw(st.integers(0, 3)), draw(st.integers(0, 12))
+
+
+queries = st.composite(_query)()
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(doc_strategy, max_size=60), st.lists(queries, min_size=1, max_size=4), st.data())
+def test_a_sorted_window_equals_a_full_sort(docs: list[dict[str, Any]], asked: list[Any], data: Any) -> None:
+    """Whatever the documents and the query, the walk returns what sorting every match would, in that order."""
+    for i, doc in enumerate(docs):
+        doc["_id"] = f"r{i:03d}"
+    indexed = _collection(_client())
+    if docs:
+        indexed.insert_many([dict(doc) for doc in docs])
+    # edits and deletes after the index was built must reach it
+    for doc in data.draw(st.lists(st.sampled_from(docs), max_size=5)) if docs else []:
+        change = {"$set": {"created": T0 + timedelta(minutes=data.draw(st.integers(0, 40)))}}
+        indexed.update_one({"_id": doc["_id"]}, change)
+        doc.update(indexed.find_one({"_id": doc["_id"]}, {"_id": 0}))
+    for doc in data.draw(st.lists(st.sampled_from(docs), max_size=3)) if docs else []:
+        indexed.delete_one({"_id": doc["_id"]})
+    plain = _plain(list(indexed.find({})))
+    for spec, sort, skip, limit in asked:
+        got = list(indexed.find(spec).sort(sort).skip(skip).limit(limit))
+        want = list(plain.find(spec).sort(sort).skip(skip).limit(limit))
+        assert [d["_id"] for d in got] == [d["_id"] for d in want], (spec, sort, skip, limit)
+        assert got == want
+
+
+def test_a_first_page_reads_about_as_many_documents_as_it_returns() -> None:
+    """Newest first, 20 of 5,000 in one unit: the walk fetches the 21 it returns, not the unit's 5,000."""
+    collection = _collection(_client())
+    collection.insert_many(
+        {"_id": f"r{i:05d}", "unit": "a", "status": "published", "created": T0 + timedelta(seconds=i)}
+        for i in range(5000)
+    )
+    store = collection._store
+    fetched: list[Any] = []
+    original = store.fetch
+    store.fetch = lambda key: fetched.append(key) or original(key)
+    page = list(collection.find({"unit": "a", "status": "published"}).sort([("created", -1), ("_id", -1)]).limit(21))
+    assert [d["_id"] for d in page] == [f"r{i:05d}" for i in range(4999, 4978, -1)]
+    assert len(fetched) == 21
+    # a later page starts at its keyset bound instead of walking the pages before it
+    last = page[-1]
+    fetched.clear()
+    spec = {
+        "unit": "a",
+        "status": "published",
+        "$or": [{"created": {"$lt": last["created"]}}, {"created": last["created"], "_id": {"$lt": last["_id"]}}],
+    }
+    page2 = list(collection.find(spec).sort([("created", -1), ("_id", -1)]).limit(20))
+    assert [d["_id"] for d in page2] == [f"r{i:05d}" for i in range(4978, 4958, -1)]
+    assert len(fetched) == 20
+
+
+def test_values_an_index_cannot_order_fall_back_to_the_full_sort() -> None:
+    """An array, a boolean or two types in one indexed field: the answer stays MongoDB's (by the slower path)."""
+    collection = _collection(_client())
+    collection.insert_many(
+        [
+            {"_id": "1", "unit": "a", "status": "published", "created": 3},
+            {"_id": "2", "unit": "a", "status": "published", "created": "text"},
+            {"_id": "3", "unit": "a", "status": "published", "created": [1, 9]},
+            {"_id": "4", "unit": "a", "status": "published", "created": True},
+            {"_id": "5", "unit": "a", "status": "published"},
+        ]
+    )
+    plain = _plain(list(collection.find({})))
+    sort = [("created", -1), ("_id", -1)]
+    spec = {"unit": "a", "status": "published"}
+    assert [d["_id"] for d in collection.find(spec).sort(sort).limit(4)] == [
+        d["_id"] for d in plain.find(spec).sort(sort).limit(4)
+    ]
+    assert [d["_id"] for d in collection.find({"unit": "a", "status": "published", "created": "3"}).sort(sort)] == []
+
+
+def _write_elsewhere(data: str) -> None:
+    client = _client(data)
+    collection = client["db"]["reviews"]
+    collection.update_one({"_id": "r00000"}, {"$set": {"created": T0 + timedelta(days=1)}})
+    collection.insert_one({"_id": "r99999", "unit": "a", "status": "published", "created": T0 + timedelta(days=2)})
+    collection.delete_one({"_id": "r00001"})
+    client.close()
+
+
+def test_another_process_s_writes_reach_this_process_s_sorted_index(tmp_path: Path) -> None:
+    """On disk, an edit, an insert and a delete made by another process show in this one's next sorted page."""
+    client = _client(str(tmp_path))
+    collection = _collection(client)
+    collection.insert_many(
+        {"_id": f"r{i:05d}", "unit": "a", "status": "published", "created": T0 + timedelta(seconds=i)}
+        for i in range(50)
+    )
+    sort = [("created", pymongo.DESCENDING), ("_id", pymongo.DESCENDING)]
+    assert next(collection.find({"unit": "a", "status": "published"}).sort(sort))["_id"] == "r00049"
+    other = multiprocessing.get_context("spawn").Process(target=_write_elsewhere, args=(str(tmp_path),))
+    other.start()
+    other.join(60)
+    assert other.exitcode == 0
+    newest = [d["_id"] for d in collection.find({"unit": "a", "status": "published"}).sort(sort).limit(3)]
+    assert newest == ["r99999", "r00000", "r00049"]
+    oldest = [d["_id"] for d in collection.find({"unit": "a", "status": "published"}).sort([("created", 1)]).limit(2)]
+    assert oldest == ["r00002", "r00003"]  # r00000 moved to the top, r00001 is gone
+    client.close()
