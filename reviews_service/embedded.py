@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import fcntl
 import functools
-import itertools
 import os
 import pathlib
 import sqlite3
@@ -36,18 +35,16 @@ from typing import TYPE_CHECKING, Any
 import bson
 import litemongo.sqlite_store as sqlite_store
 from litemongo._vendor import mongomock
-from litemongo._vendor.mongomock import helpers, indexing
+from litemongo._vendor.mongomock import indexing
 from litemongo._vendor.mongomock import store as memory_store
-from litemongo._vendor.mongomock.collection import Cursor
-from litemongo._vendor.mongomock.filtering import filter_applies
 
-from reviews_service.embedded_index import Plan, SortedIndexes, declarations, window
+from reviews_service.embedded_index import Plan, SortedIndexes, declarations
+from reviews_service.embedded_query import WindowCursor, matching, window
 
 # litemongo's stub types its mongomock classes as pymongo's generics; here they are plain base classes
 _Collection: Any = mongomock.Collection
 _Database: Any = mongomock.Database
 _Client: Any = mongomock.MongoClient
-_Cursor: Any = Cursor
 _MemoryCollectionStore: Any = memory_store.CollectionStore
 _MemoryDatabaseStore: Any = memory_store.DatabaseStore
 _MemoryServerStore: Any = memory_store.ServerStore
@@ -402,63 +399,20 @@ class _GuardedCollection(_Collection):
         return copy
 
     def _iter_documents(self, filter: Any) -> Iterator[dict[str, Any]]:
-        """The documents matching `filter`; string equality and `$in` tested with a set.
-
-        mongomock tests `$in` by walking the list for every candidate, so reading 2,000 reviews by id cost
-        2,000 x 2,000 comparisons (a third of an edit's time); a set answers the same in one step.
-        """
-        wanted = _string_conditions(filter)
-        if wanted is None:
-            return super()._iter_documents(filter)  # type: ignore[no-any-return]
-        return (doc for doc in self._store.find_candidates(filter) if _matches(wanted, doc, filter))
+        """The documents matching `filter` (string equality and `$in` tested with sets: see `matching`)."""
+        found: Iterator[dict[str, Any]] = matching(self._store, filter) or super()._iter_documents(filter)
+        return found
 
     def find(self, *args: Any, **kwargs: Any) -> Any:
-        """mongomock's cursor, computing only the window its skip and limit ask for (see `window`)."""
+        """mongomock's cursor, computing only the window its skip and limit ask for."""
         cursor = super().find(*args, **kwargs)
-        cursor.__class__ = _WindowCursor
+        cursor.__class__ = WindowCursor
         return cursor
 
     def window(self, spec: Any, sort: Any, projection: Any, skip: int, limit: int | None) -> list[dict[str, Any]]:
-        """The documents a cursor returns: walked along a sorted index when one fits, else sorted candidates.
-
-        Either way only the returned documents are copied (mongomock copied every match before slicing).
-        """
-        wanted = skip + abs(limit) if limit else None
-        store = self._store
+        """What a cursor returns, read under the store's lock (see embedded_query.window)."""
         with self._guard.lock:
-            plan = store.plan(spec, sort)
-            if plan is None:
-                found = list(itertools.islice(self._get_dataset(spec, sort, projection, dict), skip, wanted))
-            else:
-                matched = window(plan, store.fetch, lambda doc: bool(filter_applies(spec, doc)), wanted)  # type: ignore[no-untyped-call]
-                if not matched:
-                    filter_applies(spec, {})  # type: ignore[no-untyped-call]  # a malformed filter fails as it does without the index
-                found = [self._copy_only_fields(doc, projection, dict) for doc in matched[skip:]]
-        if self.codec_options.tz_aware:
-            found = [helpers.make_datetime_timezone_aware_in_document(doc) for doc in found]  # type: ignore[no-untyped-call]
-        return found
-
-
-class _WindowCursor(_Cursor):
-    """mongomock's Cursor whose results are computed by `_GuardedCollection.window`."""
-
-    def _compute_results(self, with_limit_and_skip: bool = False) -> list[dict[str, Any]]:
-        if not with_limit_and_skip:
-            everything: list[dict[str, Any]] = super()._compute_results(False)
-            return everything
-        state = (self._factory, self._sort, self._skip, self._limit)
-        if getattr(self, "_window_state", None) != state:
-            self._window: list[dict[str, Any]] = self.collection.window(
-                self._spec, self._sort, self._projection, self._skip, self._limit
-            )
-            self._window_state = state
-        return self._window
-
-    def clone(self) -> Any:
-        """A fresh cursor on the same query (keeping this class)."""
-        copy = super().clone()
-        copy.__class__ = _WindowCursor
-        return copy
+            return window(self, spec, sort, projection, skip, limit)
 
 
 for _name in WRITE_METHODS:
@@ -501,39 +455,6 @@ class EmbeddedClient(_Client):
         super().close()
         if isinstance(self._store, FileStore):
             self._store.close()
-
-
-def _string_conditions(filter: Any) -> dict[str, frozenset[str]] | None:
-    """{field: allowed strings} when `filter` is only top-level string equalities and `$in`s of strings."""
-    if not isinstance(filter, dict) or not filter:
-        return None
-    wanted = {}
-    for field, condition in filter.items():
-        if not isinstance(field, str) or "." in field or field.startswith("$"):
-            return None
-        if isinstance(condition, str):
-            wanted[field] = frozenset((condition,))
-        elif (
-            isinstance(condition, dict)
-            and list(condition) == ["$in"]
-            and isinstance(condition["$in"], list | tuple)
-            and all(isinstance(value, str) for value in condition["$in"])
-        ):
-            wanted[field] = frozenset(condition["$in"])
-        else:
-            return None
-    return wanted
-
-
-def _matches(wanted: dict[str, frozenset[str]], doc: dict[str, Any], filter: Any) -> bool:
-    """Whether `doc` matches; a value that is not a string (an array, a number) is left to mongomock."""
-    for field, allowed in wanted.items():
-        value = doc.get(field)
-        if not isinstance(value, str):
-            return bool(filter_applies(filter, doc))  # type: ignore[no-untyped-call]
-        if value not in allowed:
-            return False
-    return True
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
