@@ -8,8 +8,6 @@ what `rebuild_summaries` computes from scratch.
 
 from __future__ import annotations
 
-import threading
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
@@ -23,7 +21,6 @@ if TYPE_CHECKING:
 
 BATCH = 2000
 MAX_ATTEMPTS = 5  # writes of one batch retried when other processes changed the same reviews meanwhile
-_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
 
 
 def ingest(
@@ -83,7 +80,7 @@ def _ingest_batch(
         candidates.append((index, replace(review, fingerprint=fingerprint(review))))
     if not candidates:
         return report
-    with _locks[bu.slug]:
+    with state.ingest_locks[bu.slug]:
         _store_candidates(state, bu.slug, candidates, report, now)
     return report
 
@@ -189,7 +186,7 @@ def moderate(
 ) -> domain.Review:
     """A moderator hides, publishes or replies to a review; summaries follow at once."""
     old = repository.get_review(review_id)
-    with _locks[old.business_unit]:
+    with state.ingest_locks[old.business_unit]:
         old, new = repository.moderate(review_id, status=status, reply=reply, now=now)
         deltas: dict[str, repository.SummaryDelta] = {}
         _add_delta(deltas, old, new)
@@ -235,7 +232,7 @@ def rebuild_summaries(state: ServiceState, business_unit: str | None, *, now: da
         units = sorted({u.slug for u in repository.list_business_units()} | repository.summary_units())
     result: dict[str, Any] = {"summaries": 0, "reviews_counted": 0, "differed": [], "skipped": []}
     for unit in units:  # one at a time, each under its ingest lock: no ingest of that unit runs meanwhile
-        with _locks[unit]:
+        with state.ingest_locks[unit]:
             stored = repository.all_summaries(unit)  # read before the reviews (see replace_summaries)
             fresh = compute_summaries(repository.iter_reviews(unit))
             differing = sorted(k for k in set(fresh) | set(stored) if not same_figures(fresh.get(k), stored.get(k)))

@@ -9,6 +9,8 @@ through the store's change versions and the other's poller (or its TTL). The sto
 
 from __future__ import annotations
 
+import threading
+from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 from reviews_service import domain, repository
@@ -39,6 +41,8 @@ class ServiceState:
         # in what it keys on (see repository.list_published), so that junk filter values cannot fill memory.
         self.first_pages: TTLCache[FirstPageKey, ReviewPage] = TTLCache(self.cache_ttl, maxsize=1_000)
         self.widgets: WidgetCache[Rendered] = WidgetCache(ttl=self.cache_ttl, size_of=size_of)
+        # One lock per business unit: an ingest, a moderation and a rebuild of one unit never interleave here.
+        self.ingest_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
         self.changes.record_with(repository.mark_changed)
         self.changes.subscribe_remote(self._forget_unit, on_reset=self._forget_all)
         self.changes.subscribe(self._forget_lists)

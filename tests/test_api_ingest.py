@@ -689,10 +689,8 @@ def shared_store(monkeypatch: pytest.MonkeyPatch, state: ServiceState) -> Iterat
     from collections import defaultdict
     from threading import RLock
 
-    from reviews_service import ingest as ingest_module
-
     state.reset()
-    monkeypatch.setattr(ingest_module, "_locks", defaultdict(RLock))
+    monkeypatch.setattr(state, "ingest_locks", defaultdict(RLock))
     try:
         yield
     finally:
