@@ -41,6 +41,7 @@ class ServiceState:
         # in what it keys on (see repository.list_published), so that junk filter values cannot fill memory.
         self.first_pages: TTLCache[FirstPageKey, ReviewPage] = TTLCache(self.cache_ttl, maxsize=1_000)
         self.widgets: WidgetCache[Rendered] = WidgetCache(ttl=self.cache_ttl, size_of=size_of)
+        self.static_widgets: dict[str, Rendered] = {}  # loader.js and widgets.css, read from the package once
         # One lock per business unit: an ingest, a moderation and a rebuild of one unit never interleave here.
         self.ingest_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
         self.changes.record_with(repository.mark_changed)

@@ -81,7 +81,6 @@ STATIC = {
     "/widgets/loader.js": lambda: _static("loader.js", "application/javascript; charset=utf-8"),
     "/widgets/widgets.css": lambda: _static("widgets.css", "text/css; charset=utf-8"),
 }
-_static_cache: dict[str, Rendered] = {}
 
 
 def bu_of(path: str) -> str | None:
@@ -92,7 +91,7 @@ def bu_of(path: str) -> str | None:
 
 def lookup(state: ServiceState, path: str, query: bytes) -> Rendered | None:
     """The cached answer for this exact request, or None (hot path: no I/O, no rendering)."""
-    static = _static_cache.get(path)
+    static = state.static_widgets.get(path)
     if static is not None:
         return static
     bu = bu_of(path)
@@ -102,8 +101,8 @@ def lookup(state: ServiceState, path: str, query: bytes) -> Rendered | None:
 def render(state: ServiceState, path: str, query: bytes) -> Rendered | None:
     """Render (and cache) the answer for a widget path; None if the path is not a widget."""
     if path in STATIC:
-        _static_cache[path] = _static_cache.get(path) or STATIC[path]()
-        return _static_cache[path]
+        state.static_widgets[path] = state.static_widgets.get(path) or STATIC[path]()
+        return state.static_widgets[path]
     parts = path.split("/")
     if len(parts) < 4 or parts[1] != "widgets":
         return None
