@@ -21,12 +21,14 @@ import sys
 import time
 import timeit
 from datetime import UTC, datetime
+from functools import partial
 
 import httpx
 
 from reviews_service import demo, store
 from reviews_service.app import create_app
 from reviews_service.config import Settings
+from reviews_service.state import ServiceState
 from widgets import service
 
 BU = "flinders-nl"
@@ -51,18 +53,18 @@ def _junk(n: int) -> str:
     )[n % 4]
 
 
-def _hit() -> bool:
-    return service.lookup(BADGE, REAL.encode()) is not None
+def _hit(state: ServiceState) -> bool:
+    return service.lookup(state, BADGE, REAL.encode()) is not None
 
 
-async def _flood(client: httpx.AsyncClient, junk: int, every: int) -> tuple[int, int, float]:
+async def _flood(state: ServiceState, client: httpx.AsyncClient, junk: int, every: int) -> tuple[int, int, float]:
     hits = touches = 0
     start = time.perf_counter()
     for n in range(junk):
         assert (await client.get(_junk(n))).status_code == 200
         if n % every == every - 1:
             touches += 1
-            hits += _hit()
+            hits += _hit(state)
             assert (await client.get(f"{BADGE}?{REAL}")).status_code == 200
     return hits, touches, time.perf_counter() - start
 
@@ -75,24 +77,25 @@ def main(argv: list[str] | None = None) -> int:
     sizes = args.junk or [2000, 30000]
     settings = Settings(REVIEWS_ENV="test", REVIEWS_DATA_DIR=":memory:", MONGODB_URL=None)  # type: ignore[call-arg]
     store.connect(settings)
-    demo.load(datetime.now(UTC))
-    app = create_app(settings, connect=False)
+    state = ServiceState()
+    demo.load(state, datetime.now(UTC))
+    app = create_app(settings, connect=False, state=state)
     transport = httpx.ASGITransport(app=app)
     rows = []
 
     async def run() -> None:
         async with httpx.AsyncClient(transport=transport, base_url="http://bench", timeout=60) as client:
             for junk in sizes:
-                service.cache.clear()
+                state.widgets.clear()
                 assert (await client.get(f"{BADGE}?{REAL}")).status_code == 200
                 gc.collect()
-                entries, size, rss = len(service.cache._entries), getattr(service.cache, "bytes", None), _rss_mb()
-                hits, touches, elapsed = await _flood(client, junk, args.every)
+                entries, size, rss = len(state.widgets._entries), getattr(state.widgets, "bytes", None), _rss_mb()
+                hits, touches, elapsed = await _flood(state, client, junk, args.every)
                 gc.collect()
-                lookup_ns = min(timeit.repeat(_hit, number=20_000, repeat=5)) / 20_000 * 1e9
-                after = getattr(service.cache, "bytes", None)
-                rows.append((junk, entries, len(service.cache._entries), size, after, _rss_mb() - rss,
-                             f"{hits}/{touches}", _hit(), elapsed / junk * 1e6, lookup_ns))  # fmt: skip
+                lookup_ns = min(timeit.repeat(partial(_hit, state), number=20_000, repeat=5)) / 20_000 * 1e9
+                after = getattr(state.widgets, "bytes", None)
+                rows.append((junk, entries, len(state.widgets._entries), size, after, _rss_mb() - rss,
+                             f"{hits}/{touches}", _hit(state), elapsed / junk * 1e6, lookup_ns))  # fmt: skip
 
     asyncio.run(run())
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, embedded store")

@@ -22,6 +22,7 @@ from typing import Any
 from reviews_service import demo, repository, store
 from reviews_service.config import Settings
 from reviews_service.ingest import ingest
+from reviews_service.state import ServiceState
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 UNIT = "flinders-nl"
@@ -48,9 +49,9 @@ def _records(prefix: str, count: int, shift: int) -> list[dict[str, Any]]:
     ]
 
 
-def _timed(records: list[dict[str, Any]]) -> float:
+def _timed(state: ServiceState, records: list[dict[str, Any]]) -> float:
     start = time.perf_counter()
-    report = ingest(UNIT, records, now=NOW)
+    report = ingest(state, UNIT, records, now=NOW)
     assert not report.rejected, report.rejected[:3]
     return len(records) / (time.perf_counter() - start)
 
@@ -61,17 +62,18 @@ def _one_store(data_dir: str, count: int) -> dict[str, float]:
     shipped = demo.dataset()
     size = sum(len(reviews) for reviews in shipped["reviews"].values())
     start = time.perf_counter()
-    demo.load(NOW)
+    state = ServiceState()
+    demo.load(state, NOW)
     rates = {"demo": size / (time.perf_counter() - start)}
-    rates["insert"] = _timed(_records("r", count, 0))
-    rates["edit"] = _timed(_records("r", count, 1))
+    rates["insert"] = _timed(state, _records("r", count, 0))
+    rates["edit"] = _timed(state, _records("r", count, 1))
     store.disconnect()
     return rates
 
 
 def _writer(data_dir: str, prefix: str, count: int) -> None:
     _connect(data_dir)
-    _timed(_records(prefix, count, 0))
+    _timed(ServiceState(), _records(prefix, count, 0))
     store.disconnect()
 
 
@@ -98,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         memory = _one_store(":memory:", args.reviews)
         shared = os.path.join(where, "shared")
         _connect(shared)
-        demo.load(NOW)
+        demo.load(ServiceState(), NOW)
         store.disconnect()
         together = _together(shared, args.writers, args.reviews // args.writers)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")

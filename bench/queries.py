@@ -23,21 +23,15 @@ from datetime import UTC, datetime, timedelta
 from reviews_service import documents, domain, ingest, repository, store
 from reviews_service.api import seo
 from reviews_service.config import Settings
+from reviews_service.state import ServiceState
 from widgets import service
 
 BU = "bench-queries"
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
-def _reset() -> None:
-    try:
-        repository.on_connect()
-    except TypeError:  # the code before issue 9 took the store kind
-        repository.on_connect(True)  # type: ignore[call-arg]
-
-
-def _load(products: int, reviews: int) -> None:
-    repository.save_business_unit(domain.BusinessUnit(slug=BU, name="Bench", locales=("nl",)))
+def _load(state: ServiceState, products: int, reviews: int) -> None:
+    repository.save_business_unit(state, domain.BusinessUnit(slug=BU, name="Bench", locales=("nl",)))
     skus = [f"sku-{i:06d}" for i in range(products)]
     rows = [docs_product(sku) for sku in skus]
     documents.ProductDoc._get_collection().insert_many(rows)
@@ -64,7 +58,7 @@ def _load(products: int, reviews: int) -> None:
             batch = []
     if batch:
         documents.ReviewDoc._get_collection().insert_many(batch)
-    ingest.rebuild_summaries(BU, now=NOW)
+    ingest.rebuild_summaries(state, BU, now=NOW)
 
 
 def docs_product(sku: str) -> dict[str, object]:
@@ -72,10 +66,10 @@ def docs_product(sku: str) -> dict[str, object]:
     return documents.product_to_raw(product)
 
 
-def _median_ms(run: Callable[[], object], runs: int) -> float:
+def _median_ms(state: ServiceState, run: Callable[[], object], runs: int) -> float:
     times = []
     for _ in range(runs):
-        _reset()
+        state.reset()  # uncached: every run reads the store
         start = time.perf_counter()
         run()
         times.append((time.perf_counter() - start) * 1000)
@@ -100,28 +94,32 @@ def _run(args: argparse.Namespace, data_dir: str) -> None:
     settings = Settings(REVIEWS_ENV="test", MONGODB_URL=url, MONGODB_DB="bench_q", REVIEWS_DATA_DIR=data_dir)  # type: ignore[call-arg]
     info = store.connect(settings)
     store.drop_all()
+    state = ServiceState()
     started = time.perf_counter()
-    _load(args.products, args.reviews)
+    _load(state, args.products, args.reviews)
     print(f"store: {info.description[:60]}; loaded {args.products:,} products, {args.reviews:,} reviews "
           f"in {time.perf_counter() - started:.1f} s")  # fmt: skip
     skus = ",".join(f"sku-{i:06d}" for i in range(0, 24 * 37, 37))
     data = f"/widgets/{BU}/data.json"
     rows = [
-        ("get_product (one sku)", _median_ms(lambda: repository.get_product(BU, "sku-000123"), args.runs)),
-        ("data.json, 24 skus", _median_ms(lambda: service.render(data, f"skus={skus}".encode()), args.runs)),
+        ("get_product (one sku)", _median_ms(
+            state, lambda: repository.get_product(state, BU, "sku-000123"), args.runs)),
+        ("data.json, 24 skus", _median_ms(
+            state, lambda: service.render(state, data, f"skus={skus}".encode()), args.runs)),
         ("data.json, 24 skus + 5 reviews", _median_ms(
-            lambda: service.render(data, f"skus={skus}&reviews=5&product=*".encode()), args.runs)),
+            state, lambda: service.render(state, data, f"skus={skus}&reviews=5&product=*".encode()), args.runs)),
         ("review list, rating=2, page 1", _median_ms(
-            lambda: repository.list_published(BU, rating=2, product=repository.ALL_PRODUCTS), args.runs)),
+            state, lambda: repository.list_published(state, BU, rating=2, product=repository.ALL_PRODUCTS), args.runs)),
         ("review list, language=en, page 1", _median_ms(
-            lambda: repository.list_published(BU, language="en", product=repository.ALL_PRODUCTS), args.runs)),
+            state, lambda: repository.list_published(state, BU, language="en", product=repository.ALL_PRODUCTS),
+            args.runs)),
     ]  # fmt: skip
     print(f"\n| read (uncached, median of {args.runs}) | ms |\n|---|---:|")
     for name, ms in rows:
         print(f"| {name} | {ms:,.1f} |")
-    _reset()
+    state.reset()
     start, lines, stopped = time.perf_counter(), 0, False
-    for chunk in seo._export_lines(BU, 3, None):  # what the route streams, a catalogue page at a time
+    for chunk in seo._export_lines(state, BU, 3, None):  # what the route streams, a catalogue page at a time
         lines += chunk.count(b"\n")
         if time.perf_counter() - start > args.export_seconds:
             stopped = True

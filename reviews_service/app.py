@@ -21,11 +21,11 @@ from reviews_service.api.deps import json_response
 from reviews_service.api.headers import ResponseHeaders, stamp
 from reviews_service.api.methods import HeadAsGet, allowed_methods
 from reviews_service.api.validation import plain_errors
-from reviews_service.cache import changes
 from reviews_service.config import Settings, get_settings
 from reviews_service.errors import ReviewsError, problem_document
 from reviews_service.limits import BodyLimit, Limits, RateLimit
 from reviews_service.poller import ChangePoller
+from reviews_service.state import ServiceState
 from widgets.asgi import WidgetFastPath
 
 log = logging.getLogger("reviews.api")
@@ -101,15 +101,22 @@ async def _database_down(_: Request, exc: Exception) -> Response:
     return response
 
 
-def create_app(settings: Settings | None = None, *, connect: bool = True) -> FastAPI:
-    """The whole service as an ASGI app; `connect=False` leaves the store to the caller."""
+def create_app(settings: Settings | None = None, *, connect: bool = True, state: ServiceState | None = None) -> FastAPI:
+    """The whole service as an ASGI app with its own caches; `connect=False` leaves the store to the caller.
+
+    `state` lets a caller share the app's caches, change feed and locks (`reviews serve` with its scheduler,
+    tests with their direct repository calls); by default the app makes its own.
+    """
     settings = settings or get_settings()
-    poller = ChangePoller(changes)  # other processes' writes reach this one's caches through the store
+    state = state or ServiceState()
+    poller = ChangePoller(state.changes)  # other processes' (and instances') writes reach these caches via the store
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        if connect and store.connect(settings).embedded:
-            log.warning("No MONGODB_URL: using %s.", store.EMBEDDED_DESCRIPTION)
+        if connect:
+            if store.connect(settings).embedded:
+                log.warning("No MONGODB_URL: using %s.", store.EMBEDDED_DESCRIPTION)
+            state.reset()  # nothing read before this connection may be served
         poller.start()
         try:
             yield
@@ -128,6 +135,7 @@ def create_app(settings: Settings | None = None, *, connect: bool = True) -> Fas
     )
     app.state.settings = settings
     app.state.limits = Limits(settings)
+    app.state.service_state = state
     app.state.change_poller = poller
     app.add_middleware(BodyLimit, settings=settings)
     app.add_middleware(RateLimit, limiter=app.state.limits.public_posts)
@@ -138,6 +146,6 @@ def create_app(settings: Settings | None = None, *, connect: bool = True) -> Fas
         app.include_router(module.router)
     app.add_middleware(ResponseHeaders)  # nosniff, Referrer-Policy, no-store on admin, gzip on public reads
     openapi.install(app)
-    app.add_middleware(WidgetFastPath)  # outermost but for HEAD: cached widget bytes skip everything else
+    app.add_middleware(WidgetFastPath, state=state)  # outermost but for HEAD: cached widget bytes skip everything else
     app.add_middleware(HeadAsGet)  # around it all, so HEAD is GET without a body on every route
     return app

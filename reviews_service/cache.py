@@ -1,4 +1,4 @@
-"""Small in-process caches and the change feed that invalidates them.
+"""Small in-process caches and the change feed that invalidates them (one of each per ServiceState).
 
 A write in this process tells the feed at once (`publish`), which also records it in the store; a
 write in another process reaches the feed through this process's `ChangePoller` (poller.py), which
@@ -157,9 +157,6 @@ class ChangeFeed:
     def watched(self) -> bool:
         """True while a poller brings other processes' writes here (caches may then live long)."""
         return bool(self._watchers)
-
-
-changes = ChangeFeed()
 
 
 def strong_etag(body: bytes) -> str:

@@ -9,10 +9,14 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reviews_service import __version__, store
 from reviews_service.config import Settings, get_settings
 from reviews_service.errors import EphemeralStoreRefused, ReviewsError
+
+if TYPE_CHECKING:
+    from reviews_service.state import ServiceState
 
 log = logging.getLogger("reviews.cli")
 
@@ -21,8 +25,9 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _persistent_store(settings: Settings, what: str, hint: str = "") -> None:
-    """Refuse a command that would write into an in-memory store and then exit, losing it all."""
+def _persistent_store(settings: Settings, what: str, hint: str = "") -> ServiceState:
+    """Refuse a command that would write into an in-memory store and then exit, losing it all; else connect,
+    and hand back the command's own caches, change feed and locks."""
     if settings.ephemeral:
         raise EphemeralStoreRefused(
             f"Refusing to {what}: REVIEWS_DATA_DIR is :memory: (and MONGODB_URL is not set), so this would go "
@@ -30,10 +35,15 @@ def _persistent_store(settings: Settings, what: str, hint: str = "") -> None:
             f"at the data directory `reviews serve` uses (default ./data), or set MONGODB_URL=mongodb://HOST:27017/"
             f"reviews{hint}."
         )
+    from reviews_service.state import ServiceState
+
     store.connect(settings)
+    return ServiceState()
 
 
-def _start_up(args: argparse.Namespace, settings: Settings, info: store.StoreInfo) -> tuple[list[str], str | None]:
+def _start_up(
+    args: argparse.Namespace, settings: Settings, info: store.StoreInfo, state: ServiceState
+) -> tuple[list[str], str | None]:
     """Load the demo and mint a token where that is due; the lines that tell the user, and the token's id."""
     from reviews_service import demo, tokens
 
@@ -41,7 +51,7 @@ def _start_up(args: argparse.Namespace, settings: Settings, info: store.StoreInf
     base = f"http://{shown_host}:{args.port}"
     lines = [f"data:        {info.description if info.embedded else f'MongoDB at {info.description}'}"]
     if info.embedded and settings.load_demo and demo.is_empty():
-        reports = demo.load(_now())
+        reports = demo.load(state, _now())
         for slug, report in reports.items():
             rejected = f" ({len(report.rejected)} rejected)" if report.rejected else ""
             lines.append(f"demo shop:   {demo.describe(slug)}{rejected}")
@@ -51,7 +61,7 @@ def _start_up(args: argparse.Namespace, settings: Settings, info: store.StoreInf
         lines.append("admin token: REVIEWS_ADMIN_TOKEN, as set in the environment")
     elif info.embedded:
         # without one the admin API is unusable (in memory, the CLI cannot even reach the store to mint one)
-        secret, minted = tokens.mint("reviews serve start-up", None, _now())
+        secret, minted = tokens.mint(state, "reviews serve start-up", None, _now())
         token_id = minted.id
         lines.append(f"admin token: {secret}")
         lines.append("             minted for this run and shown only now; it stops working when the server stops.")
@@ -66,11 +76,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from reviews_service import jobs, repository
     from reviews_service.app import create_app
+    from reviews_service.state import ServiceState
 
     info = store.connect(settings)
-    lines, token_id = _start_up(args, settings, info)
-    stop = jobs.start_in_thread(jobs.build_scheduler(settings))[1] if info.embedded else None
-    app = create_app(settings, connect=False)
+    state = ServiceState()  # the app's, shared with the start-up and the in-process scheduler: one set of caches
+    lines, token_id = _start_up(args, settings, info, state)
+    stop = jobs.start_in_thread(jobs.build_scheduler(settings, state))[1] if info.embedded else None
+    app = create_app(settings, connect=False, state=state)
     print(f"reviews-service {__version__}", *lines, sep="\n", flush=True)
     try:
         # httptools + uvloop come with uvicorn[standard]; no access log unless logging at info or below
@@ -95,8 +107,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from reviews_service import demo
 
-    _persistent_store(settings, "load the demo shop", " (`reviews serve` loads it by itself on the embedded store)")
-    for slug, report in demo.load(_now()).items():
+    state = _persistent_store(
+        settings, "load the demo shop", " (`reviews serve` loads it by itself on the embedded store)"
+    )
+    for slug, report in demo.load(state, _now()).items():
         print(f"{slug}: {json.dumps({k: v for k, v in report.as_dict().items() if k != 'rejections'})}")
     return 0
 
@@ -115,12 +129,13 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
         result = import_remote(args.url, args.token, args.business_unit, args.format, body)
     else:
-        _persistent_store(settings, f"import {path.name}", " or pass --url of a running service")
+        state = _persistent_store(settings, f"import {path.name}", " or pass --url of a running service")
         from reviews_service.imports import run_import
 
         lines = max(body.count(b"\n") - (1 if args.format.endswith("csv") else 0), 0)
         with tqdm(total=lines, unit="review", desc=f"importing {path.name}", file=sys.stderr) as bar:
             report = run_import(
+                state,
                 args.business_unit,
                 body,
                 args.format,
@@ -150,10 +165,10 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_rebuild(args: argparse.Namespace, settings: Settings) -> int:
     from reviews_service.ingest import rebuild_summaries
 
-    _persistent_store(
+    state = _persistent_store(
         settings, "rebuild summaries", " (on a running embedded service use POST /v1/admin/summaries/rebuild)"
     )
-    report = rebuild_summaries(args.business_unit, now=_now())
+    report = rebuild_summaries(state, args.business_unit, now=_now())
     print(json.dumps(report))
     return 0
 
@@ -162,14 +177,15 @@ def cmd_scheduler(args: argparse.Namespace, settings: Settings) -> int:
     import threading
 
     from reviews_service import jobs
-    from reviews_service.cache import changes
     from reviews_service.poller import ChangePoller
 
-    _persistent_store(settings, "run the scheduler on its own", " (`reviews serve` runs it in-process when embedded)")
-    poller = ChangePoller(changes)  # the jobs read through the same caches as the API: keep them as fresh
+    state = _persistent_store(
+        settings, "run the scheduler on its own", " (`reviews serve` runs it in-process when embedded)"
+    )
+    poller = ChangePoller(state.changes)  # the jobs read through the same caches as the API: keep them as fresh
     poller.start()
     try:
-        jobs.run_forever(jobs.build_scheduler(settings), threading.Event())
+        jobs.run_forever(jobs.build_scheduler(settings, state), threading.Event())
     finally:
         poller.stop()
     return 0
@@ -178,15 +194,17 @@ def cmd_scheduler(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_admin_token(args: argparse.Namespace, settings: Settings) -> int:
     from reviews_service import repository, tokens
 
-    _persistent_store(settings, f"{args.action} admin tokens", " (or use POST /v1/admin/tokens on a running service)")
+    state = _persistent_store(
+        settings, f"{args.action} admin tokens", " (or use POST /v1/admin/tokens on a running service)"
+    )
     if args.action == "create":
-        secret, stored = tokens.mint(args.name, args.business_unit, _now())
+        secret, stored = tokens.mint(state, args.name, args.business_unit, _now())
         print(f"token {stored.id} ({stored.name}) created; it is shown only once:", file=sys.stderr)
         print(secret)
     elif args.action == "list":
         for t in repository.list_tokens():
-            state = f"revoked {t.revoked_at:%Y-%m-%d}" if t.revoked_at else "active"
-            print(f"{t.id}  {t.name}  {t.business_unit or '*'}  {state}")
+            status = f"revoked {t.revoked_at:%Y-%m-%d}" if t.revoked_at else "active"
+            print(f"{t.id}  {t.name}  {t.business_unit or '*'}  {status}")
     else:
         token = repository.revoke_token(args.id, _now())
         print(f"token {token.id} ({token.name}) revoked")

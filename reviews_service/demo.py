@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, timedelta
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reviews_service import domain, repository
 from reviews_service.ingest import ingest
+
+if TYPE_CHECKING:
+    from reviews_service.state import ServiceState
 
 
 def dataset() -> dict[str, Any]:
@@ -33,16 +36,17 @@ def _shifted(reviews: list[dict[str, Any]], now: datetime) -> list[dict[str, Any
     return moved
 
 
-def load(now: datetime) -> dict[str, domain.IngestReport]:
+def load(state: ServiceState, now: datetime) -> dict[str, domain.IngestReport]:
     """Create the demo business units and products and ingest their reviews (idempotent on a day)."""
     data = dataset()
     reports = {}
     for unit in data["business_units"]:
         slug = unit["slug"]
         fields = {**unit, "locales": tuple(unit["locales"]), "reviews_url": f"/demo/{slug}/reviews"}
-        repository.save_business_unit(domain.BusinessUnit(**fields))
-        repository.save_products(domain.Product(business_unit=slug, **p) for p in data["products"].get(slug, []))
-        reports[slug] = ingest(slug, _shifted(data["reviews"].get(slug, []), now), now=now)
+        repository.save_business_unit(state, domain.BusinessUnit(**fields))
+        products = [domain.Product(business_unit=slug, **p) for p in data["products"].get(slug, [])]
+        repository.save_products(state, products)
+        reports[slug] = ingest(state, slug, _shifted(data["reviews"].get(slug, []), now), now=now)
     return reports
 
 

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from collectors import csv_import
 from reviews_service import domain, repository
 from reviews_service.ingest import ingest
 
+if TYPE_CHECKING:
+    from reviews_service.state import ServiceState
+
 DEFAULT_SOURCES = {"trustpilot-csv": "trustpilot", "generic-csv": "csv", "jsonl": "import"}
 
 
 def run_import(
+    state: ServiceState,
     business_unit: str,
     body: bytes,
     fmt: str,
@@ -23,7 +27,7 @@ def run_import(
     progress: Callable[[int], object] | None = None,
 ) -> domain.IngestReport:
     """Parse a whole file, then ingest it; rejections carry the file's line numbers."""
-    repository.get_business_unit(business_unit)
+    repository.get_business_unit(state, business_unit)
     parsed = list(csv_import.parse(body, fmt))  # a malformed header fails here, before anything is stored
     report = domain.IngestReport()
     records: list[tuple[int, Mapping[str, Any]]] = []
@@ -43,6 +47,7 @@ def run_import(
 
     report.merge(
         ingest(
+            state,
             business_unit,
             counted(),
             now=now,

@@ -8,23 +8,23 @@ what `rebuild_summaries` computes from scratch.
 
 from __future__ import annotations
 
-import threading
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reviews_service import domain, repository
-from reviews_service.cache import changes
 from reviews_service.normalize import RecordRejected, fingerprint, ignored_fields, normalize
+
+if TYPE_CHECKING:
+    from reviews_service.state import ServiceState
 
 BATCH = 2000
 MAX_ATTEMPTS = 5  # writes of one batch retried when other processes changed the same reviews meanwhile
-_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
 
 
 def ingest(
+    state: ServiceState,
     business_unit: str,
     records: Iterable[Mapping[str, Any]] | Iterable[tuple[int, Mapping[str, Any]]],
     *,
@@ -38,21 +38,22 @@ def ingest(
     Rejections carry each record's position, or with `numbered=True` the number that came with
     it as `(number, record)` pairs (an import's line numbers).
     """
-    bu = repository.get_business_unit(business_unit)
+    bu = repository.get_business_unit(state, business_unit)
     report = domain.IngestReport()
     pairs: Iterable[tuple[int, Any]] = records if numbered else enumerate(records)  # type: ignore[assignment]
     batch: list[tuple[int, Mapping[str, Any]]] = []
     for pair in pairs:
         batch.append(pair)
         if len(batch) >= BATCH:
-            report.merge(_ingest_batch(bu, batch, now, max_text, default_source))
+            report.merge(_ingest_batch(state, bu, batch, now, max_text, default_source))
             batch = []
     if batch:
-        report.merge(_ingest_batch(bu, batch, now, max_text, default_source))
+        report.merge(_ingest_batch(state, bu, batch, now, max_text, default_source))
     return report
 
 
 def _ingest_batch(
+    state: ServiceState,
     bu: domain.BusinessUnit,
     batch: list[tuple[int, Mapping[str, Any]]],
     now: datetime,
@@ -62,7 +63,7 @@ def _ingest_batch(
     report = domain.IngestReport()
     # only the products this batch names, in one `$in` read: never the whole catalogue
     named = (r.get("product") for _, r in batch if isinstance(r, Mapping))
-    skus = repository.products(bu.slug, (p for p in named if isinstance(p, str) and p))
+    skus = repository.products(state, bu.slug, (p for p in named if isinstance(p, str) and p))
     candidates: list[tuple[int, domain.Review]] = []
     for index, record in batch:
         for name in ignored_fields(record):
@@ -79,12 +80,13 @@ def _ingest_batch(
         candidates.append((index, replace(review, fingerprint=fingerprint(review))))
     if not candidates:
         return report
-    with _locks[bu.slug]:
-        _store_candidates(bu.slug, candidates, report, now)
+    with state.ingest_locks[bu.slug]:
+        _store_candidates(state, bu.slug, candidates, report, now)
     return report
 
 
 def _store_candidates(
+    state: ServiceState,
     business_unit: str,
     candidates: list[tuple[int, domain.Review]],
     report: domain.IngestReport,
@@ -119,7 +121,7 @@ def _store_candidates(
     for review_id, (old, merged) in pending.items():
         if review_id not in clashed:
             _add_delta(deltas, old, merged)
-    repository.apply_summary_deltas(deltas, now)
+    repository.apply_summary_deltas(state, deltas, now)
     for review_id, outcome in counted:
         if review_id not in clashed:
             setattr(report, outcome, getattr(report, outcome) + 1)
@@ -127,13 +129,13 @@ def _store_candidates(
         report.ids = [i for i in report.ids if i not in clashed]
         retry = [(i, r) for i, r in candidates if r.id in clashed]
         if attempt < MAX_ATTEMPTS:
-            _store_candidates(business_unit, retry, report, now, attempt + 1)
+            _store_candidates(state, business_unit, retry, report, now, attempt + 1)
         else:  # not stored, and said so: the caller can send these again
             reason = f"changed by another writer {attempt} times while this ingest stored it; send it again"
             report.rejected += [domain.Rejection(i, r.external_id, reason) for i, r in dict(retry).items()]
     if pending:
         touched = {m.product for _, m in pending.values()} | {o.product for o, _ in pending.values() if o}
-        changes.publish(business_unit, frozenset(touched))
+        state.changes.publish(business_unit, frozenset(touched))
 
 
 def _merge(old: domain.Review | None, new: domain.Review) -> domain.Review:
@@ -179,15 +181,17 @@ def _add_delta(
             delta.newest = new.created_at
 
 
-def moderate(review_id: str, *, status: str | None, reply: str | None, now: datetime) -> domain.Review:
+def moderate(
+    state: ServiceState, review_id: str, *, status: str | None, reply: str | None, now: datetime
+) -> domain.Review:
     """A moderator hides, publishes or replies to a review; summaries follow at once."""
     old = repository.get_review(review_id)
-    with _locks[old.business_unit]:
+    with state.ingest_locks[old.business_unit]:
         old, new = repository.moderate(review_id, status=status, reply=reply, now=now)
         deltas: dict[str, repository.SummaryDelta] = {}
         _add_delta(deltas, old, new)
-        repository.apply_summary_deltas(deltas, now)
-    changes.publish(new.business_unit, frozenset({old.product, new.product}))
+        repository.apply_summary_deltas(state, deltas, now)
+    state.changes.publish(new.business_unit, frozenset({old.product, new.product}))
     return new
 
 
@@ -220,7 +224,7 @@ def same_figures(a: domain.RatingSummary | None, b: domain.RatingSummary | None)
     return a.histogram == b.histogram and a.last_review_at == b.last_review_at
 
 
-def rebuild_summaries(business_unit: str | None, *, now: datetime) -> dict[str, Any]:
+def rebuild_summaries(state: ServiceState, business_unit: str | None, *, now: datetime) -> dict[str, Any]:
     """Recompute summaries from the reviews, store those that differ, and report which did."""
     if business_unit is not None:
         units = [business_unit]
@@ -228,15 +232,15 @@ def rebuild_summaries(business_unit: str | None, *, now: datetime) -> dict[str, 
         units = sorted({u.slug for u in repository.list_business_units()} | repository.summary_units())
     result: dict[str, Any] = {"summaries": 0, "reviews_counted": 0, "differed": [], "skipped": []}
     for unit in units:  # one at a time, each under its ingest lock: no ingest of that unit runs meanwhile
-        with _locks[unit]:
+        with state.ingest_locks[unit]:
             stored = repository.all_summaries(unit)  # read before the reviews (see replace_summaries)
             fresh = compute_summaries(repository.iter_reviews(unit))
             differing = sorted(k for k in set(fresh) | set(stored) if not same_figures(fresh.get(k), stored.get(k)))
             changed = [fresh[k] for k in differing if k in fresh]
             obsolete = [stored[k] for k in differing if k not in fresh]
-            skipped = repository.replace_summaries(changed, obsolete, stored, now) if differing else set()
+            skipped = repository.replace_summaries(state, changed, obsolete, stored, now) if differing else set()
         if differing:
-            changes.publish(unit, frozenset())
+            state.changes.publish(unit, frozenset())
         result["summaries"] += len(fresh)
         result["reviews_counted"] += sum(s.count for s in fresh.values())
         result["differed"] += differing

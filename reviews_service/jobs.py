@@ -6,12 +6,16 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import wraps
+from functools import partial, wraps
+from typing import TYPE_CHECKING
 
 import schedule
 
 from reviews_service import ingest
 from reviews_service.config import Settings
+
+if TYPE_CHECKING:
+    from reviews_service.state import ServiceState
 
 log = logging.getLogger("reviews.jobs")
 Job = Callable[[], object]
@@ -30,19 +34,19 @@ def guarded(name: str, job: Job) -> Callable[[], None]:
     return run
 
 
-def check_summaries() -> dict[str, object]:
+def check_summaries(state: ServiceState) -> dict[str, object]:
     """Nightly safety net: recompute summaries; log any that had drifted (e.g. after a crash mid-write)."""
-    report = ingest.rebuild_summaries(None, now=datetime.now(UTC))
+    report = ingest.rebuild_summaries(state, None, now=datetime.now(UTC))
     if report["differed"]:
         log.warning("summaries repaired: %s", report["differed"])
     return report
 
 
-def build_scheduler(settings: Settings) -> schedule.Scheduler:
-    """Our own scheduler with every periodic job registered explicitly."""
+def build_scheduler(settings: Settings, state: ServiceState) -> schedule.Scheduler:
+    """Our own scheduler with every periodic job registered explicitly; they read and write through `state`."""
     scheduler = schedule.Scheduler()
     jobs: dict[str, tuple[schedule.Job, Job]] = {
-        "check-summaries": (scheduler.every().day.at("03:30"), check_summaries),
+        "check-summaries": (scheduler.every().day.at("03:30"), partial(check_summaries, state)),
     }
     for name, (when, job) in jobs.items():
         when.do(guarded(name, job)).tag(name)

@@ -3,8 +3,9 @@
 Queries stay within what real MongoDB and the embedded store answer identically: equality, `$in`,
 `$lt`/`$or` keyset pagination, `$inc`/`$max`/`$set` upserts. There is one code path whatever the store:
 every query touches what it returns (by `_id`, or through an index the Documents declare), and no
-read trusts that this process is the only writer. Hot reads (business units, products, summaries)
-come from short-lived in-process caches that every write through this module also invalidates.
+read trusts that this process is the only writer. Hot reads (business units, products, summaries,
+first pages) come from the short-lived caches of a `ServiceState` (state.py), which every write through
+this module also invalidates: the functions that read or invalidate them take it as their first argument.
 """
 
 from __future__ import annotations
@@ -16,49 +17,23 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pymongo import DeleteOne, InsertOne, ReplaceOne, ReturnDocument, UpdateOne
 from pymongo.errors import BulkWriteError
 
 from reviews_service import documents as docs
 from reviews_service import domain, versions
-from reviews_service.cache import TTLCache, changes
+from reviews_service.cache import TTLCache
 from reviews_service.errors import InvalidInput, NotFound
 from widgets.i18n import LOCALES as LANGUAGES
 
+if TYPE_CHECKING:
+    from reviews_service.state import ServiceState
+
 V = TypeVar("V")
-
-# Other processes write too (serve, scheduler and CLI share the embedded store; replicas share MongoDB). A write
-# reaches their caches through the change poller within a second; the TTL is the safety net behind it.
-CHANGE_TTL = 5.0  # with no poller running (e.g. a CLI command): other processes' writes show after this long
-SAFETY_TTL = 60.0  # with a poller: only a change it could not see (it resets every cache when the store fails)
-
-
-def cache_ttl() -> float | None:
-    """How long cached reads (and the widgets' cached answers) may live, one rule for every store."""
-    return SAFETY_TTL if changes.watched else CHANGE_TTL
-
-
-_bu_cache: TTLCache[str, domain.BusinessUnit] = TTLCache(cache_ttl)
-_product_cache: TTLCache[str, domain.Product] = TTLCache(cache_ttl)  # by product id "bu/sku"
-_summary_cache: TTLCache[str, domain.RatingSummary] = TTLCache(cache_ttl)
-# The first page of each public list (unit, product, rating, language, limit): what shop pages and widgets read most;
-# on the embedded store its newest-first sort is a scan of the unit's reviews. Any write to the unit drops it.
-# Bounded in count and in what it keys on (pages of up to FIRST_PAGE_MAX reviews, languages the shop can hold), so
-# that junk filter values cannot fill memory: other first pages are read from the store every time.
+# Only first pages of up to this many reviews are cached (the caches live on a ServiceState, see state.py).
 FIRST_PAGE_MAX = 20
-_first_pages: TTLCache[tuple[str, str | None, int | None, str | None, int], ReviewPage] = TTLCache(
-    cache_ttl, maxsize=1_000
-)
-_CACHES: tuple[TTLCache[Any, Any], ...] = (_bu_cache, _product_cache, _summary_cache, _first_pages)
-
-
-def on_connect() -> None:
-    """Reset every cache for a new connection (or after the store was emptied behind their back)."""
-    changes.reset()
-    for cache in _CACHES:
-        cache.clear()
 
 
 def _reviews() -> Any:
@@ -83,14 +58,14 @@ BUSINESS_UNIT_DEFAULTS: dict[str, Any] = {
 BUSINESS_UNIT_FIELDS = ("name", *BUSINESS_UNIT_DEFAULTS)
 
 
-def save_business_unit(bu: domain.BusinessUnit) -> bool:
+def save_business_unit(state: ServiceState, bu: domain.BusinessUnit) -> bool:
     """Create or overwrite a business unit with every field of `bu`; True when it was new."""
-    _, created = update_business_unit(bu.slug, {name: getattr(bu, name) for name in BUSINESS_UNIT_FIELDS})
+    _, created = update_business_unit(state, bu.slug, {name: getattr(bu, name) for name in BUSINESS_UNIT_FIELDS})
     return created
 
 
 def update_business_unit(
-    slug: str, fields: Mapping[str, Any], *, create: bool = True
+    state: ServiceState, slug: str, fields: Mapping[str, Any], *, create: bool = True
 ) -> tuple[domain.BusinessUnit, bool]:
     """Set the given fields of a business unit, keeping the others; creates it (name required) when `create`.
 
@@ -112,41 +87,18 @@ def update_business_unit(
         defaults = {k: v for k, v in BUSINESS_UNIT_DEFAULTS.items() if k not in changes_}
         result = collection.update_one({"_id": slug}, {"$set": changes_, "$setOnInsert": defaults}, upsert=True)
         created = result.upserted_id is not None
-    _bu_cache.pop(slug)
-    changes.publish(slug, frozenset())
-    return get_business_unit(slug), created
+    state.business_units.pop(slug)
+    state.changes.publish(slug, frozenset())
+    return get_business_unit(state, slug), created
 
 
-def _mark_changed(business_unit: str, _products: frozenset[str | None]) -> tuple[int, datetime]:
+def mark_changed(business_unit: str, _products: frozenset[str | None]) -> tuple[int, datetime]:
     """Remember when a business unit last changed (exports answer "changed since?" from it), and tell the
-    other processes (their pollers read the versions)."""
+    other processes (their pollers read the versions): every ServiceState's change feed records with this."""
     now = datetime.now(UTC)
     now = now.replace(microsecond=now.microsecond // 1000 * 1000)
     docs.BusinessUnitDoc._get_collection().update_one({"_id": business_unit}, {"$set": {"changed_at": now}})
     return versions.record(business_unit)
-
-
-def _forget_unit(business_unit: str, _products: frozenset[str | None]) -> None:
-    """Another process changed the unit (what exactly is unknown): drop everything cached of it."""
-    _bu_cache.pop(business_unit)
-    own = f"{business_unit}/"
-    _product_cache.pop_where(lambda key: key.startswith(own))
-    _summary_cache.pop_where(lambda key: key == business_unit or key.startswith(own))
-
-
-def _forget_all() -> None:
-    for cache in _CACHES:
-        cache.clear()
-
-
-def _forget_lists(business_unit: str, _products: frozenset[str | None]) -> None:
-    """Any write to a unit (here or, through the poller, elsewhere) may change every one of its lists."""
-    _first_pages.pop_where(lambda key: key[0] == business_unit)
-
-
-changes.record_with(_mark_changed)
-changes.subscribe_remote(_forget_unit, on_reset=_forget_all)
-changes.subscribe(_forget_lists)
 
 
 def changed_at(business_unit: str) -> datetime | None:
@@ -155,16 +107,16 @@ def changed_at(business_unit: str) -> datetime | None:
     return None if raw is None else docs._utc(raw.get("changed_at"))
 
 
-def get_business_unit(slug: str) -> domain.BusinessUnit:
+def get_business_unit(state: ServiceState, slug: str) -> domain.BusinessUnit:
     """The business unit, or NotFound."""
-    cached = _bu_cache.get(slug)
+    cached = state.business_units.get(slug)
     if cached is not None:
         return cached
-    ticket = _bu_cache.ticket()
+    ticket = state.business_units.ticket()
     doc = docs.BusinessUnitDoc.objects(id=slug).first()
     if doc is None:
         raise NotFound(f"No business unit '{slug}'. Create it with POST /v1/admin/business-units.")
-    return _bu_cache.put(slug, doc.to_domain(), ticket)
+    return state.business_units.put(slug, doc.to_domain(), ticket)
 
 
 def list_business_units() -> list[domain.BusinessUnit]:
@@ -175,7 +127,7 @@ def list_business_units() -> list[domain.BusinessUnit]:
 # --- products -----------------------------------------------------------------------------------
 
 
-def save_products(products: Iterable[domain.Product]) -> tuple[int, int]:
+def save_products(state: ServiceState, products: Iterable[domain.Product]) -> tuple[int, int]:
     """Create or update products in one batch; returns (created, updated). Unchanged ones are not written."""
     latest = {p.sku: p for p in products}  # a sku listed twice: the later one wins
     if not latest:
@@ -196,8 +148,8 @@ def save_products(products: Iterable[domain.Product]) -> tuple[int, int]:
             docs.ProductDoc._get_collection().bulk_write([_replace_product(p) for p in retry])
     if new or changed:
         for product in new + changed:  # not a write-through put: a concurrent save could put an older one
-            _product_cache.pop(docs.product_id(bu, product.sku))
-        changes.publish(bu, frozenset(p.sku for p in new + changed))
+            state.products.pop(docs.product_id(bu, product.sku))
+        state.changes.publish(bu, frozenset(p.sku for p in new + changed))
     return len(new), len(latest) - len(new)
 
 
@@ -252,22 +204,22 @@ def _read_through(
     return found
 
 
-def products(business_unit: str, skus: Iterable[str]) -> dict[str, domain.Product]:
+def products(state: ServiceState, business_unit: str, skus: Iterable[str]) -> dict[str, domain.Product]:
     """The products among `skus` that exist, by sku: cached ones, the rest in one `$in` query (cached)."""
     return _read_through(
-        _product_cache, skus, lambda sku: docs.product_id(business_unit, sku), partial(_read_products, business_unit)
+        state.products, skus, lambda sku: docs.product_id(business_unit, sku), partial(_read_products, business_unit)
     )
 
 
-def get_product(business_unit: str, sku: str) -> domain.Product:
+def get_product(state: ServiceState, business_unit: str, sku: str) -> domain.Product:
     """One product (a find by `_id`, cached), or NotFound."""
-    product = products(business_unit, [sku]).get(sku)
+    product = products(state, business_unit, [sku]).get(sku)
     if product is None:
         raise NotFound(f"No product '{sku}' in business unit '{business_unit}'.")
     return product
 
 
-def summaries_for(business_unit: str, skus: list[str]) -> dict[str, domain.RatingSummary]:
+def summaries_for(state: ServiceState, business_unit: str, skus: list[str]) -> dict[str, domain.RatingSummary]:
     """Product summaries of a page of skus: cached ones, the rest in one `$in` query on their `_id`s."""
 
     def read(missing: list[str]) -> dict[str, domain.RatingSummary]:
@@ -277,7 +229,7 @@ def summaries_for(business_unit: str, skus: list[str]) -> dict[str, domain.Ratin
         empty = domain.RatingSummary.empty  # no summary yet: the empty one, cached too
         return {sku: stored[sku] if sku in stored else empty(business_unit, sku) for sku in missing}
 
-    return _read_through(_summary_cache, skus, lambda sku: domain.summary_key(business_unit, sku), read)
+    return _read_through(state.summaries, skus, lambda sku: domain.summary_key(business_unit, sku), read)
 
 
 NEWEST_FIRST = [("created_at", -1), ("_id", -1)]  # the keyset order every review list uses
@@ -380,6 +332,7 @@ ALL_PRODUCTS = "*"
 
 
 def list_published(
+    state: ServiceState,
     business_unit: str,
     *,
     limit: int = 20,
@@ -396,10 +349,10 @@ def list_published(
     key = (business_unit, product, rating, language, limit)
     cacheable = not cursor and limit <= FIRST_PAGE_MAX and (language is None or language in LANGUAGES)
     if cacheable:
-        cached = _first_pages.get(key)
+        cached = state.first_pages.get(key)
         if cached is not None:
             return cached
-    ticket = _first_pages.ticket()
+    ticket = state.first_pages.ticket()
     query: dict[str, Any] = {"business_unit": business_unit, "status": "published"}
     if product != ALL_PRODUCTS:
         query["product"] = product
@@ -417,7 +370,7 @@ def list_published(
     items = [docs.review_from_raw(raw) for raw in raws[:limit]]
     next_cursor = encode_cursor(items[-1]) if len(raws) > limit and items else None
     page = ReviewPage(items=items, next_cursor=next_cursor)
-    return _first_pages.put(key, page, ticket) if cacheable else page
+    return state.first_pages.put(key, page, ticket) if cacheable else page
 
 
 def encode_cursor(review: domain.Review) -> str:
@@ -478,7 +431,7 @@ class SummaryDelta:
     recompute_last: bool = False
 
 
-def apply_summary_deltas(deltas: Mapping[str, SummaryDelta], now: datetime) -> None:
+def apply_summary_deltas(state: ServiceState, deltas: Mapping[str, SummaryDelta], now: datetime) -> None:
     """Apply histogram increments atomically (`$inc` upserts by `_id`, in one batch), then fix up last-review times."""
     ops: list[Any] = []
     for key, delta in deltas.items():
@@ -500,7 +453,7 @@ def apply_summary_deltas(deltas: Mapping[str, SummaryDelta], now: datetime) -> N
             # A missing field rather than null: `$max` against null differs between MongoDB and mongomock.
             change = {"$set": {"last_review_at": newest}} if newest else {"$unset": {"last_review_at": ""}}
             _summaries().update_one({"_id": key}, change)
-        _summary_cache.pop(key)
+        state.summaries.pop(key)
 
 
 def _newest_published(business_unit: str, product: str | None) -> datetime | None:
@@ -512,16 +465,16 @@ def _newest_published(business_unit: str, product: str | None) -> datetime | Non
     return None if raw is None else docs._utc(raw["created_at"])
 
 
-def get_summary(business_unit: str, product: str | None = None) -> domain.RatingSummary:
+def get_summary(state: ServiceState, business_unit: str, product: str | None = None) -> domain.RatingSummary:
     """The summary of a business unit's own reviews, or of one product (cached)."""
     key = domain.summary_key(business_unit, product)
-    cached = _summary_cache.get(key)
+    cached = state.summaries.get(key)
     if cached is not None:
         return cached
-    ticket = _summary_cache.ticket()
+    ticket = state.summaries.ticket()
     raw = _summaries().find_one({"_id": key})
     summary = docs.summary_from_raw(raw) if raw else domain.RatingSummary.empty(business_unit, product)
-    return _summary_cache.put(key, summary, ticket)
+    return state.summaries.put(key, summary, ticket)
 
 
 def all_summaries(business_unit: str | None = None) -> dict[str, domain.RatingSummary]:
@@ -547,6 +500,7 @@ def _summary_row(summary: domain.RatingSummary, now: datetime) -> dict[str, Any]
 
 
 def replace_summaries(
+    state: ServiceState,
     fresh: Iterable[domain.RatingSummary],
     obsolete: Iterable[domain.RatingSummary],
     as_read: Mapping[str, domain.RatingSummary],
@@ -576,7 +530,7 @@ def replace_summaries(
             raise
         done = -1
     for key in keys:
-        _summary_cache.pop(key)
+        state.summaries.pop(key)
     if done == len(ops):
         return set()
     # Some write found its summary changed by another writer: name those (their current state stays).

@@ -79,14 +79,13 @@ def connect(settings: Settings) -> StoreInfo:
             info = StoreInfo(embedded=True, description=ON_DISK_DESCRIPTION.format(path=path), data_dir=path)
         else:
             info = StoreInfo(embedded=True, description=EMBEDDED_DESCRIPTION)
-    from reviews_service import documents, repository  # both need a live connection
+    from reviews_service import documents  # it needs a live connection
 
     try:
         documents.ensure_indexes()
     except PyMongoError as exc:
         disconnect()
         raise ReviewsError(unreachable(info.description, exc)) from None  # pymongo's text is a topology dump
-    repository.on_connect()
     _current = info
     return info
 
@@ -104,12 +103,12 @@ def current() -> StoreInfo | None:
 
 
 def drop_all() -> None:
-    """Empty every collection (tests against a real server use this between tests)."""
-    from reviews_service import documents, repository
+    """Empty every collection (tests against a real server use this between tests; an instance that keeps
+    running on the emptied store resets its ServiceState)."""
+    from reviews_service import documents
 
     for doc in documents.ALL_DOCUMENTS:
         doc._get_collection().delete_many({})
-    repository.on_connect()
 
 
 def _redact(url: str) -> str:

@@ -7,10 +7,14 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from reviews_service import domain, repository
 from reviews_service.config import Settings
 from reviews_service.errors import Forbidden, Unauthorized
+
+if TYPE_CHECKING:
+    from reviews_service.state import ServiceState
 
 PREFIX = "rvw_"
 
@@ -38,10 +42,10 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def mint(name: str, business_unit: str | None, now: datetime) -> tuple[str, domain.AdminToken]:
+def mint(state: ServiceState, name: str, business_unit: str | None, now: datetime) -> tuple[str, domain.AdminToken]:
     """Create a token; returns the secret (shown once) and what is stored."""
     if business_unit is not None:
-        repository.get_business_unit(business_unit)
+        repository.get_business_unit(state, business_unit)
     token_id = secrets.token_hex(4)
     secret = f"{PREFIX}{token_id}_{secrets.token_urlsafe(32)}"
     stored = domain.AdminToken(

@@ -24,6 +24,7 @@ from reviews_service import domain, repository, store
 from reviews_service.api.deps import now_dep
 from reviews_service.app import create_app
 from reviews_service.config import Settings
+from reviews_service.state import ServiceState
 
 ADMIN_TOKEN = "test-admin-token-0123456789"
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -75,9 +76,16 @@ def connected(settings: Settings) -> Iterator[store.StoreInfo]:
 
 
 @pytest.fixture
-def client(settings: Settings, connected: store.StoreInfo) -> Iterator[TestClient]:
+def state() -> ServiceState:
+    """The caches, change feed and locks of the test's one service instance: `client`'s app has these too, so
+    a test's direct repository and ingest calls go through the same caches as its requests."""
+    return ServiceState()
+
+
+@pytest.fixture
+def client(settings: Settings, connected: store.StoreInfo, state: ServiceState) -> Iterator[TestClient]:
     """The whole app over HTTP (in-process), with the clock pinned at NOW."""
-    app = create_app(settings, connect=False)
+    app = create_app(settings, connect=False, state=state)
     app.dependency_overrides[now_dep] = lambda: NOW
     with TestClient(app) as test_client:
         yield test_client
@@ -89,15 +97,16 @@ def admin() -> dict[str, str]:
 
 
 @pytest.fixture
-def shop(connected: store.StoreInfo) -> domain.BusinessUnit:
+def shop(connected: store.StoreInfo, state: ServiceState) -> domain.BusinessUnit:
     """A business unit `test-shop` (scale 5) with products oak-chair and walnut-table."""
     unit = domain.BusinessUnit(slug="test-shop", name="Test Shop", domain="shop.example", locales=("nl", "en"))
-    repository.save_business_unit(unit)
+    repository.save_business_unit(state, unit)
     repository.save_products(
+        state,
         [
             domain.Product(business_unit=unit.slug, sku="oak-chair", name="Oak chair", gtin="8712345678906"),
             domain.Product(business_unit=unit.slug, sku="walnut-table", name="Walnut table"),
-        ]
+        ],
     )
     return unit
 

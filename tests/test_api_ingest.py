@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from reviews_service import domain
+from reviews_service.state import ServiceState
 from tests.conftest import NOW, review
 
 INGEST = "/v1/admin/business-units/test-shop/reviews"
@@ -682,26 +683,28 @@ def test_a_flood_of_unknown_field_names_is_reported_within_bounds(client: TestCl
 
 
 @pytest.fixture
-def shared_store(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def shared_store(monkeypatch: pytest.MonkeyPatch, state: ServiceState) -> Iterator[None]:
     """Another process writing the same store: the per-unit ingest lock is made re-entrant so a test can
     play that process inside a write (caches start empty)."""
     from collections import defaultdict
     from threading import RLock
 
-    from reviews_service import ingest as ingest_module
-    from reviews_service import repository
-
-    repository.on_connect()
-    monkeypatch.setattr(ingest_module, "_locks", defaultdict(RLock))
+    state.reset()
+    monkeypatch.setattr(state, "ingest_locks", defaultdict(RLock))
     try:
         yield
     finally:
-        repository.on_connect()
+        state.reset()
 
 
 @pytest.mark.parametrize("meanwhile", ["edit", "hide"])
 def test_an_edit_racing_another_process_counts_from_what_it_replaced(
-    client: TestClient, admin: dict[str, str], shared_store: None, monkeypatch: pytest.MonkeyPatch, meanwhile: str
+    client: TestClient,
+    admin: dict[str, str],
+    shared_store: None,
+    monkeypatch: pytest.MonkeyPatch,
+    meanwhile: str,
+    state: ServiceState,
 ) -> None:
     """Between this ingest reading review r1 (5 stars) and writing its edit (1 star), another process edits
     it to 3 stars or a moderator hides it. The edit must land on top of that, and the summary must count
@@ -719,9 +722,9 @@ def test_an_edit_racing_another_process_counts_from_what_it_replaced(
             raced.append(meanwhile)
             # The other process, called directly: this thread is inside the app's request already.
             if meanwhile == "edit":
-                assert ingest_module.ingest("test-shop", [review("r1", rating=3)], now=NOW).updated == 1
+                assert ingest_module.ingest(state, "test-shop", [review("r1", rating=3)], now=NOW).updated == 1
             else:
-                ingest_module.moderate(rid("r1"), status="hidden", reply=None, now=NOW)
+                ingest_module.moderate(state, rid("r1"), status="hidden", reply=None, now=NOW)
         return found
 
     monkeypatch.setattr(repository, "reviews_by_id", read_then_someone_else_writes)

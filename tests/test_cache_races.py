@@ -12,22 +12,27 @@ import pytest
 from fastapi.testclient import TestClient
 
 from reviews_service import documents, domain, ingest, repository
+from reviews_service.state import ServiceState
 from tests.conftest import NOW, review
 
 PUBLIC = "/v1/business-units/test-shop"
 
 
 def test_a_summary_read_racing_an_ingest_does_not_cache_the_older_count(
-    client: TestClient, admin: dict[str, str], shop: domain.BusinessUnit, monkeypatch: pytest.MonkeyPatch
+    client: TestClient,
+    admin: dict[str, str],
+    shop: domain.BusinessUnit,
+    monkeypatch: pytest.MonkeyPatch,
+    state: ServiceState,
 ) -> None:
-    ingest.ingest(shop.slug, [review("r1", 5)], now=NOW)
+    ingest.ingest(state, shop.slug, [review("r1", 5)], now=NOW)
     read = documents.summary_from_raw
     raced: list[int] = []
 
     def read_then_a_write_lands(raw: dict[str, Any]) -> domain.RatingSummary:
         found = read(raw)  # the count as read: 1
         if not raced:
-            raced.append(ingest.ingest(shop.slug, [review("r2", 4)], now=NOW).inserted)
+            raced.append(ingest.ingest(state, shop.slug, [review("r2", 4)], now=NOW).inserted)
         return found
 
     monkeypatch.setattr(documents, "summary_from_raw", read_then_a_write_lands)
@@ -39,29 +44,33 @@ def test_a_summary_read_racing_an_ingest_does_not_cache_the_older_count(
 
 
 def test_a_product_summary_page_racing_an_ingest_does_not_cache_the_older_count(
-    client: TestClient, shop: domain.BusinessUnit, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, shop: domain.BusinessUnit, monkeypatch: pytest.MonkeyPatch, state: ServiceState
 ) -> None:
-    ingest.ingest(shop.slug, [review("p1", 5, product="oak-chair")], now=NOW)
+    ingest.ingest(state, shop.slug, [review("p1", 5, product="oak-chair")], now=NOW)
     read = documents.summary_from_raw
     raced: list[int] = []
 
     def read_then_a_write_lands(raw: dict[str, Any]) -> domain.RatingSummary:
         found = read(raw)
         if not raced:
-            raced.append(ingest.ingest(shop.slug, [review("p2", 3, product="oak-chair")], now=NOW).inserted)
+            raced.append(ingest.ingest(state, shop.slug, [review("p2", 3, product="oak-chair")], now=NOW).inserted)
         return found
 
     monkeypatch.setattr(documents, "summary_from_raw", read_then_a_write_lands)
-    assert repository.summaries_for(shop.slug, ["oak-chair", "walnut-table"])["oak-chair"].count == 1
+    assert repository.summaries_for(state, shop.slug, ["oak-chair", "walnut-table"])["oak-chair"].count == 1
     assert raced == [1]
-    assert repository.summaries_for(shop.slug, ["oak-chair"])["oak-chair"].count == 2
-    assert repository.get_summary(shop.slug, "oak-chair").count == 2
+    assert repository.summaries_for(state, shop.slug, ["oak-chair"])["oak-chair"].count == 2
+    assert repository.get_summary(state, shop.slug, "oak-chair").count == 2
 
 
 def test_a_business_unit_read_racing_a_rename_does_not_cache_the_old_name(
-    client: TestClient, admin: dict[str, str], shop: domain.BusinessUnit, monkeypatch: pytest.MonkeyPatch
+    client: TestClient,
+    admin: dict[str, str],
+    shop: domain.BusinessUnit,
+    monkeypatch: pytest.MonkeyPatch,
+    state: ServiceState,
 ) -> None:
-    repository.on_connect()  # nothing cached yet
+    state.reset()  # nothing cached yet
     read = documents.BusinessUnitDoc.to_domain
     raced: list[str] = []
 
@@ -69,21 +78,21 @@ def test_a_business_unit_read_racing_a_rename_does_not_cache_the_old_name(
         found = read(doc)
         if not raced:
             raced.append("renamed")
-            repository.update_business_unit(shop.slug, {"name": "Renamed Shop"})
+            repository.update_business_unit(state, shop.slug, {"name": "Renamed Shop"})
         return found
 
     monkeypatch.setattr(documents.BusinessUnitDoc, "to_domain", read_then_a_rename_lands)
-    assert repository.get_business_unit(shop.slug).name == "Test Shop"  # read before the rename
+    assert repository.get_business_unit(state, shop.slug).name == "Test Shop"  # read before the rename
     assert raced == ["renamed"]
-    assert repository.get_business_unit(shop.slug).name == "Renamed Shop"
+    assert repository.get_business_unit(state, shop.slug).name == "Renamed Shop"
     assert client.get(f"/v1/admin/business-units/{shop.slug}", headers=admin).json()["name"] == "Renamed Shop"
 
 
 def test_a_product_read_racing_its_update_does_not_cache_the_older_product(
-    shop: domain.BusinessUnit, monkeypatch: pytest.MonkeyPatch
+    shop: domain.BusinessUnit, monkeypatch: pytest.MonkeyPatch, state: ServiceState
 ) -> None:
-    repository.on_connect()
-    repository.save_products([domain.Product(business_unit=shop.slug, sku="new-sofa", name="Sofa")])
+    state.reset()
+    repository.save_products(state, [domain.Product(business_unit=shop.slug, sku="new-sofa", name="Sofa")])
     read = documents.product_from_raw
     raced: list[str] = []
 
@@ -91,18 +100,20 @@ def test_a_product_read_racing_its_update_does_not_cache_the_older_product(
         found = read(raw)
         if not raced:
             raced.append("renamed")
-            repository.save_products([domain.Product(business_unit=shop.slug, sku="new-sofa", name="Velvet Sofa")])
+            repository.save_products(
+                state, [domain.Product(business_unit=shop.slug, sku="new-sofa", name="Velvet Sofa")]
+            )
         return found
 
     monkeypatch.setattr(documents, "product_from_raw", read_then_the_product_is_renamed)
-    assert repository.get_product(shop.slug, "new-sofa").name == "Sofa"  # read before the rename
+    assert repository.get_product(state, shop.slug, "new-sofa").name == "Sofa"  # read before the rename
     assert raced == ["renamed"]
-    assert repository.get_product(shop.slug, "new-sofa").name == "Velvet Sofa"
-    assert counts_of_ingest(shop) == 1  # and ingest sees the product too
+    assert repository.get_product(state, shop.slug, "new-sofa").name == "Velvet Sofa"
+    assert counts_of_ingest(state, shop) == 1  # and ingest sees the product too
 
 
-def counts_of_ingest(shop: domain.BusinessUnit) -> int:
-    return ingest.ingest(shop.slug, [review("s1", 4, product="new-sofa")], now=NOW).inserted
+def counts_of_ingest(state: ServiceState, shop: domain.BusinessUnit) -> int:
+    return ingest.ingest(state, shop.slug, [review("s1", 4, product="new-sofa")], now=NOW).inserted
 
 
 def test_the_cache_remembers_invalidations_within_its_size_and_stays_safe_past_it() -> None:

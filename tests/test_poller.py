@@ -9,8 +9,10 @@ import pytest
 
 from reviews_service import documents as docs
 from reviews_service import domain, repository, store, versions
-from reviews_service.cache import ChangeFeed, changes
+from reviews_service import state as state_module
+from reviews_service.cache import ChangeFeed
 from reviews_service.poller import SLACK, ChangePoller
+from reviews_service.state import ServiceState
 
 
 def _feed() -> tuple[ChangeFeed, list[str], list[str]]:
@@ -20,18 +22,18 @@ def _feed() -> tuple[ChangeFeed, list[str], list[str]]:
     return feed, heard, resets
 
 
-def test_another_process_write_drops_the_cached_summary(shop: domain.BusinessUnit) -> None:
-    poller = ChangePoller(changes)
+def test_another_process_write_drops_the_cached_summary(shop: domain.BusinessUnit, state: ServiceState) -> None:
+    poller = ChangePoller(state.changes)
     poller.poll()  # learns the versions
-    assert repository.get_summary(shop.slug).count == 0  # cached from here on (the in-memory store: no TTL)
+    assert repository.get_summary(state, shop.slug).count == 0  # cached from here on (the in-memory store: no TTL)
     # What another process's ingest does: write the summary, then record the change (no local publish).
     docs.SummaryDoc._get_collection().update_one(
         {"_id": shop.slug}, {"$inc": {"h4": 2}, "$setOnInsert": {"business_unit": shop.slug}}, upsert=True
     )
     versions.record(shop.slug)
-    assert repository.get_summary(shop.slug).count == 0  # still the cached figure
+    assert repository.get_summary(state, shop.slug).count == 0  # still the cached figure
     assert poller.poll() == [shop.slug]
-    assert repository.get_summary(shop.slug).count == 2
+    assert repository.get_summary(state, shop.slug).count == 2
     assert poller.poll() == []  # nothing new: nobody is told twice
 
 
@@ -125,19 +127,23 @@ def test_the_thread_brings_a_change_within_its_interval(connected: store.StoreIn
 
 
 def test_caches_live_long_only_while_a_poller_watches(
-    connected: store.StoreInfo, monkeypatch: pytest.MonkeyPatch
+    connected: store.StoreInfo, monkeypatch: pytest.MonkeyPatch, state: ServiceState
 ) -> None:
-    assert repository.cache_ttl() == repository.CHANGE_TTL
-    poller = ChangePoller(changes, interval=0.05)
+    assert state.cache_ttl() == state_module.CHANGE_TTL
+    poller = ChangePoller(state.changes, interval=0.05)
     poller.start()
     try:
-        assert repository.cache_ttl() == repository.SAFETY_TTL
+        assert state.cache_ttl() == state_module.SAFETY_TTL
+        assert ServiceState().cache_ttl() == state_module.CHANGE_TTL  # another instance, watched by no poller
     finally:
         poller.stop()
-    assert repository.cache_ttl() == repository.CHANGE_TTL
+    assert state.cache_ttl() == state_module.CHANGE_TTL
 
 
-def test_this_process_own_writes_are_not_told_again_but_others_in_between_are(shop: domain.BusinessUnit) -> None:
+def test_this_process_own_writes_are_not_told_again_but_others_in_between_are(
+    shop: domain.BusinessUnit, state: ServiceState
+) -> None:
+    changes = state.changes
     poller = ChangePoller(changes, interval=60)  # its thread sleeps: the test looks itself
     poller.start()
     try:

@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from reviews_service import documents, domain, ingest, repository
+from reviews_service.state import ServiceState
 from tests.conftest import NOW, review
 
 
@@ -76,35 +77,35 @@ def record(monkeypatch: pytest.MonkeyPatch, doc: type[me.Document]) -> Recorder:
     return recorder
 
 
-def _products(shop: domain.BusinessUnit, count: int) -> list[str]:
+def _products(state: ServiceState, shop: domain.BusinessUnit, count: int) -> list[str]:
     skus = [f"sku-{i:05d}" for i in range(count)]
-    repository.save_products(domain.Product(business_unit=shop.slug, sku=s, name=s.title()) for s in skus)
+    repository.save_products(state, [domain.Product(business_unit=shop.slug, sku=s, name=s.title()) for s in skus])
     return skus
 
 
 def test_a_product_lookup_is_one_find_by_id_and_never_reads_the_catalogue(
-    shop: domain.BusinessUnit, monkeypatch: pytest.MonkeyPatch
+    shop: domain.BusinessUnit, monkeypatch: pytest.MonkeyPatch, state: ServiceState
 ) -> None:
-    _products(shop, 50)
-    repository.on_connect()  # nothing cached
+    _products(state, shop, 50)
+    state.reset()  # nothing cached
     products = record(monkeypatch, documents.ProductDoc)
-    assert repository.get_product(shop.slug, "sku-00007").name == "Sku-00007"
+    assert repository.get_product(state, shop.slug, "sku-00007").name == "Sku-00007"
     assert [f.filter for f in products.finds] == [{"_id": {"$in": ["test-shop/sku-00007"]}}]
-    repository.get_product(shop.slug, "sku-00007")
+    repository.get_product(state, shop.slug, "sku-00007")
     assert len(products.finds) == 1  # the second lookup is cached
     with pytest.raises(Exception, match="No product 'nope'"):
-        repository.get_product(shop.slug, "nope")
+        repository.get_product(state, shop.slug, "nope")
     assert products.finds[-1].filter == {"_id": {"$in": ["test-shop/nope"]}}
 
 
 def test_an_ingest_batch_reads_only_the_products_it_names(
-    shop: domain.BusinessUnit, monkeypatch: pytest.MonkeyPatch
+    shop: domain.BusinessUnit, monkeypatch: pytest.MonkeyPatch, state: ServiceState
 ) -> None:
-    _products(shop, 50)
-    repository.on_connect()
+    _products(state, shop, 50)
+    state.reset()
     products = record(monkeypatch, documents.ProductDoc)
     records = [review("a", 5, product="sku-00001"), review("b", 4, product="sku-00002"), review("c", 3)]
-    assert ingest.ingest(shop.slug, records, now=NOW).inserted == 3
+    assert ingest.ingest(state, shop.slug, records, now=NOW).inserted == 3
     assert all(set(f.filter) == {"_id"} for f in products.finds), products.finds
     assert sorted(i for f in products.finds for i in f.filter["_id"]["$in"]) == [
         "test-shop/sku-00001",
@@ -113,11 +114,11 @@ def test_an_ingest_batch_reads_only_the_products_it_names(
 
 
 def test_data_json_for_24_skus_reads_their_summaries_and_products_in_one_query_each(
-    client: TestClient, shop: domain.BusinessUnit, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, shop: domain.BusinessUnit, monkeypatch: pytest.MonkeyPatch, state: ServiceState
 ) -> None:
-    skus = _products(shop, 30)[:24]
-    ingest.ingest(shop.slug, [review(f"r{i}", 1 + i % 5, product=s) for i, s in enumerate(skus[:6])], now=NOW)
-    repository.on_connect()
+    skus = _products(state, shop, 30)[:24]
+    ingest.ingest(state, shop.slug, [review(f"r{i}", 1 + i % 5, product=s) for i, s in enumerate(skus[:6])], now=NOW)
+    state.reset()
     summaries = record(monkeypatch, documents.SummaryDoc)
     products = record(monkeypatch, documents.ProductDoc)
     answer = client.get(f"/widgets/test-shop/data.json?skus={','.join(skus)}")
@@ -130,11 +131,11 @@ def test_data_json_for_24_skus_reads_their_summaries_and_products_in_one_query_e
 
 
 def test_the_export_reads_at_most_the_asked_reviews_of_each_reviewed_product_by_equality(
-    client: TestClient, shop: domain.BusinessUnit, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, shop: domain.BusinessUnit, monkeypatch: pytest.MonkeyPatch, state: ServiceState
 ) -> None:
-    skus = _products(shop, 5)
+    skus = _products(state, shop, 5)
     records = [review(f"r{i}", 5, product=skus[i % 2], created_at=f"2026-10-{1 + i:02d}") for i in range(12)]
-    ingest.ingest(shop.slug, records, now=NOW)
+    ingest.ingest(state, shop.slug, records, now=NOW)
     reviews = record(monkeypatch, documents.ReviewDoc)
     lines = client.get("/seo/test-shop/export.ndjson?reviews=2").text.splitlines()
     assert len(lines) == len(skus) + 2  # and the shop's oak-chair and walnut-table
@@ -159,11 +160,15 @@ def _serves(index: list[tuple[str, int]], equal: set[str]) -> bool:
 @pytest.mark.parametrize("product", [None, "oak-chair", repository.ALL_PRODUCTS])
 @pytest.mark.parametrize("extra", [{}, {"rating": 4}, {"language": "nl"}])
 def test_every_filter_of_the_review_list_has_an_index_that_serves_its_sort(
-    shop: domain.BusinessUnit, monkeypatch: pytest.MonkeyPatch, product: str | None, extra: dict[str, Any]
+    shop: domain.BusinessUnit,
+    monkeypatch: pytest.MonkeyPatch,
+    product: str | None,
+    extra: dict[str, Any],
+    state: ServiceState,
 ) -> None:
     indexes = [_key(info["key"]) for info in documents.ReviewDoc._get_collection().index_information().values()]
     reviews = record(monkeypatch, documents.ReviewDoc)
-    repository.list_published(shop.slug, product=product, **extra)
+    repository.list_published(state, shop.slug, product=product, **extra)
     (find,) = reviews.finds
     equal = {name for name, value in find.filter.items() if not isinstance(value, dict)}
     assert any(_serves(index, equal) for index in indexes), (find.filter, indexes)
@@ -171,10 +176,14 @@ def test_every_filter_of_the_review_list_has_an_index_that_serves_its_sort(
 
 
 def test_a_first_page_read_again_is_served_from_memory_until_the_unit_changes(
-    client: TestClient, shop: domain.BusinessUnit, admin: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    client: TestClient,
+    shop: domain.BusinessUnit,
+    admin: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    state: ServiceState,
 ) -> None:
     """Shop pages ask the same first page over and over: one query, until a write to the unit drops it."""
-    ingest.ingest(shop.slug, [review(f"p-{i}", 1 + i % 5) for i in range(5)], now=NOW, max_text=20_000)
+    ingest.ingest(state, shop.slug, [review(f"p-{i}", 1 + i % 5) for i in range(5)], now=NOW, max_text=20_000)
     reviews = record(monkeypatch, documents.ReviewDoc)
     url = f"/v1/business-units/{shop.slug}/reviews?limit=3"
     first = client.get(url).json()
@@ -193,13 +202,13 @@ def test_a_first_page_read_again_is_served_from_memory_until_the_unit_changes(
 
 
 def test_junk_list_filters_are_never_cached_so_they_cannot_fill_memory(
-    client: TestClient, shop: domain.BusinessUnit
+    client: TestClient, shop: domain.BusinessUnit, state: ServiceState
 ) -> None:
-    ingest.ingest(shop.slug, [review("j-1", 5)], now=NOW, max_text=20_000)
-    before = len(repository._first_pages._data)
+    ingest.ingest(state, shop.slug, [review("j-1", 5)], now=NOW, max_text=20_000)
+    before = len(state.first_pages._data)
     for code in ("aa", "qq", "zz"):  # well-formed, but no language a review can have
         assert client.get(f"/v1/business-units/{shop.slug}/reviews?language={code}").status_code == 200
     assert client.get(f"/v1/business-units/{shop.slug}/reviews?limit=100").status_code == 200  # over FIRST_PAGE_MAX
-    assert len(repository._first_pages._data) == before
+    assert len(state.first_pages._data) == before
     assert client.get(f"/v1/business-units/{shop.slug}/reviews?language=nl").status_code == 200
-    assert len(repository._first_pages._data) == before + 1
+    assert len(state.first_pages._data) == before + 1

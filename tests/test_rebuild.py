@@ -11,34 +11,39 @@ import pytest
 from fastapi.testclient import TestClient
 
 from reviews_service import documents, domain, ingest, repository
+from reviews_service.state import ServiceState
 from tests.conftest import NOW, review
 
 PUBLIC = "/v1/business-units/test-shop"
 
 
-def _spoil(key: str, **counts: int) -> None:
+def _spoil(state: ServiceState, key: str, **counts: int) -> None:
     """Make a stored summary wrong, as a crash between a review write and its summary update would."""
     documents.SummaryDoc._get_collection().update_one({"_id": key}, {"$set": counts})
-    repository.on_connect()  # forget what the caches hold
+    state.reset()  # forget what the caches hold
 
 
-def test_a_rebuild_repairs_what_differs_and_leaves_the_rest(client: TestClient, shop: domain.BusinessUnit) -> None:
-    ingest.ingest(shop.slug, [review("r1", 5), review("r2", 4, product="oak-chair")], now=NOW)
+def test_a_rebuild_repairs_what_differs_and_leaves_the_rest(
+    client: TestClient, shop: domain.BusinessUnit, state: ServiceState
+) -> None:
+    ingest.ingest(state, shop.slug, [review("r1", 5), review("r2", 4, product="oak-chair")], now=NOW)
     untouched = documents.SummaryDoc._get_collection().find_one({"_id": "test-shop/oak-chair"})
-    _spoil("test-shop", h1=7)
-    report = ingest.rebuild_summaries(None, now=NOW.replace(hour=13))
+    _spoil(state, "test-shop", h1=7)
+    report = ingest.rebuild_summaries(state, None, now=NOW.replace(hour=13))
     assert report["differed"] == ["test-shop"] and report["skipped"] == []
     assert client.get(f"{PUBLIC}/summary").json()["review_count"] == 1
     # the product summary did not differ, so it was not rewritten
     assert documents.SummaryDoc._get_collection().find_one({"_id": "test-shop/oak-chair"}) == untouched
 
 
-def test_a_summary_that_should_not_exist_is_deleted(client: TestClient, shop: domain.BusinessUnit) -> None:
-    ingest.ingest(shop.slug, [review("r1", 5)], now=NOW)
+def test_a_summary_that_should_not_exist_is_deleted(
+    client: TestClient, shop: domain.BusinessUnit, state: ServiceState
+) -> None:
+    ingest.ingest(state, shop.slug, [review("r1", 5)], now=NOW)
     documents.SummaryDoc._get_collection().insert_one(
         {"_id": "test-shop/walnut-table", "business_unit": "test-shop", "product": "walnut-table", "h3": 2}
     )
-    assert ingest.rebuild_summaries(shop.slug, now=NOW)["differed"] == ["test-shop/walnut-table"]
+    assert ingest.rebuild_summaries(state, shop.slug, now=NOW)["differed"] == ["test-shop/walnut-table"]
     assert repository.all_summaries(shop.slug).keys() == {"test-shop"}
     assert client.get(f"{PUBLIC}/products/walnut-table/summary").json()["review_count"] == 0
 
@@ -56,29 +61,29 @@ class FailingWrites:
 
 
 def test_a_failure_mid_rebuild_leaves_the_old_summaries_in_place(
-    client: TestClient, shop: domain.BusinessUnit, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, shop: domain.BusinessUnit, monkeypatch: pytest.MonkeyPatch, state: ServiceState
 ) -> None:
-    ingest.ingest(shop.slug, [review("r1", 5), review("r2", 3), review("p1", 4, product="oak-chair")], now=NOW)
-    _spoil("test-shop", h5=9)  # so the rebuild has something to write
+    ingest.ingest(state, shop.slug, [review("r1", 5), review("r2", 3), review("p1", 4, product="oak-chair")], now=NOW)
+    _spoil(state, "test-shop", h5=9)  # so the rebuild has something to write
     real = repository._summaries
     monkeypatch.setattr(repository, "_summaries", lambda: FailingWrites(real()))
     with pytest.raises(RuntimeError, match="mid-rebuild"):
-        ingest.rebuild_summaries(None, now=NOW)
+        ingest.rebuild_summaries(state, None, now=NOW)
     monkeypatch.setattr(repository, "_summaries", real)
     stored = repository.all_summaries(shop.slug)
     assert stored.keys() == {"test-shop", "test-shop/oak-chair"}  # nothing was left without a summary
     assert stored["test-shop"].histogram[5] == 9 and stored["test-shop/oak-chair"].count == 1
     assert client.get(f"{PUBLIC}/products/oak-chair/summary").json()["review_count"] == 1
-    assert ingest.rebuild_summaries(None, now=NOW)["differed"] == ["test-shop"]  # the next run repairs it
+    assert ingest.rebuild_summaries(state, None, now=NOW)["differed"] == ["test-shop"]  # the next run repairs it
     assert client.get(f"{PUBLIC}/summary").json()["review_count"] == 2
 
 
 def test_an_ingest_running_beside_the_nightly_rebuild_loses_nothing(
-    client: TestClient, shop: domain.BusinessUnit, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, shop: domain.BusinessUnit, monkeypatch: pytest.MonkeyPatch, state: ServiceState
 ) -> None:
     """Two threads: one ingests 120 reviews in small batches, the other rebuilds every summary over and over
     (reading the reviews slowly, to widen the window). Every review must be counted once at the end."""
-    ingest.ingest(shop.slug, [review("seed", 5)], now=NOW)
+    ingest.ingest(state, shop.slug, [review("seed", 5)], now=NOW)
     read_reviews = repository.iter_reviews
 
     def slow_reader(business_unit: str | None = None, batch_size: int = 1000) -> Iterator[domain.Review]:
@@ -97,7 +102,7 @@ def test_an_ingest_running_beside_the_nightly_rebuild_loses_nothing(
                 batch = [
                     review(f"r{i}", 1 + i % 5, product="oak-chair" if i % 3 else None) for i in range(start, start + 4)
                 ]
-                ingest.ingest(shop.slug, batch, now=NOW)
+                ingest.ingest(state, shop.slug, batch, now=NOW)
                 for record in batch:
                     expected["test-shop/oak-chair" if record.get("product") else "test-shop"] += 1
                 stored = repository.all_summaries(shop.slug)
@@ -116,7 +121,7 @@ def test_an_ingest_running_beside_the_nightly_rebuild_loses_nothing(
             for _ in range(2000):
                 if done.is_set() or time.monotonic() > deadline:
                     return
-                ingest.rebuild_summaries(None, now=NOW)
+                ingest.rebuild_summaries(state, None, now=NOW)
         except BaseException as exc:
             errors.append(exc)
 
@@ -136,12 +141,12 @@ def test_an_ingest_running_beside_the_nightly_rebuild_loses_nothing(
 
 
 def test_a_summary_another_process_moved_during_the_rebuild_is_left_to_it(
-    client: TestClient, shop: domain.BusinessUnit, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, shop: domain.BusinessUnit, monkeypatch: pytest.MonkeyPatch, state: ServiceState
 ) -> None:
     """On a shared MongoDB another process's ingest may `$inc` a summary between the rebuild's read of it and
     its write: the rebuild must not overwrite that increment with figures computed before it."""
-    ingest.ingest(shop.slug, [review("r1", 5)], now=NOW)
-    _spoil("test-shop", h1=3)
+    ingest.ingest(state, shop.slug, [review("r1", 5)], now=NOW)
+    _spoil(state, "test-shop", h1=3)
     read_reviews = repository.iter_reviews
 
     def reviews_then_another_process_counts_one(
@@ -151,7 +156,7 @@ def test_a_summary_another_process_moved_during_the_rebuild_is_left_to_it(
         documents.SummaryDoc._get_collection().update_one({"_id": "test-shop"}, {"$inc": {"h4": 1}})
 
     monkeypatch.setattr(repository, "iter_reviews", reviews_then_another_process_counts_one)
-    report = ingest.rebuild_summaries(shop.slug, now=NOW)
+    report = ingest.rebuild_summaries(state, shop.slug, now=NOW)
     assert report["differed"] == ["test-shop"] and report["skipped"] == ["test-shop"]
     kept = repository.all_summaries(shop.slug)["test-shop"].histogram
     assert (kept[1], kept[4], kept[5]) == (3, 1, 1)  # the other process's +1 is still there

@@ -24,6 +24,7 @@ from schemathesis.specs.openapi.checks import (
 from reviews_service import demo, repository, store
 from reviews_service.api.deps import now_dep
 from reviews_service.app import create_app
+from reviews_service.state import ServiceState
 from tests.conftest import ADMIN_TOKEN, NOW, make_settings
 
 schemathesis.serializer.alias("application/x-ndjson", "text/plain")  # import bodies are text files
@@ -40,13 +41,14 @@ KNOWN: dict[str, str] = {}
 @pytest.fixture(scope="module", autouse=True)
 def _demo_shop() -> Iterator[None]:
     """The demo shop in an in-memory store, and the ids of a few of its real objects."""
+    state: ServiceState = APP.state.service_state
     store.connect(APP.state.settings)
     store.drop_all()
-    demo.load(NOW)
+    demo.load(state, NOW)
     KNOWN.update(
         bu=DEMO_BU,
         sku=sorted(repository.catalogue(DEMO_BU))[0],
-        review_id=repository.list_published(DEMO_BU, limit=1).items[0].id,
+        review_id=repository.list_published(state, DEMO_BU, limit=1).items[0].id,
     )
     yield
     store.drop_all()

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reviews_service import domain, ingest, repository, store
+from reviews_service.state import ServiceState
 from tests.conftest import NOW
 
 SKUS = [None, "oak-chair", "walnut-table"]
@@ -43,11 +44,14 @@ def _record(ext: str, rating: int, sku: str | None, status: str, day: int) -> di
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=operations)
-def test_incremental_summaries_equal_rebuild(shop: domain.BusinessUnit, ops: list[tuple[Any, ...]]) -> None:
+def test_incremental_summaries_equal_rebuild(
+    shop: domain.BusinessUnit, ops: list[tuple[Any, ...]], state: ServiceState
+) -> None:
     store.drop_all()
-    repository.save_business_unit(shop)
+    state.reset()  # the examples share one instance: what it cached of the last one is gone
+    repository.save_business_unit(state, shop)
     repository.save_products(
-        [domain.Product(shop.slug, "oak-chair", "Oak chair"), domain.Product(shop.slug, "walnut-table", "Table")]
+        state, [domain.Product(shop.slug, "oak-chair", "Oak chair"), domain.Product(shop.slug, "walnut-table", "Table")]
     )
     last_record: dict[str, dict[str, Any]] = {}
     model: dict[str, dict[str, Any]] = {}  # external id -> what should be stored: rating, sku, status, moderated
@@ -56,7 +60,7 @@ def test_incremental_summaries_equal_rebuild(shop: domain.BusinessUnit, ops: lis
             _, ext, rating, sku, status, day = op
             record = _record(ext, rating, sku, status, day)
             last_record[ext] = record
-            ingest.ingest(shop.slug, [record], now=NOW)
+            ingest.ingest(state, shop.slug, [record], now=NOW)
             moderated = model.get(ext, {}).get("moderated")
             model[ext] = {
                 "rating": rating,
@@ -66,11 +70,11 @@ def test_incremental_summaries_equal_rebuild(shop: domain.BusinessUnit, ops: lis
                 "created_at": record["created_at"],
             }
         elif op[0] == "reingest" and op[1] in last_record:
-            report = ingest.ingest(shop.slug, [last_record[op[1]]], now=NOW)
+            report = ingest.ingest(state, shop.slug, [last_record[op[1]]], now=NOW)
             assert report.unchanged == 1 and report.inserted == report.updated == 0
         elif op[0] == "moderate" and op[1] in model:
             _, ext, status = op
-            ingest.moderate(domain.review_id(shop.slug, "api", ext), status=status, reply=None, now=NOW)
+            ingest.moderate(state, domain.review_id(shop.slug, "api", ext), status=status, reply=None, now=NOW)
             model[ext].update(status=status, moderated=status)
 
     stored = repository.all_summaries(shop.slug)
@@ -81,8 +85,8 @@ def test_incremental_summaries_equal_rebuild(shop: domain.BusinessUnit, ops: lis
         for item in model.values():
             if item["sku"] == sku and item["status"] == "published":
                 expected[item["rating"]] += 1
-        served = repository.get_summary(shop.slug, sku)  # the cached read path users hit
+        served = repository.get_summary(state, shop.slug, sku)  # the cached read path users hit
         assert served.histogram == expected, (sku, ops)
         assert ingest.same_figures(stored.get(key), rebuilt.get(key)), (sku, ops)
         assert ingest.same_figures(served, rebuilt.get(key)), (sku, ops)
-    assert ingest.rebuild_summaries(shop.slug, now=NOW)["differed"] == []
+    assert ingest.rebuild_summaries(state, shop.slug, now=NOW)["differed"] == []

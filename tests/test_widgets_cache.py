@@ -8,7 +8,9 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from reviews_service import domain, repository
+from reviews_service import domain
+from reviews_service import state as state_module
+from reviews_service.state import ServiceState
 from tests.conftest import review
 from widgets import service
 
@@ -17,28 +19,28 @@ DATA = "/widgets/test-shop/data.json"
 INGEST = "/v1/admin/business-units/test-shop/reviews"
 
 
-def hit(path: str, query: str) -> bool:
+def hit(state: ServiceState, path: str, query: str) -> bool:
     """Whether this exact request is answered from the hot path (a dict lookup, no rendering)."""
-    return service.lookup(path, query.encode()) is not None
+    return service.lookup(state, path, query.encode()) is not None
 
 
 @pytest.fixture
-def small_cache() -> Iterator[None]:
-    saved = service.cache.maxsize
-    service.cache.maxsize = 30
+def small_cache(state: ServiceState) -> Iterator[None]:
+    saved = state.widgets.maxsize
+    state.widgets.maxsize = 30
     yield
-    service.cache.maxsize = saved
+    state.widgets.maxsize = saved
 
 
 def test_junk_values_of_known_parameters_share_the_entry_they_render_to(
-    client: TestClient, shop: domain.BusinessUnit, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, shop: domain.BusinessUnit, monkeypatch: pytest.MonkeyPatch, state: ServiceState
 ) -> None:
     for ttl in ("CHANGE_TTL", "SAFETY_TTL"):  # the loop outlasts the expiry, which is not tested here
-        monkeypatch.setattr(repository, ttl, 3600.0)
+        monkeypatch.setattr(state_module, ttl, 3600.0)
     real = client.get(f"{BADGE}?locale=nl")
     data = client.get(f"{DATA}?locale=nl&badge=1&skus=oak-chair")
-    assert hit(BADGE, "locale=nl") and hit(DATA, "locale=nl&badge=1&skus=oak-chair")
-    entries = len(service.cache._entries)
+    assert hit(state, BADGE, "locale=nl") and hit(state, DATA, "locale=nl&badge=1&skus=oak-chair")
+    entries = len(state.widgets._entries)
     for n in range(500):  # 2,000 junk requests in all
         junk_locale = client.get(f"{BADGE}?locale=x{n}")
         junk_theme = client.get(f"{BADGE}?locale=nl&theme=t{n}")
@@ -48,33 +50,33 @@ def test_junk_values_of_known_parameters_share_the_entry_they_render_to(
             assert junk.status_code == 200 and junk.headers["etag"] == real.headers["etag"]
         assert junk_sku.json()["products"][f"junk-{n}"] is None
         assert junk_sku.json()["products"]["oak-chair"] == data.json()["products"]["oak-chair"]
-    assert len(service.cache._entries) <= entries + 2  # at most the one frame=... spelling each
-    assert hit(BADGE, "locale=nl") and hit(DATA, "locale=nl&badge=1&skus=oak-chair")
+    assert len(state.widgets._entries) <= entries + 2  # at most the one frame=... spelling each
+    assert hit(state, BADGE, "locale=nl") and hit(state, DATA, "locale=nl&badge=1&skus=oak-chair")
 
 
 def test_spellings_of_one_rendering_get_a_few_aliases_not_one_each(
-    client: TestClient, shop: domain.BusinessUnit
+    client: TestClient, shop: domain.BusinessUnit, state: ServiceState
 ) -> None:
     client.get(f"{BADGE}?locale=nl")
-    entries = len(service.cache._entries)
+    entries = len(state.widgets._entries)
     spellings = ["", "locale=nl&theme=", "theme=&locale=nl", "locale=n%6C", "locale=%6El", "locale=NL", "locale=nl-NL"]
     spellings += [f"locale=nl&{'&'.join(['locale=nl'] * n)}" for n in range(1, 40)]
     for query in spellings:
         assert client.get(f"{BADGE}?{query}").status_code == 200
-    assert len(service.cache._entries) <= entries + 8
+    assert len(state.widgets._entries) <= entries + 8
 
 
 def test_a_full_cache_evicts_the_least_recently_used_not_every_shop(
-    client: TestClient, shop: domain.BusinessUnit, small_cache: None
+    client: TestClient, shop: domain.BusinessUnit, small_cache: None, state: ServiceState
 ) -> None:
     client.get(f"{BADGE}?locale=nl")
     for n, (limit, rating) in enumerate((limit, rating) for limit in range(1, 21) for rating in range(1, 6)):
         assert client.get(f"/widgets/test-shop/reviews.html?limit={limit}&rating={rating}").status_code == 200
-        assert len(service.cache._entries) <= 30
+        assert len(state.widgets._entries) <= 30
         if n % 10 == 9:  # the shop's badge is requested all the time: it stays
-            assert hit(BADGE, "locale=nl"), n
+            assert hit(state, BADGE, "locale=nl"), n
             client.get(f"{BADGE}?locale=nl")
-    assert hit(BADGE, "locale=nl")
+    assert hit(state, BADGE, "locale=nl")
 
 
 def test_an_unknown_sku_or_product_is_null_and_the_rest_renders(
@@ -120,9 +122,9 @@ def test_data_json_filters_the_list_as_the_fragment_does(
     ],
 )
 def test_what_pages_really_ask_is_a_hot_path_hit_the_second_time(
-    client: TestClient, shop: domain.BusinessUnit, path: str, query: str
+    client: TestClient, shop: domain.BusinessUnit, state: ServiceState, path: str, query: str
 ) -> None:
     first = client.get(f"{path}?{query}" if query else path)
     assert first.status_code == 200
-    assert hit(path, query)
+    assert hit(state, path, query)
     assert client.get(f"{path}?{query}" if query else path).headers["etag"] == first.headers["etag"]

@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from reviews_service import domain
+from reviews_service.state import ServiceState
 from tests.conftest import review
 
 BADGE = "/widgets/test-shop/badge.html"
@@ -151,11 +152,11 @@ def test_iframe_mode_is_a_whole_page_with_our_stylesheet(client: TestClient, sho
     assert 'data-theme="dark"' in page
 
 
-def test_demo_pages_use_a_strict_csp_and_the_loader(client: TestClient) -> None:
+def test_demo_pages_use_a_strict_csp_and_the_loader(client: TestClient, state: ServiceState) -> None:
     from reviews_service import demo
     from tests.conftest import NOW
 
-    demo.load(NOW)
+    demo.load(state, NOW)
     home = client.get("/demo", follow_redirects=True)
     assert home.status_code == 200
     assert "script-src 'self'" in home.headers["content-security-policy"]
@@ -165,15 +166,16 @@ def test_demo_pages_use_a_strict_csp_and_the_loader(client: TestClient) -> None:
     assert listing.count('data-reviews-widget="product-stars"') == 24
 
 
-def test_cache_busting_parameters_share_one_rendering(client: TestClient, shop: domain.BusinessUnit) -> None:
-    from widgets import service
+def test_cache_busting_parameters_share_one_rendering(
+    client: TestClient, shop: domain.BusinessUnit, state: ServiceState
+) -> None:
 
     first = client.get(f"{BADGE}?locale=nl&cb=1")
-    entries = len(service.cache._entries)
+    entries = len(state.widgets._entries)
     for n in range(2, 50):
         again = client.get(f"{BADGE}?locale=nl&cb={n}")
         assert again.headers["etag"] == first.headers["etag"]
-    assert len(service.cache._entries) == entries  # junk parameters add nothing to the cache
+    assert len(state.widgets._entries) == entries  # junk parameters add nothing to the cache
 
 
 def test_if_none_match_lists_and_weak_tags_revalidate(client: TestClient, shop: domain.BusinessUnit) -> None:

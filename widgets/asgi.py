@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from reviews_service.api.headers import EVERY_ANSWER
 from reviews_service.cache import etag_matches, request_header
 from reviews_service.errors import ReviewsError, problem_document
+from reviews_service.state import ServiceState
 from widgets import service
 
 PREFIX = "/widgets/"
@@ -22,20 +23,21 @@ _BASE_HEADERS = [(b"access-control-allow-origin", b"*"), (b"vary", b"Accept-Enco
 
 
 class WidgetFastPath:
-    """Serve GET/HEAD /widgets/... from the in-process cache; pass everything else to `app`."""
+    """Serve GET/HEAD /widgets/... from the instance's widget cache (`state`); pass everything else to `app`."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, state: ServiceState) -> None:
         self.app = app
+        self.state = state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD") or not scope["path"].startswith(PREFIX):
             await self.app(scope, receive, send)
             return
         path, query = scope["path"], scope["query_string"]
-        answer = service.lookup(path, query)
+        answer = service.lookup(self.state, path, query)
         if answer is None:
             try:
-                answer = await run_in_threadpool(service.render, path, query)
+                answer = await run_in_threadpool(service.render, self.state, path, query)
             except ReviewsError as exc:
                 await _problem(send, exc)
                 return

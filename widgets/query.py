@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, quote
 
 from reviews_service import domain, repository
 from reviews_service.errors import InvalidInput
 from widgets import i18n
+
+if TYPE_CHECKING:
+    from reviews_service.state import ServiceState
 
 MAX_SKUS = 100
 MAX_LIMIT = 20
@@ -85,7 +89,7 @@ def spells(query: bytes, pairs: list[tuple[str, str]], resolved: dict[str, str])
     )
 
 
-def resolve(kind: str, unit: domain.BusinessUnit, params: dict[str, str]) -> WidgetQuery:
+def resolve(state: ServiceState, kind: str, unit: domain.BusinessUnit, params: dict[str, str]) -> WidgetQuery:
     """Validate the parameters and resolve them to what will be rendered."""
     locale = i18n.pick_locale(params.get("locale"), unit.locales)
     if kind in ("svg",):
@@ -105,19 +109,23 @@ def resolve(kind: str, unit: domain.BusinessUnit, params: dict[str, str]) -> Wid
         limit = _limit(params.get("limit") or params.get("reviews")) or DEFAULT_LIMIT
         product = params.get("product") or None
         if product is not None and product != repository.ALL_PRODUCTS:
-            product = repository.get_product(unit.slug, product).sku  # a fragment of an unknown product is a 404
+            product = repository.get_product(state, unit.slug, product).sku  # a fragment of an unknown product is a 404
         return WidgetQuery(kind, locale, theme, frame, limit, product, **filters)  # type: ignore[arg-type]
-    return _data(unit, params, locale, filters)
+    return _data(state, unit, params, locale, filters)
 
 
 def _data(
-    unit: domain.BusinessUnit, params: dict[str, str], locale: str, filters: dict[str, int | str | None]
+    state: ServiceState,
+    unit: domain.BusinessUnit,
+    params: dict[str, str],
+    locale: str,
+    filters: dict[str, int | str | None],
 ) -> WidgetQuery:
     asked = list(dict.fromkeys(s for s in (params.get("skus") or "").split(",") if s))
     if len(asked) > MAX_SKUS:
         raise InvalidInput(f"at most {MAX_SKUS} skus per page; got {len(asked)}")
     product = params.get("product") or None
-    catalogue = repository.products(unit.slug, [*asked, *([product] if product else [])])  # one `$in` read
+    catalogue = repository.products(state, unit.slug, [*asked, *([product] if product else [])])  # one `$in` read
     known = tuple(sorted(s for s in asked if s in catalogue))
     unknown = tuple(s[:100] for s in asked if s not in catalogue)
     limit = _limit(params.get("reviews"))

@@ -1,10 +1,11 @@
-"""Widget answers as prebuilt bytes: rendered once, cached in-process, invalidated by the change feed.
+"""Widget answers as prebuilt bytes: rendered once, cached per instance, invalidated by the change feed.
 
 The hot path (`lookup`) is a dict read keyed by the raw request path and query string; a miss
 resolves the parameters to what they render (`widgets.query`), finds or renders that answer
 (`render`, which reads summaries and reviews through the repository), and lets the raw query
 string find it next time only if it spells exactly that answer. A change to a business unit's
-reviews or catalogue drops every cached answer of that business unit.
+reviews or catalogue drops every cached answer of that business unit. The cache is the instance's
+(`ServiceState.widgets`), handed in by the caller.
 """
 
 from __future__ import annotations
@@ -13,13 +14,16 @@ import gzip
 import json
 from dataclasses import dataclass
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from reviews_service import domain, repository
-from reviews_service.cache import changes, strong_etag
+from reviews_service.cache import strong_etag
 from widgets import query as widget_query
 from widgets import render as markup
-from widgets.cache import WidgetCache
 from widgets.query import WidgetQuery
+
+if TYPE_CHECKING:
+    from reviews_service.state import ServiceState
 
 WIDGET_CACHE = "public, max-age=60, stale-while-revalidate=600"
 STATIC_CACHE = "public, max-age=3600, stale-while-revalidate=86400"
@@ -63,12 +67,9 @@ class Rendered:
         return Rendered(body, gzipped, strong_etag(body), content_type, cache_control, payload, csp)
 
 
-def _size(answer: Rendered) -> int:
+def size_of(answer: Rendered) -> int:
+    """What one answer costs in the widget cache (see ServiceState.widgets)."""
     return len(answer.body) + len(answer.gzipped) + 512  # the bytes and the object around them
-
-
-cache: WidgetCache[Rendered] = WidgetCache(ttl=repository.cache_ttl, size_of=_size)
-changes.subscribe(lambda business_unit, _products: cache.invalidate(business_unit), on_reset=cache.clear)
 
 
 def _static(name: str, content_type: str) -> Rendered:
@@ -80,7 +81,6 @@ STATIC = {
     "/widgets/loader.js": lambda: _static("loader.js", "application/javascript; charset=utf-8"),
     "/widgets/widgets.css": lambda: _static("widgets.css", "text/css; charset=utf-8"),
 }
-_static_cache: dict[str, Rendered] = {}
 
 
 def bu_of(path: str) -> str | None:
@@ -89,20 +89,20 @@ def bu_of(path: str) -> str | None:
     return parts[2] if len(parts) > 3 and parts[1] == "widgets" else None
 
 
-def lookup(path: str, query: bytes) -> Rendered | None:
+def lookup(state: ServiceState, path: str, query: bytes) -> Rendered | None:
     """The cached answer for this exact request, or None (hot path: no I/O, no rendering)."""
-    static = _static_cache.get(path)
+    static = state.static_widgets.get(path)
     if static is not None:
         return static
     bu = bu_of(path)
-    return None if bu is None else cache.get((bu, path, query))
+    return None if bu is None else state.widgets.get((bu, path, query))
 
 
-def render(path: str, query: bytes) -> Rendered | None:
+def render(state: ServiceState, path: str, query: bytes) -> Rendered | None:
     """Render (and cache) the answer for a widget path; None if the path is not a widget."""
     if path in STATIC:
-        _static_cache[path] = _static_cache.get(path) or STATIC[path]()
-        return _static_cache[path]
+        state.static_widgets[path] = state.static_widgets.get(path) or STATIC[path]()
+        return state.static_widgets[path]
     parts = path.split("/")
     if len(parts) < 4 or parts[1] != "widgets":
         return None
@@ -113,17 +113,18 @@ def render(path: str, query: bytes) -> Rendered | None:
         kind, sku = "stars", parts[4]
     else:
         return None
+    cache = state.widgets
     generation = cache.generation(bu_slug)
     params, pairs = widget_query.parse(query)
-    unit = repository.get_business_unit(bu_slug)
+    unit = repository.get_business_unit(state, bu_slug)
     if sku is not None:
-        sku = repository.get_product(bu_slug, sku).sku
-    wanted = widget_query.resolve(kind, unit, params)
+        sku = repository.get_product(state, bu_slug, sku).sku
+    wanted = widget_query.resolve(state, kind, unit, params)
     # Keyed by what is rendered: junk values and cache busters share the entry of what they render to.
     key = (bu_slug, path, wanted.canonical())
     answer = cache.get(key)
     if answer is None:
-        answer = _render(unit, wanted, sku)
+        answer = _render(state, unit, wanted, sku)
         cache.put(key, answer, generation)
     if widget_query.spells(query, pairs, wanted.params()):
         cache.alias((bu_slug, path, query), key, answer, generation)  # the next one is a plain dict hit
@@ -132,20 +133,20 @@ def render(path: str, query: bytes) -> Rendered | None:
     return answer
 
 
-def _render(unit: domain.BusinessUnit, wanted: WidgetQuery, sku: str | None) -> Rendered:
+def _render(state: ServiceState, unit: domain.BusinessUnit, wanted: WidgetQuery, sku: str | None) -> Rendered:
     locale, theme = wanted.locale, wanted.theme
     if wanted.kind == "badge":
-        fragment = markup.badge(unit, repository.get_summary(unit.slug), locale, unit.reviews_link, theme)
+        fragment = markup.badge(unit, repository.get_summary(state, unit.slug), locale, unit.reviews_link, theme)
         return _html(fragment, unit, wanted)
     if wanted.kind == "svg":
-        svg = markup.badge_svg(unit, repository.get_summary(unit.slug), locale)
+        svg = markup.badge_svg(unit, repository.get_summary(state, unit.slug), locale)
         return Rendered.of(svg, "image/svg+xml", csp=SVG_CSP)
     if wanted.kind == "reviews":
-        return _html(_reviews_fragment(unit, wanted), unit, wanted)
+        return _html(_reviews_fragment(state, unit, wanted), unit, wanted)
     if wanted.kind == "stars":
-        summary = repository.get_summary(unit.slug, sku)
+        summary = repository.get_summary(state, unit.slug, sku)
         return _html(markup.product_stars(unit, summary, locale, theme), unit, wanted)
-    return _json(_data(unit, wanted))
+    return _json(_data(state, unit, wanted))
 
 
 def _json(data: dict[str, object]) -> Rendered:
@@ -168,22 +169,24 @@ def _html(fragment: str, unit: domain.BusinessUnit, wanted: WidgetQuery) -> Rend
     return Rendered.of(fragment, HTML)
 
 
-def _reviews_fragment(unit: domain.BusinessUnit, wanted: WidgetQuery, empty_text: bool = True) -> str:
+def _reviews_fragment(
+    state: ServiceState, unit: domain.BusinessUnit, wanted: WidgetQuery, empty_text: bool = True
+) -> str:
     """The honest latest reviews; filters only when the page asks for them explicitly."""
     limit = wanted.limit or widget_query.DEFAULT_LIMIT
     page = repository.list_published(
-        unit.slug, limit=limit, product=wanted.product, rating=wanted.rating, language=wanted.language
+        state, unit.slug, limit=limit, product=wanted.product, rating=wanted.rating, language=wanted.language
     )
     return markup.review_list(unit, page.items, wanted.locale, limit, unit.reviews_link, wanted.theme, empty_text)
 
 
-def _data(unit: domain.BusinessUnit, wanted: WidgetQuery) -> dict[str, object]:
+def _data(state: ServiceState, unit: domain.BusinessUnit, wanted: WidgetQuery) -> dict[str, object]:
     """Everything the loader needs for one page: badge, every listed product's stars, the reviews list."""
     locale = wanted.locale
-    summary = repository.get_summary(unit.slug)
+    summary = repository.get_summary(state, unit.slug)
     products: dict[str, str | None] = {}
     figures: dict[str, dict[str, object] | None] = {}
-    summaries = repository.summaries_for(unit.slug, list(wanted.skus))  # one `$in` read for the page's skus
+    summaries = repository.summaries_for(state, unit.slug, list(wanted.skus))  # one `$in` read for the page's skus
     for sku in wanted.skus:
         product_summary = summaries[sku]
         products[sku] = markup.product_stars(unit, product_summary, locale)
@@ -200,7 +203,7 @@ def _data(unit: domain.BusinessUnit, wanted: WidgetQuery) -> dict[str, object]:
     if wanted.limit is not None and wanted.product != widget_query.UNKNOWN_PRODUCT:
         # the product's own stars on the same page already say "no reviews yet": the list need not repeat it
         repeat = wanted.product not in wanted.skus
-        data["reviews"] = _reviews_fragment(unit, wanted, empty_text=repeat)
+        data["reviews"] = _reviews_fragment(state, unit, wanted, empty_text=repeat)
     return data
 
 

@@ -17,6 +17,7 @@ from reviews_service.api.deps import (
     AdminDep,
     NowDep,
     SettingsDep,
+    StateDep,
     admin_review_json,
     json_response,
     parse_json,
@@ -193,10 +194,10 @@ class ModerationIn(BaseModel):
 
 
 @router.post("/business-units", **answers(JSON, 400, *ADMIN_ERRORS, 413, 415, 422, created=True))
-def upsert_business_unit(body: BusinessUnitIn, principal: AdminDep) -> Response:
+def upsert_business_unit(body: BusinessUnitIn, principal: AdminDep, state: StateDep) -> Response:
     """Create a business unit (slug and name required), or update the fields given; the rest keep their values."""
     principal.require_global()
-    unit, created = repository.update_business_unit(body.slug, body.given())
+    unit, created = repository.update_business_unit(state, body.slug, body.given())
     return json_response({**_unit_json(unit), "created": created}, status=201 if created else 200)
 
 
@@ -208,17 +209,17 @@ def list_business_units(principal: AdminDep) -> Response:
 
 
 @router.get("/business-units/{bu}", **answers(JSON, *ADMIN_ERRORS, 404))
-def get_business_unit(bu: str, principal: AdminDep) -> Response:
+def get_business_unit(bu: str, principal: AdminDep, state: StateDep) -> Response:
     """One business unit's settings."""
     principal.require(bu)
-    return json_response(_unit_json(repository.get_business_unit(bu)))
+    return json_response(_unit_json(repository.get_business_unit(state, bu)))
 
 
 @router.patch("/business-units/{bu}", **answers(JSON, 400, *ADMIN_ERRORS, 404, 413, 415, 422))
-def patch_business_unit(bu: str, body: BusinessUnitChange, principal: AdminDep) -> Response:
+def patch_business_unit(bu: str, body: BusinessUnitChange, principal: AdminDep, state: StateDep) -> Response:
     """Change the fields given of an existing business unit; the rest keep their values."""
     principal.require_global()
-    unit, _ = repository.update_business_unit(bu, body.given(), create=False)
+    unit, _ = repository.update_business_unit(state, bu, body.given(), create=False)
     return json_response(_unit_json(unit))
 
 
@@ -237,22 +238,25 @@ def _unit_json(unit: domain.BusinessUnit) -> dict[str, Any]:
 
 
 @router.post("/business-units/{bu}/products", **answers(JSON, 400, *ADMIN_ERRORS, 404, 413, 415, 422))
-def upsert_products(bu: str, principal: AdminDep, body: Annotated[ProductIn | list[ProductIn], Body()]) -> Response:
+def upsert_products(
+    bu: str, principal: AdminDep, state: StateDep, body: Annotated[ProductIn | list[ProductIn], Body()]
+) -> Response:
     """Create or update products: one object or a list."""
     principal.require(bu)
-    repository.get_business_unit(bu)
+    repository.get_business_unit(state, bu)
     items = body if isinstance(body, list) else [body]
     if len(items) > MAX_RECORDS:
         raise InvalidInput(f"At most {MAX_RECORDS:,} products per request; got {len(items):,}.")
-    created, updated = repository.save_products(domain.Product(business_unit=bu, **p.model_dump()) for p in items)
+    products = [domain.Product(business_unit=bu, **p.model_dump()) for p in items]
+    created, updated = repository.save_products(state, products)
     return json_response({"created": created, "updated": updated})
 
 
 @router.get("/business-units/{bu}/products", **answers(JSON, *ADMIN_ERRORS, 404))
-def list_products(bu: str, principal: AdminDep) -> Response:
+def list_products(bu: str, principal: AdminDep, state: StateDep) -> Response:
     """The business unit's catalogue."""
     principal.require(bu)
-    repository.get_business_unit(bu)
+    repository.get_business_unit(state, bu)
     products = sorted(repository.catalogue(bu).values(), key=lambda p: p.sku)
     return json_response({"items": [{k: v for k, v in vars(p).items() if k != "business_unit"} for p in products]})
 
@@ -312,7 +316,7 @@ REVIEWS_BODY = {
     openapi_extra=REVIEWS_BODY,
 )
 async def ingest_reviews(
-    bu: str, request: Request, principal: AdminDep, settings: SettingsDep, now: NowDep
+    bu: str, request: Request, principal: AdminDep, settings: SettingsDep, now: NowDep, state: StateDep
 ) -> Response:
     """Ingest reviews (a list, or `{"reviews": [...]}`); idempotent by (source, external_id)."""
     principal.require(bu)
@@ -326,7 +330,7 @@ async def ingest_reviews(
     if len(payload) > MAX_RECORDS:
         raise InvalidInput(f"At most {MAX_RECORDS:,} reviews per request; got {len(payload):,}. Split the batch.")
     report = await run_in_threadpool(
-        ingest.ingest, bu, payload, now=now, max_text=settings.max_text_chars, default_source="api"
+        ingest.ingest, state, bu, payload, now=now, max_text=settings.max_text_chars, default_source="api"
     )
     return json_response(report.as_dict())
 
@@ -350,6 +354,7 @@ async def import_file(
     principal: AdminDep,
     settings: SettingsDep,
     now: NowDep,
+    state: StateDep,
     format: Annotated[Literal["trustpilot-csv", "generic-csv", "jsonl"], Query()] = "trustpilot-csv",
 ) -> Response:
     """Import a CSV or JSON-lines file (the body as it is); answers inserted/updated/unchanged/rejected."""
@@ -358,7 +363,9 @@ async def import_file(
     body = await read_body(request, settings)
     if not body.strip():
         raise InvalidInput("The request body is empty; send the file's bytes as the body.", status=400)
-    report = await run_in_threadpool(imports.run_import, bu, body, format, now=now, max_text=settings.max_text_chars)
+    report = await run_in_threadpool(
+        imports.run_import, state, bu, body, format, now=now, max_text=settings.max_text_chars
+    )
     return json_response({"format": format, **report.as_dict()})
 
 
@@ -371,14 +378,14 @@ def get_review(review_id: str, principal: AdminDep) -> Response:
 
 
 @router.patch("/reviews/{review_id:path}", **answers(JSON, 400, *ADMIN_ERRORS, 404, 413, 415, 422))
-def moderate_review(review_id: str, body: ModerationIn, principal: AdminDep, now: NowDep) -> Response:
+def moderate_review(review_id: str, body: ModerationIn, principal: AdminDep, now: NowDep, state: StateDep) -> Response:
     """Hide, publish or reply to a review; the summaries follow at once."""
     review = repository.get_review(review_id)
     principal.require(review.business_unit)
     if body.status is None and body.reply is None:
         raise InvalidInput("Send `status` and/or `reply`.")
     reply = None if body.reply is None else _clean_reply(body.reply)
-    updated = ingest.moderate(review_id, status=body.status, reply=reply, now=now)
+    updated = ingest.moderate(state, review_id, status=body.status, reply=reply, now=now)
     return json_response(admin_review_json(updated))
 
 
@@ -391,12 +398,12 @@ def _clean_reply(reply: str) -> str:
 
 @router.post("/summaries/rebuild", **answers(JSON, *ADMIN_ERRORS, 404))
 def rebuild_summaries(
-    principal: AdminDep, now: NowDep, business_unit: Annotated[str | None, Query()] = None
+    principal: AdminDep, now: NowDep, state: StateDep, business_unit: Annotated[str | None, Query()] = None
 ) -> Response:
     """Recompute summaries from the reviews and report any that differed from the incremental ones."""
     if business_unit is None:
         principal.require_global()
     else:
         principal.require(business_unit)
-        repository.get_business_unit(business_unit)
-    return json_response(ingest.rebuild_summaries(business_unit, now=now))
+        repository.get_business_unit(state, business_unit)
+    return json_response(ingest.rebuild_summaries(state, business_unit, now=now))

@@ -13,6 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from reviews_service import repository
 from reviews_service.api import seo
+from reviews_service.api.deps import StateDep
 from reviews_service.errors import NotFound
 from seo import jsonld
 from widgets import demo_pages
@@ -45,10 +46,10 @@ def favicon_ico() -> Response:
 
 
 @router.get("/demo")
-def demo_root() -> Response:
+def demo_root(state: StateDep) -> Response:
     """The first page a newcomer opens: the demo shop's home."""
     try:
-        repository.get_business_unit(DEMO_SHOP)
+        repository.get_business_unit(state, DEMO_SHOP)
     except NotFound as exc:
         raise NotFound(
             "The demo shop is not loaded: run `reviews demo` (with MONGODB_URL set); "
@@ -64,27 +65,29 @@ def demo_css() -> Response:
 
 
 @router.get("/demo/{bu}/")
-def demo_home(bu: str) -> Response:
+def demo_home(bu: str, state: StateDep) -> Response:
     """The demo shop's home: badges in the header and the hero."""
-    return _html(demo_pages.home(repository.get_business_unit(bu)))
+    return _html(demo_pages.home(repository.get_business_unit(state, bu)))
 
 
 @router.get("/demo/{bu}/products")
-def demo_listing(bu: str) -> Response:
+def demo_listing(bu: str, state: StateDep) -> Response:
     """The collection: every product's stars from one widget request."""
-    unit = repository.get_business_unit(bu)
+    unit = repository.get_business_unit(state, bu)
     products = sorted(repository.catalogue(bu).values(), key=lambda p: p.sku)
     return _html(demo_pages.listing(unit, products))
 
 
 @router.get("/demo/{bu}/products/{sku}")
-def demo_product(bu: str, sku: str) -> Response:
+def demo_product(bu: str, sku: str, state: StateDep) -> Response:
     """One product: stars, price, latest reviews and the same JSON-LD as the SEO endpoint."""
-    markup = jsonld.script_element(seo.product_jsonld(bu, sku, reviews=demo_pages.PRODUCT_REVIEWS))
-    return _html(demo_pages.product_page(repository.get_business_unit(bu), repository.get_product(bu, sku), markup))
+    markup = jsonld.script_element(seo.product_jsonld(state, bu, sku, reviews=demo_pages.PRODUCT_REVIEWS))
+    return _html(
+        demo_pages.product_page(repository.get_business_unit(state, bu), repository.get_product(state, bu, sku), markup)
+    )
 
 
 @router.get("/demo/{bu}/reviews")
-def demo_reviews(bu: str) -> Response:
+def demo_reviews(bu: str, state: StateDep) -> Response:
     """The shop's own latest reviews."""
-    return _html(demo_pages.reviews_page(repository.get_business_unit(bu)))
+    return _html(demo_pages.reviews_page(repository.get_business_unit(state, bu)))

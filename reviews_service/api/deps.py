@@ -13,6 +13,7 @@ from starlette.requests import ClientDisconnect
 from reviews_service import domain
 from reviews_service.config import Settings, get_settings
 from reviews_service.errors import InvalidInput, PayloadTooLarge, problem_document
+from reviews_service.state import ServiceState
 from reviews_service.tokens import Principal, authenticate
 
 PUBLIC_CACHE = "public, max-age=60, stale-while-revalidate=600"
@@ -25,6 +26,15 @@ def settings_dep(request: Request) -> Settings:
 
 
 SettingsDep = Annotated[Settings, Depends(settings_dep)]
+
+
+def state_dep(request: Request) -> ServiceState:
+    """The app's caches, change feed and ingest locks (made by create_app, one set per app)."""
+    state: ServiceState = request.app.state.service_state
+    return state
+
+
+StateDep = Annotated[ServiceState, Depends(state_dep)]
 
 
 def now_dep() -> datetime:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from reviews_service import repository
-from reviews_service.api.deps import PUBLIC_CACHE, json_response, review_json, summary_json
+from reviews_service.api.deps import PUBLIC_CACHE, StateDep, json_response, review_json, summary_json
 from reviews_service.api.openapi import JSON, REVIEW_PAGE_SCHEMA, SUMMARY_SCHEMA, answers
 from reviews_service.cache import etag_matches, strong_etag
 
@@ -27,24 +27,25 @@ def _public(request: Request, data: Any, cache_control: str) -> Response:
 
 
 @router.get("/{bu}/summary", **answers(JSON, 404, schema=SUMMARY_SCHEMA))
-def business_unit_summary(bu: str, request: Request) -> Response:
+def business_unit_summary(bu: str, request: Request, state: StateDep) -> Response:
     """Count, average, 1-5 histogram and display score of the shop's own reviews."""
-    unit = repository.get_business_unit(bu)
-    return _public(request, summary_json(repository.get_summary(bu), unit), PUBLIC_CACHE)
+    unit = repository.get_business_unit(state, bu)
+    return _public(request, summary_json(repository.get_summary(state, bu), unit), PUBLIC_CACHE)
 
 
 @router.get("/{bu}/products/{sku}/summary", **answers(JSON, 404, schema=SUMMARY_SCHEMA))
-def product_summary(bu: str, sku: str, request: Request) -> Response:
+def product_summary(bu: str, sku: str, request: Request, state: StateDep) -> Response:
     """The same figures for one product."""
-    unit = repository.get_business_unit(bu)
-    repository.get_product(bu, sku)
-    return _public(request, summary_json(repository.get_summary(bu, sku), unit), PUBLIC_CACHE)
+    unit = repository.get_business_unit(state, bu)
+    repository.get_product(state, bu, sku)
+    return _public(request, summary_json(repository.get_summary(state, bu, sku), unit), PUBLIC_CACHE)
 
 
 @router.get("/{bu}/reviews", **answers(JSON, 404, 422, schema=REVIEW_PAGE_SCHEMA))
 def list_reviews(
     bu: str,
     request: Request,
+    state: StateDep,
     limit: Annotated[int, Query(ge=1, le=100, description="page size")] = 20,
     cursor: Annotated[str | None, Query(max_length=500, description="next_cursor of the previous page")] = None,
     rating: Annotated[int | None, Query(ge=1, le=5)] = None,
@@ -55,9 +56,11 @@ def list_reviews(
     language: Annotated[str | None, Query(pattern="^[a-z]{2}$")] = None,
 ) -> Response:
     """Published reviews, newest first, with a cursor that never skips or repeats."""
-    repository.get_business_unit(bu)
+    repository.get_business_unit(state, bu)
     if product not in (None, repository.ALL_PRODUCTS):
-        repository.get_product(bu, product)
-    page = repository.list_published(bu, limit=limit, cursor=cursor, rating=rating, product=product, language=language)
+        repository.get_product(state, bu, product)
+    page = repository.list_published(
+        state, bu, limit=limit, cursor=cursor, rating=rating, product=product, language=language
+    )
     data = {"items": [review_json(r) for r in page.items], "next_cursor": page.next_cursor}
     return _public(request, data, LIST_CACHE)

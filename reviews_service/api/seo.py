@@ -20,10 +20,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response, StreamingResponse
 
 from reviews_service import repository
-from reviews_service.api.deps import SettingsDep, parse_json, problem_response, read_body
+from reviews_service.api.deps import SettingsDep, StateDep, parse_json, problem_response, read_body
 from reviews_service.api.openapi import HTML, JSON, LD, NDJSON, answers
 from reviews_service.cache import etag_matches, strong_etag
 from reviews_service.errors import InvalidInput
+from reviews_service.state import ServiceState
 from seo import budget, jsonld, validate
 from widgets import i18n
 
@@ -44,36 +45,44 @@ def _answer(request: Request, data: dict[str, Any], fmt: str, extra: dict[str, s
     return Response(text, media_type=media, headers=headers)
 
 
-def product_jsonld(bu: str, sku: str, reviews: int = 5, locale: str | None = None) -> dict[str, Any]:
+def product_jsonld(
+    state: ServiceState, bu: str, sku: str, reviews: int = 5, locale: str | None = None
+) -> dict[str, Any]:
     """The Product markup of one sku: the same figures and latest reviews the widgets show."""
-    unit = repository.get_business_unit(bu)
-    item = repository.get_product(bu, sku)
-    latest = repository.list_published(bu, limit=reviews, product=sku).items if reviews else []
-    return jsonld.product(unit, item, repository.get_summary(bu, sku), latest, locale)
+    unit = repository.get_business_unit(state, bu)
+    item = repository.get_product(state, bu, sku)
+    latest = repository.list_published(state, bu, limit=reviews, product=sku).items if reviews else []
+    return jsonld.product(unit, item, repository.get_summary(state, bu, sku), latest, locale)
 
 
 @router.get("/{bu}/products/{sku}.jsonld", **answers(LD, 404, 422, also=(HTML,)))
 def product(
-    bu: str, sku: str, request: Request, format: Format = "json", reviews: ReviewCount = 5, locale: str | None = None
+    bu: str,
+    sku: str,
+    request: Request,
+    state: StateDep,
+    format: Format = "json",
+    reviews: ReviewCount = 5,
+    locale: str | None = None,
 ) -> Response:
     """schema.org Product + AggregateRating + Review (no aggregateRating while it has no reviews)."""
-    return _answer(request, product_jsonld(bu, sku, reviews, locale), format)
+    return _answer(request, product_jsonld(state, bu, sku, reviews, locale), format)
 
 
 @router.get("/{bu}/organization.jsonld", **answers(LD, 404, 422, also=(HTML,)))
-def organization(bu: str, request: Request, format: Format = "json") -> Response:
+def organization(bu: str, request: Request, state: StateDep, format: Format = "json") -> Response:
     """schema.org Organization: valid, but Google shows no stars for it on the shop's own site (X-Rich-Results)."""
-    unit = repository.get_business_unit(bu)
-    data = jsonld.organization(unit, repository.get_summary(bu))
+    unit = repository.get_business_unit(state, bu)
+    data = jsonld.organization(unit, repository.get_summary(state, bu))
     return _answer(request, data, format, {"X-Rich-Results": jsonld.SELF_SERVING_NOTE})
 
 
-def _export_lines(bu: str, reviews: int, locale: str | None) -> Iterator[bytes]:
-    unit = repository.get_business_unit(bu)
+def _export_lines(state: ServiceState, bu: str, reviews: int, locale: str | None) -> Iterator[bytes]:
+    unit = repository.get_business_unit(state, bu)
     lang = i18n.pick_locale(locale, unit.locales)
     for page in repository.catalogue_pages(bu):
         skus = [p.sku for p in page]
-        summaries = repository.summaries_for(bu, skus)
+        summaries = repository.summaries_for(state, bu, skus)
         # only products whose summary counts published reviews: the others have none to list
         latest = repository.latest_product_reviews(bu, [s for s in skus if summaries[s].count], reviews)
         chunk = [
@@ -83,9 +92,9 @@ def _export_lines(bu: str, reviews: int, locale: str | None) -> Iterator[bytes]:
 
 
 @router.get("/{bu}/export.ndjson", **answers(NDJSON, 404, 422))
-def export(bu: str, request: Request, reviews: ReviewCount = 3, locale: str | None = None) -> Response:
+def export(bu: str, request: Request, state: StateDep, reviews: ReviewCount = 3, locale: str | None = None) -> Response:
     """Every product's JSON-LD, one per line, streamed; ETag/Last-Modified answer "changed since?" with 304."""
-    unit = repository.get_business_unit(bu)
+    unit = repository.get_business_unit(state, bu)
     changed = repository.changed_at(bu)
     stamp = int(changed.timestamp() * 1000) if changed else 0
     # Only validated values go into the header: the stored slug and the locale actually rendered.
@@ -96,7 +105,7 @@ def export(bu: str, request: Request, reviews: ReviewCount = 3, locale: str | No
     if _not_modified(request, etag, changed):
         return Response(status_code=304, headers=headers)
     return StreamingResponse(
-        _export_lines(bu, reviews, locale), media_type="application/x-ndjson; charset=utf-8", headers=headers
+        _export_lines(state, bu, reviews, locale), media_type="application/x-ndjson; charset=utf-8", headers=headers
     )
 
 

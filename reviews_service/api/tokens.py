@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from reviews_service import domain, repository, tokens
-from reviews_service.api.deps import AdminDep, NowDep, iso, json_response
+from reviews_service.api.deps import AdminDep, NowDep, StateDep, iso, json_response
 from reviews_service.api.openapi import ADMIN_ERRORS, BEARER, JSON, answers
 
 router = APIRouter(prefix="/v1/admin/tokens", tags=["admin"], dependencies=[BEARER])
@@ -34,10 +34,10 @@ def _token_json(token: domain.AdminToken) -> dict[str, Any]:
 
 
 @router.post("", status_code=201, **answers(JSON, 400, *ADMIN_ERRORS, 404, 413, 415, 422, status=201))
-def mint_token(body: TokenIn, principal: AdminDep, now: NowDep) -> Response:
+def mint_token(body: TokenIn, principal: AdminDep, now: NowDep, state: StateDep) -> Response:
     """Mint a token; the secret is in this answer only (it is stored hashed)."""
     principal.require_global()
-    secret, stored = tokens.mint(body.name, body.business_unit, now)
+    secret, stored = tokens.mint(state, body.name, body.business_unit, now)
     return json_response({**_token_json(stored), "token": secret}, status=201)
 
 

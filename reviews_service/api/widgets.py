@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from reviews_service.api.deps import state_dep
 from reviews_service.api.openapi import CSS, HTML, JS, JSON, SVG, answers
 from reviews_service.cache import etag_matches
 from widgets import service
@@ -18,7 +19,7 @@ Theme = Annotated[str | None, Query(description="light or dark")]
 
 
 def _answer(request: Request) -> Response:
-    rendered = service.render(request.url.path, request.scope["query_string"])
+    rendered = service.render(state_dep(request), request.url.path, request.scope["query_string"])
     if rendered is None:  # pragma: no cover - the routes below only match widget paths
         return Response(status_code=404)
     headers = {"ETag": rendered.etag, "Cache-Control": rendered.cache_control, "Access-Control-Allow-Origin": "*"}

@@ -1,0 +1,77 @@
+"""What one service instance keeps between requests: its caches, its change feed and its ingest locks.
+
+`create_app()` makes one (`app.state.service_state`), and so does each CLI command and bench script.
+None of it is a module global, so two instances in one process (two replicas side by side, two apps in
+a test) each have their own: a write through one reaches the other the way it reaches another process,
+through the store's change versions and the other's poller (or its TTL). The store itself is shared
+(mongoengine's connection is per process), as replicas share their database.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+from reviews_service import domain, repository
+from reviews_service.cache import ChangeFeed, TTLCache
+from widgets.cache import WidgetCache
+from widgets.service import Rendered, size_of
+
+if TYPE_CHECKING:
+    from reviews_service.repository import ReviewPage
+
+# Other processes write too (serve, scheduler and CLI share the embedded store; replicas share MongoDB). A write
+# reaches their caches through the change poller within a second; the TTL is the safety net behind it.
+CHANGE_TTL = 5.0  # with no poller running (e.g. a CLI command): other processes' writes show after this long
+SAFETY_TTL = 60.0  # with a poller: only a change it could not see (it resets every cache when the store fails)
+FirstPageKey = tuple[str, str | None, int | None, str | None, int]  # unit, product, rating, language, limit
+
+
+class ServiceState:
+    """The caches, change feed and ingest locks of one service instance (an app, a CLI command, a bench)."""
+
+    def __init__(self) -> None:
+        self.changes = ChangeFeed()  # this instance's writes, and (through its poller) everyone else's
+        self.business_units: TTLCache[str, domain.BusinessUnit] = TTLCache(self.cache_ttl)
+        self.products: TTLCache[str, domain.Product] = TTLCache(self.cache_ttl)  # by product id "bu/sku"
+        self.summaries: TTLCache[str, domain.RatingSummary] = TTLCache(self.cache_ttl)
+        # The first page of each public list: what shop pages and widgets read most; on the embedded store its
+        # newest-first sort is a scan of the unit's reviews. Any write to the unit drops it. Bounded in count and
+        # in what it keys on (see repository.list_published), so that junk filter values cannot fill memory.
+        self.first_pages: TTLCache[FirstPageKey, ReviewPage] = TTLCache(self.cache_ttl, maxsize=1_000)
+        self.widgets: WidgetCache[Rendered] = WidgetCache(ttl=self.cache_ttl, size_of=size_of)
+        self.static_widgets: dict[str, Rendered] = {}  # loader.js and widgets.css, read from the package once
+        # One lock per business unit: an ingest, a moderation and a rebuild of one unit never interleave here.
+        self.ingest_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
+        self.changes.record_with(repository.mark_changed)
+        self.changes.subscribe_remote(self._forget_unit, on_reset=self._forget_all)
+        self.changes.subscribe(self._forget_lists)
+        self.changes.subscribe(lambda unit, _products: self.widgets.invalidate(unit), on_reset=self.widgets.clear)
+
+    def cache_ttl(self) -> float | None:
+        """How long cached reads (and the widgets' cached answers) may live, one rule for every store."""
+        return SAFETY_TTL if self.changes.watched else CHANGE_TTL
+
+    def reset(self) -> None:
+        """Forget everything cached (a new connection, or a store emptied behind the caches' back)."""
+        self.changes.reset()
+        self._forget_all()
+
+    def _caches(self) -> tuple[TTLCache[Any, Any], ...]:
+        return (self.business_units, self.products, self.summaries, self.first_pages)
+
+    def _forget_unit(self, business_unit: str, _products: frozenset[str | None]) -> None:
+        """Another process changed the unit (what exactly is unknown): drop everything cached of it."""
+        self.business_units.pop(business_unit)
+        own = f"{business_unit}/"
+        self.products.pop_where(lambda key: key.startswith(own))
+        self.summaries.pop_where(lambda key: key == business_unit or key.startswith(own))
+
+    def _forget_all(self) -> None:
+        for cache in self._caches():
+            cache.clear()
+
+    def _forget_lists(self, business_unit: str, _products: frozenset[str | None]) -> None:
+        """Any write to a unit (here or, through the poller, elsewhere) may change every one of its lists."""
+        self.first_pages.pop_where(lambda key: key[0] == business_unit)
