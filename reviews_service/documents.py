@@ -156,6 +156,31 @@ class ChangeDoc(me.Document):
     at = me.DateTimeField()  # the store's clock at the last bump ($currentDate): pollers read "changed since"
 
 
+class SourceStateDoc(me.Document):
+    """One per (business unit, source): where its sync got to and how its last runs went (collectors.base)."""
+
+    meta = {"collection": "sources", "auto_create_index": False, "indexes": [{"fields": ["business_unit"]}]}
+    id = me.StringField(primary_key=True)  # "{bu}/{source}"
+    business_unit = me.StringField(required=True)
+    source = me.StringField(required=True)
+    checkpoint = me.DictField(default=dict)  # the collector's own resume point (JSON values)
+    last_run_at = me.DateTimeField(null=True)
+    last_outcome = me.StringField(null=True)  # "ok" or "failed"
+    last_error = me.StringField(null=True)
+    last_report = me.DictField(default=dict)
+    failures = me.IntField(default=0)  # consecutive failed runs (the scheduler backs off on them)
+    next_run_at = me.DateTimeField(null=True)
+
+
+class LeaseDoc(me.Document):
+    """A job's lease: the process that holds it until `expires` runs the job; another takes over after that."""
+
+    meta = {"collection": "leases", "auto_create_index": False}
+    id = me.StringField(primary_key=True)  # the job's key, e.g. "collect/flinders-nl/trustpilot"
+    owner = me.StringField(required=True)
+    expires = me.DateTimeField(required=True)
+
+
 ALL_DOCUMENTS: tuple[type[me.Document], ...] = (
     BusinessUnitDoc,
     ProductDoc,
@@ -163,6 +188,8 @@ ALL_DOCUMENTS: tuple[type[me.Document], ...] = (
     SummaryDoc,
     AdminTokenDoc,
     ChangeDoc,
+    SourceStateDoc,
+    LeaseDoc,
 )
 
 

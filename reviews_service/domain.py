@@ -208,3 +208,18 @@ class AdminToken:
     business_unit: str | None
     created_at: datetime
     revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """Where one source's sync for one business unit got to, and how its last run went."""
+
+    business_unit: str
+    source: str
+    checkpoint: dict[str, Any] = field(default_factory=dict)
+    last_run_at: datetime | None = None
+    last_outcome: str | None = None  # "ok" or "failed"
+    last_error: str | None = None
+    last_report: dict[str, Any] = field(default_factory=dict)
+    failures: int = 0
+    next_run_at: datetime | None = None

@@ -6,7 +6,9 @@ ReviewsError                 base: carries an HTTP status and a message a person
 ├── Unauthorized             missing or wrong admin token (401)
 ├── Forbidden                a valid token used outside its scope (403)
 ├── PayloadTooLarge          a body over the configured limit (413)
-└── EphemeralStoreRefused    a CLI write that would vanish with the in-memory store
+├── EphemeralStoreRefused    a CLI write that would vanish with the in-memory store
+└── SourceError              a review source (Trustpilot, Kiyoh, a web page) refused or failed (502)
+    └── SourceConfigError    a source configured wrongly: unknown name, refused key, unknown domain (422)
 """
 
 from __future__ import annotations
@@ -70,3 +72,19 @@ class PayloadTooLarge(ReviewsError):
 class EphemeralStoreRefused(ReviewsError):
     title = "Refused: in-memory store"
     type_slug = "ephemeral-store"
+
+
+class SourceError(ReviewsError):
+    """A platform we collect from refused or failed; the detail says which and what to do."""
+
+    status = 502
+    title = "Review source failed"
+    type_slug = "source-failed"
+
+
+class SourceConfigError(SourceError):
+    """A source configured so that it cannot work (unknown name, a key the platform refuses, an unknown domain)."""
+
+    status = 422
+    title = "Review source misconfigured"
+    type_slug = "source-config"

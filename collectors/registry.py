@@ -1,0 +1,9 @@
+"""Every review source by name: adding a source is one module and one line here (no import side effects)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from collectors.base import Collector
+
+REGISTRY: dict[str, Callable[[], Collector]] = {}
