@@ -91,6 +91,11 @@ def record_run(
     _upsert(business_unit, source, fields)
 
 
+def schedule_next(business_unit: str, source: str, next_run_at: datetime | None) -> None:
+    """When the scheduler runs this source next (after its period, or its backoff after failures)."""
+    _upsert(business_unit, source, {"next_run_at": next_run_at})
+
+
 def take_lease(key: str, owner: str, *, now: datetime, seconds: float) -> bool:
     """Hold `key` for `seconds` (or renew it, for its holder): False while another owner's lease lasts."""
     expires = now + timedelta(seconds=seconds)
@@ -110,3 +115,12 @@ def take_lease(key: str, owner: str, *, now: datetime, seconds: float) -> bool:
 def release_lease(key: str, owner: str) -> None:
     """Give `key` up (only its holder can)."""
     docs.LeaseDoc._get_collection().delete_one({"_id": key, "owner": owner})
+
+
+def lease_holder(key: str, *, now: datetime) -> tuple[str, datetime] | None:
+    """Who holds `key` and until when, or None when nobody's lease lasts."""
+    raw = docs.LeaseDoc._get_collection().find_one({"_id": key})
+    expires = _utc(raw.get("expires")) if raw else None
+    if raw is None or expires is None or expires <= now:
+        return None
+    return str(raw["owner"]), expires
