@@ -29,6 +29,7 @@ DEFAULT_EVERY_MINUTES = {"trustpilot": 15.0}  # the platforms that answer within
 OTHER_EVERY_MINUTES = 60.0
 MIN_EVERY_MINUTES, MAX_EVERY_MINUTES = 0.05, 7 * 24 * 60.0  # 3 seconds (tests, demos) to a week
 MAX_BACKOFF = timedelta(hours=6)  # a source failing for a day is still tried four times
+EARLY = timedelta(minutes=1)  # at most this early a scheduler's timer may start a run (see `due`)
 
 
 def lease_key(business_unit: str, source: str) -> str:
@@ -70,10 +71,12 @@ def next_run_at(started: datetime, every: timedelta, failures: int) -> datetime:
     return started + max(every, min(backoff, MAX_BACKOFF))
 
 
-def due(business_unit: str, source: str, now: datetime) -> bool:
-    """Whether this source's next run has come (true before its first)."""
+def due(business_unit: str, source: str, now: datetime, every: timedelta | None = None) -> bool:
+    """Whether this source's next run has come (true before its first), up to a tenth of `every` (at most a
+    minute) early: a timer that fires a moment before the planned time must not wait a whole period more."""
     planned = source_store.get_source_state(business_unit, source).next_run_at
-    return planned is None or planned <= now
+    early = min(every / 10, EARLY) if every is not None else timedelta(0)
+    return planned is None or planned <= now + early
 
 
 def run_source(

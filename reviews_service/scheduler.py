@@ -13,6 +13,7 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from functools import partial, wraps
 from typing import TYPE_CHECKING
 
@@ -97,15 +98,15 @@ class Scheduler:
                 continue
             if current is not None:
                 self.schedule.cancel_job(current[1])
-            look = partial(self.collect_if_due, slug, source)
+            look = partial(self.collect_if_due, slug, source, timedelta(minutes=minutes))
             timer = self.schedule.every(max(1, round(minutes * 60))).seconds
             timer.do(self.submit, f"collect/{key}", look).tag("collect", key)
             self._sources[key] = (minutes, timer)
             self.submit(f"collect/{key}", look)  # look now too: an overdue source need not wait a period
 
-    def collect_if_due(self, business_unit: str, source: str) -> None:
+    def collect_if_due(self, business_unit: str, source: str, every: timedelta) -> None:
         """Collect this source if its run is due and no other process is running it."""
-        if not due(business_unit, source, utcnow()):
+        if not due(business_unit, source, utcnow(), every):
             return
         try:
             report = run_source(self.state, self.settings, self.registry, business_unit, source, owner=self.owner)

@@ -1,8 +1,9 @@
 """A collector for the scheduler's tests: it logs each run's start and end to a file, and waits, fails or raises
 when its configuration says so. Only tests register it (tests/scheduler_process.py), never collectors.registry.
 
-Its configuration, in the unit's `sources`: `{"log": PATH, "hold": PATH?, "fail": "source"|"bug"?}`. While the
-`hold` file exists a run waits (at most 60 s), so a test decides how long a sync lasts.
+Its configuration, in the unit's `sources`: `{"log": PATH, "sleep": SECONDS?, "hold": PATH?, "fail": "source"|"bug"?}`.
+A run lasts `sleep` seconds, and while the `hold` file exists it waits (at most 60 s in all), so a test decides how
+long a sync lasts.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class Counting:
         log = Path(run.config["log"])
         started = time.time()
         _line(log, f"start {os.getpid()} {started:.3f} {run.unit.slug}")
+        time.sleep(min(float(run.config.get("sleep", 0)), 60))
         hold = run.config.get("hold")
         while hold and Path(hold).exists() and time.time() - started < 60:
             time.sleep(0.05)

@@ -49,6 +49,9 @@ def test_each_run_plans_the_next_and_failures_of_any_kind_back_off(
     run(T0)
     assert source_store.get_source_state("test-shop", "counting").next_run_at == T0 + 10 * MIN
     assert not due("test-shop", "counting", T0 + 9 * MIN) and due("test-shop", "counting", T0 + 10 * MIN)
+    # a timer may look up to a tenth of the period early (a moment's lateness of the last run costs no period)
+    assert due("test-shop", "counting", T0 + 9 * MIN, 10 * MIN)
+    assert not due("test-shop", "counting", T0 + 8 * MIN, 10 * MIN)
     _fail(state, counting, "source")  # the period is back to the default 60 minutes
     with pytest.raises(SourceError):
         run(T0 + 10 * MIN)

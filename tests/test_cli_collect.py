@@ -1,0 +1,59 @@
+"""`reviews collect SOURCE [-b BU] [--full]` as a real process, with the tests' counting collector registered:
+it runs once now with a progress bar, prints what it did, and exits 2 with the reason when a run fails."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from reviews_service import source_store
+from reviews_service.collection import lease_key
+from reviews_service.leases import utcnow
+from tests.conftest import _env, make_settings
+from tests.test_scheduler_processes import ENTRY, ROOT, add_unit, on_disk, runs
+
+
+def _collect(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = _env(REVIEWS_DATA_DIR=str(data), MONGODB_DB=make_settings().mongodb_db)
+    return subprocess.run([*ENTRY, "collect", *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+def test_collect_runs_once_per_unit_and_reports_it(tmp_path: Path) -> None:
+    data, counted = tmp_path / "data", tmp_path / "runs.log"
+    with on_disk(data) as state:
+        add_unit(state, "one", log=str(counted))
+        add_unit(state, "two", log=str(counted))
+    result = _collect(data, "counting", "-b", "one")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith('one counting: {"business_unit": "one", "source": "counting", "full": false')
+    assert '"fetched": 1, "inserted": 1' in result.stdout
+    assert "100%" in result.stderr  # the progress bar
+    assert [x.unit for x in runs(counted) if x.kind == "end"] == ["one"]
+    every = _collect(data, "counting", "--full")  # without -b: every unit with the source
+    assert every.returncode == 0, every.stderr
+    assert [line.split(":")[0] for line in every.stdout.splitlines()] == ["one counting", "two counting"]
+    assert '"full": true' in every.stdout
+    with on_disk(data):
+        assert source_store.get_source_state("two", "counting").last_outcome == "ok"
+
+
+def test_collect_says_why_it_could_not_run(tmp_path: Path) -> None:
+    data, counted = tmp_path / "data", tmp_path / "runs.log"
+    with on_disk(data) as state:
+        add_unit(state, "shop", log=str(counted), fail="source")
+        add_unit(state, "busy", log=str(counted))
+        assert source_store.take_lease(lease_key("busy", "counting"), "scheduler:h:9:x", now=utcnow(), seconds=60)
+    failed = _collect(data, "counting", "-b", "shop")
+    assert failed.returncode == 2
+    assert "reviews: shop counting: the counting platform answered 503 three times" in failed.stderr
+    busy = _collect(data, "counting", "-b", "busy")
+    assert busy.returncode == 2
+    assert "Collecting counting for busy is running right now (by scheduler:h:9:x" in busy.stderr
+    unknown = _collect(data, "trustpilt", "-b", "shop")
+    assert (unknown.returncode, unknown.stderr.strip()) == (
+        2,
+        "reviews: unknown source 'trustpilt'; known sources: counting",
+    )
+    nowhere = _collect(data, "counting", "-b", "no-such-shop")
+    assert nowhere.returncode == 2 and "no-such-shop" in nowhere.stderr
+    assert [x.unit for x in runs(counted)] == ["shop", "shop"]  # its start and its failure; nothing else ran
