@@ -92,6 +92,35 @@ def run_source(
     now: Clock = utcnow,
 ) -> CollectReport:
     """One collection now, holding its lease (Busy if another runner holds it); then plans the next one."""
+    report = _run(state, settings, registry, business_unit, source, owner, full, progress, now, None)
+    assert report is not None  # only a run asked `if_due` may be skipped
+    return report
+
+
+def run_if_due(
+    state: ServiceState, settings: Settings, registry: Registry, business_unit: str, source: str, *, owner: str
+) -> CollectReport | None:
+    """The scheduler's run: like run_source, but None when the run is not due (checked again under the lease:
+    another process may have run it between a look and the lease)."""
+    unit = repository.get_business_unit(state, business_unit)
+    every = timedelta(minutes=every_minutes(source, unit.sources.get(source) or {}))
+    if not due(business_unit, source, utcnow(), every):  # the cheap look first: no lease write when not due
+        return None
+    return _run(state, settings, registry, business_unit, source, owner, False, None, utcnow, every)
+
+
+def _run(
+    state: ServiceState,
+    settings: Settings,
+    registry: Registry,
+    business_unit: str,
+    source: str,
+    owner: str,
+    full: bool,
+    progress: Progress | None,
+    now: Clock,
+    if_due: timedelta | None,
+) -> CollectReport | None:
     unit = repository.get_business_unit(state, business_unit)
     config = unit.sources.get(source)
     if source not in registry or config is None:  # collect_now refuses it, naming what to do
@@ -99,6 +128,8 @@ def run_source(
     every = timedelta(minutes=every_minutes(source, config))
     what = f"Collecting {source} for {business_unit}"
     with holding(lease_key(business_unit, source), owner, seconds=settings.lease_seconds, now=now, what=what):
+        if if_due is not None and not due(business_unit, source, now(), if_due):
+            return None
         started = now()
         try:
             report = collect_now(
@@ -111,7 +142,7 @@ def run_source(
             previous = source_store.get_source_state(business_unit, source)
             source_store.record_run(
                 business_unit, source, at=started, outcome="failed", report=previous.last_report,
-                error=f"internal error ({type(exc).__name__}: {str(exc)[:300]}); see the scheduler's log",
+                error=f"internal error ({type(exc).__name__}: {str(exc)[:300]}); see the process's log",
                 failures=previous.failures + 1, next_run_at=None,
             )  # fmt: skip
             _back_off(business_unit, source, started, every, f"{type(exc).__name__}: {exc}")

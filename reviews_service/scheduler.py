@@ -13,17 +13,16 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 from functools import partial, wraps
 from typing import TYPE_CHECKING
 
 import schedule
 
 from reviews_service import repository
-from reviews_service.collection import Registry, due, every_minutes, run_source
+from reviews_service.collection import Registry, every_minutes, run_if_due
 from reviews_service.config import Settings
 from reviews_service.errors import Busy, SourceError
-from reviews_service.leases import owner_id, utcnow
+from reviews_service.leases import owner_id
 
 if TYPE_CHECKING:
     from reviews_service.state import ServiceState
@@ -98,24 +97,23 @@ class Scheduler:
                 continue
             if current is not None:
                 self.schedule.cancel_job(current[1])
-            look = partial(self.collect_if_due, slug, source, timedelta(minutes=minutes))
+            look = partial(self.collect_if_due, slug, source)
             timer = self.schedule.every(max(1, round(minutes * 60))).seconds
             timer.do(self.submit, f"collect/{key}", look).tag("collect", key)
             self._sources[key] = (minutes, timer)
             self.submit(f"collect/{key}", look)  # look now too: an overdue source need not wait a period
 
-    def collect_if_due(self, business_unit: str, source: str, every: timedelta) -> None:
+    def collect_if_due(self, business_unit: str, source: str) -> None:
         """Collect this source if its run is due and no other process is running it."""
-        if not due(business_unit, source, utcnow(), every):
-            return
         try:
-            report = run_source(self.state, self.settings, self.registry, business_unit, source, owner=self.owner)
+            report = run_if_due(self.state, self.settings, self.registry, business_unit, source, owner=self.owner)
         except Busy:
             log.debug("collect %s/%s: running in another process", business_unit, source)
         except SourceError:
             pass  # run_source logged it with its reason and the next try; the sources endpoint shows it
         else:
-            log.info("collected %s for %s: %s", source, business_unit, _counts(report.as_dict()))
+            if report is not None:
+                log.info("collected %s for %s: %s", source, business_unit, _counts(report.as_dict()))
 
     def run_pending(self) -> None:
         """Start every job whose time has come."""

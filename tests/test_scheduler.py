@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from reviews_service import domain, jobs, repository, source_store
-from reviews_service.collection import due, every_minutes, next_run_at, run_source
+from reviews_service.collection import due, every_minutes, next_run_at, run_if_due, run_source
 from reviews_service.config import Settings
 from reviews_service.errors import Busy, SourceError
 from reviews_service.leases import holding
@@ -132,3 +132,15 @@ def test_the_sources_timers_follow_the_units(state: ServiceState, settings: Sett
         assert {"check-summaries", "daily-digest", "refresh-sources"} <= names
     finally:
         scheduler.close()
+
+
+def test_the_scheduler_runs_a_source_only_when_it_is_due(
+    state: ServiceState, settings: Settings, counting: Path
+) -> None:
+    """A look before the planned time runs nothing; the first look, and one after the planned time, run it."""
+    first = run_if_due(state, settings, REGISTRY, "test-shop", "counting", owner="s")
+    assert first is not None and first.inserted == 1
+    assert run_if_due(state, settings, REGISTRY, "test-shop", "counting", owner="s") is None  # 10 minutes to go
+    assert [line.split()[0] for line in counting.read_text().splitlines()] == ["start", "end"]
+    source_store.schedule_next("test-shop", "counting", datetime.now(UTC) - MIN)
+    assert run_if_due(state, settings, REGISTRY, "test-shop", "counting", owner="s") is not None
