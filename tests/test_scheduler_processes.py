@@ -18,13 +18,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from reviews_service import domain, repository, source_store, store
 from reviews_service.app import create_app
 from reviews_service.state import ServiceState
-from tests.conftest import ADMIN_TOKEN, _env, make_settings, stop_process
+from tests.conftest import ADMIN_TOKEN, _env, free_port, make_settings, stop_process, wait_until_up
 from tests.counting_collector import REGISTRY
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -185,3 +186,50 @@ def test_a_failing_job_backs_off_shows_its_error_and_the_loop_goes_on(tmp_path: 
         assert (planned - ran).total_seconds() == pytest.approx(4 * PERIOD, abs=0.01)
     assert "collecting counting for flaky failed (1 in a row): the counting platform answered 503 three times" in log
     assert "ZeroDivisionError: a bug in the collector" in log
+
+
+def test_reviews_serve_and_a_scheduler_share_the_jobs_and_collect_now_waits_its_turn(tmp_path: Path) -> None:
+    """`reviews serve` on the embedded store runs the scheduler in-process; beside a `reviews scheduler` on the same
+    data directory each run still happens once, and the admin collect endpoint answers 409 while one runs."""
+    data, counted, hold = tmp_path / "data", tmp_path / "runs.log", tmp_path / "hold"
+    hold.touch()
+    with on_disk(data) as state:
+        add_unit(state, "shop", log=str(counted), hold=str(hold))
+    port = free_port()
+    env = _env(
+        REVIEWS_DATA_DIR=str(data),
+        REVIEWS_LEASE_SECONDS=str(LEASE),
+        REVIEWS_SCHEDULER_RELOAD_SECONDS="1",
+        REVIEWS_ADMIN_TOKEN=ADMIN_TOKEN,
+        REVIEWS_LOAD_DEMO="false",
+        MONGODB_DB=make_settings().mongodb_db,
+    )
+    serve_log = tmp_path / "serve.log"
+    with serve_log.open("w") as out, scheduler(data, tmp_path / "s.log") as other:
+        serve = subprocess.Popen(
+            [*ENTRY, "serve", "--port", str(port), "--log-level", "warning"],
+            env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+        try:
+            url = f"http://127.0.0.1:{port}"
+            wait_until_up(serve, f"{url}/health", 60, "reviews serve", serve_log.read_text)
+            wait_for("a run to start", lambda: len(runs(counted)) >= 1, 30)
+            admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+            with httpx.Client(base_url=url, headers=admin, timeout=30) as client:
+                busy = client.post("/v1/admin/business-units/shop/collect/counting")
+                assert busy.status_code == 409, busy.text
+                assert "Collecting counting for shop is running right now (by scheduler:" in busy.json()["detail"]
+                [item] = client.get("/v1/admin/business-units/shop/sources").json()["items"]
+                assert item["running"]["owner"].split(":")[2] == str(runs(counted)[0].pid)
+                hold.unlink()
+                time.sleep(4 * PERIOD)
+                done = client.post("/v1/admin/business-units/shop/collect/counting")  # its turn now
+                assert done.status_code in (200, 409), done.text  # 409 if a scheduler's run is on right now
+            assert serve.poll() is None and other.poll() is None
+        finally:
+            stop_process(serve, grace=10)
+    lines = runs(counted)
+    starts = [x for x in lines if x.kind == "start"]
+    for start, end, after in zip(starts, [x for x in lines if x.kind == "end"], starts[1:], strict=False):
+        assert start.pid == end.pid and start.at < end.at < after.at, f"runs overlapped: {lines}"
+    assert len(starts) >= 3, lines
