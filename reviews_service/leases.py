@@ -4,7 +4,8 @@ The lease itself is a compare-and-set with an expiry in the store (`source_store
 job (a scheduler process, `reviews serve`'s in-process scheduler, `reviews collect`, the admin collect endpoint)
 holds its lease, so two of them never run the same job at once. A holder renews it every third of its length
 while the job runs, so a long sync keeps it; a process that dies stops renewing, and another takes the job over
-once the lease expires.
+once the lease expires. A holder on this very machine whose process is gone (`kill -9`, a crash) is known to be
+dead at once: its lease is taken over without waiting for the expiry (the owner names host and pid for this).
 """
 
 from __future__ import annotations
@@ -50,7 +51,9 @@ def holding(
     `keep_for` > 0 keeps the lease that many seconds after the block instead of releasing it: for a job that
     every process schedules at the same clock time (the nightly rebuild), it tells the others it has been done.
     """
-    if not source_store.take_lease(key, owner, now=now(), seconds=seconds):
+    # a kept lease marks a daily job done (its holder may be gone by now): only an expiry ends it
+    taken = source_store.take_lease(key, owner, now=now(), seconds=seconds)
+    if not taken and not (keep_for <= 0 and _take_from_the_dead(key, owner, now(), seconds)):
         raise Busy(f"{what or key} is running right now{describe_holder(key, now())}; try again when it is done.")
     stop = threading.Event()
     renewer = threading.Thread(target=_renew, args=(key, owner, seconds, now, stop), name=f"lease {key}", daemon=True)
@@ -64,6 +67,33 @@ def holding(
             source_store.take_lease(key, owner, now=now(), seconds=keep_for)
         else:
             source_store.release_lease(key, owner)
+
+
+def dead_here(holder: str) -> bool:
+    """True if `holder` (an owner_id) ran on this machine in a process that no longer exists."""
+    parts = holder.split(":")
+    if len(parts) != 4 or parts[1] != socket.gethostname() or not parts[2].isdigit():
+        return False  # another machine's (or a foreign) owner: only its lease's expiry tells
+    pid = int(parts[2])
+    if pid == os.getpid():
+        return False  # another job runner of this very process (the API beside the in-process scheduler)
+    try:
+        os.kill(pid, 0)  # signal 0: nothing is sent, only whether the process exists
+    except ProcessLookupError:
+        return True
+    except OSError:  # it exists, run by another user
+        return False
+    return False
+
+
+def _take_from_the_dead(key: str, owner: str, now: datetime, seconds: float) -> bool:
+    holder = source_store.lease_holder(key, now=now)
+    if holder is None or not dead_here(holder[0]):
+        return False
+    taken = source_store.take_over_lease(key, holder[0], owner, now=now, seconds=seconds)
+    if taken:
+        log.warning("took over %s from %s, whose process is gone", key, holder[0])
+    return taken
 
 
 def _renew(key: str, owner: str, seconds: float, now: Clock, stop: threading.Event) -> None:

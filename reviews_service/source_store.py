@@ -112,6 +112,16 @@ def take_lease(key: str, owner: str, *, now: datetime, seconds: float) -> bool:
     return bool(taken and taken["owner"] == owner)
 
 
+def take_over_lease(key: str, holder: str, owner: str, *, now: datetime, seconds: float) -> bool:
+    """Take `key` from `holder` (known to be dead), unless someone else took it first."""
+    taken = docs.LeaseDoc._get_collection().find_one_and_update(
+        {"_id": key, "owner": holder},
+        {"$set": {"owner": owner, "expires": now + timedelta(seconds=seconds)}},
+        return_document=ReturnDocument.AFTER,
+    )
+    return bool(taken and taken["owner"] == owner)
+
+
 def release_lease(key: str, owner: str) -> None:
     """Give `key` up (only its holder can)."""
     docs.LeaseDoc._get_collection().delete_one({"_id": key, "owner": owner})

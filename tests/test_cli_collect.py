@@ -3,7 +3,9 @@ it runs once now with a progress bar, prints what it did, and exits 2 with the r
 
 from __future__ import annotations
 
+import signal
 import subprocess
+import time
 from pathlib import Path
 
 from reviews_service import source_store
@@ -57,3 +59,32 @@ def test_collect_says_why_it_could_not_run(tmp_path: Path) -> None:
     nowhere = _collect(data, "counting", "-b", "no-such-shop")
     assert nowhere.returncode == 2 and "no-such-shop" in nowhere.stderr
     assert [x.unit for x in runs(counted)] == ["shop", "shop"]  # its start and its failure; nothing else ran
+
+
+def test_a_rerun_after_kill_9_does_not_wait_for_the_dead_runs_lease(tmp_path: Path) -> None:
+    """`kill -9` of a `reviews collect` mid-sync leaves its lease (2 minutes by default); a rerun on the same
+    machine sees that process is gone and runs at once."""
+    data, counted, hold = tmp_path / "data", tmp_path / "runs.log", tmp_path / "hold"
+    hold.touch()
+    with on_disk(data) as state:
+        add_unit(state, "shop", log=str(counted), hold=str(hold))
+    env = _env(REVIEWS_DATA_DIR=str(data), MONGODB_DB=make_settings().mongodb_db)
+    first = subprocess.Popen([*ENTRY, "collect", "counting", "-b", "shop"], env=env, cwd=ROOT,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not runs(counted) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [x.kind for x in runs(counted)] == ["start"]
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    hold.unlink()
+    started = time.monotonic()
+    rerun = _collect(data, "counting", "-b", "shop")
+    assert rerun.returncode == 0, rerun.stderr
+    assert time.monotonic() - started < 60  # not the 120 s lease
+    kinds = [(x.kind, x.pid) for x in runs(counted)]
+    assert kinds[0][1] == first.pid and [k for k, _ in kinds] == ["start", "start", "end"]

@@ -3,10 +3,12 @@ a daily job among several schedulers, and the sources' timers following the unit
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
@@ -144,3 +146,26 @@ def test_the_scheduler_runs_a_source_only_when_it_is_due(
     assert [line.split()[0] for line in counting.read_text().splitlines()] == ["start", "end"]
     source_store.schedule_next("test-shop", "counting", datetime.now(UTC) - MIN)
     assert run_if_due(state, settings, REGISTRY, "test-shop", "counting", owner="s") is not None
+
+
+def test_a_dead_holder_on_this_machine_loses_its_lease_at_once_others_at_expiry(connected: object) -> None:
+    """A holder whose process is gone is known dead at once; one alive, or on another machine, holds until expiry."""
+    import socket
+    import subprocess
+    import sys
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    here = socket.gethostname()
+    now = datetime.now(UTC)
+    holders = {
+        "dead": f"cli:{here}:{int(gone.stdout)}:0000",
+        "alive": f"scheduler:{here}:{os.getppid()}:0000",
+        "elsewhere": f"scheduler:other-host:{int(gone.stdout)}:0000",
+    }
+    for name, holder in holders.items():
+        assert source_store.take_lease(f"collect/{name}/x", holder, now=now, seconds=60)
+    with holding("collect/dead/x", "me:x:1:y", seconds=60):
+        assert source_store.lease_holder("collect/dead/x", now=now) == ("me:x:1:y", mock.ANY)
+    for name in ("alive", "elsewhere"):
+        with pytest.raises(Busy), holding(f"collect/{name}/x", "me:x:1:y", seconds=60):
+            pass

@@ -1,7 +1,7 @@
 """Real `reviews scheduler` processes on one data directory, with the tests' counting collector registered
 (tests/scheduler_process.py): each source runs once per period and never in two processes at once, a killed
-holder's job is taken over once its lease expires, and a failing job backs off, shows its error at the sources
-endpoint and never stops the loop. Every wait is bounded in time."""
+holder's job is taken over at once and a hung one's once its lease expires, and a failing job backs off, shows
+its error at the sources endpoint and never stops the loop. Every wait is bounded in time."""
 
 from __future__ import annotations
 
@@ -75,11 +75,11 @@ def add_unit(state: ServiceState, slug: str, **config: Any) -> None:
 
 
 @contextmanager
-def scheduler(data: Path, log: Path) -> Iterator[subprocess.Popen[str]]:
+def scheduler(data: Path, log: Path, lease: float = LEASE) -> Iterator[subprocess.Popen[str]]:
     """One `reviews scheduler` process (killed at the end if still alive); its output goes to `log`."""
     env = _env(
         REVIEWS_DATA_DIR=str(data),
-        REVIEWS_LEASE_SECONDS=str(LEASE),
+        REVIEWS_LEASE_SECONDS=str(lease),
         REVIEWS_SCHEDULER_RELOAD_SECONDS="1",
         REVIEWS_ADMIN_TOKEN=ADMIN_TOKEN,
         MONGODB_DB=make_settings().mongodb_db,  # the database on_disk writes the units into
@@ -131,30 +131,41 @@ def test_two_schedulers_run_each_source_once_per_period_never_at_once(tmp_path: 
     assert second_starts and second_starts[0] - added < 1 + 2 + 2, second  # re-read every second, then due at once
 
 
-def test_a_killed_holders_job_is_taken_over_once_its_lease_expires(tmp_path: Path) -> None:
-    """kill -9 mid-sync: the other process waits for the lease to expire (never before), then runs the job."""
+@pytest.mark.parametrize("fault", ["kill", "stop"])
+def test_a_dead_or_hung_holders_job_is_taken_over(tmp_path: Path, fault: str) -> None:
+    """kill -9 mid-sync: the holder's process is gone, so the other scheduler on this machine takes the job over at
+    its next look, without waiting for the lease (30 s here). A hung holder (SIGSTOP) still exists: the other waits
+    for its lease (3 s) to expire, never less, then takes over. Before either, the other never runs the job."""
     data, counted, hold = tmp_path / "data", tmp_path / "runs.log", tmp_path / "hold"
+    lease = 30.0 if fault == "kill" else LEASE
     hold.touch()  # every run waits while this file exists
     with on_disk(data) as state:
         add_unit(state, "shop", log=str(counted), hold=str(hold))
-        with scheduler(data, tmp_path / "a.log") as a:
+        with scheduler(data, tmp_path / "a.log", lease) as a:
             wait_for("a's run to start", lambda: any(x.pid == a.pid for x in runs(counted)), 60)
-            with scheduler(data, tmp_path / "b.log") as b:
+            with scheduler(data, tmp_path / "b.log", lease) as b:
                 time.sleep(2 * PERIOD)  # b looks (at start and at each period) and finds the lease taken
                 assert [x.pid for x in runs(counted)] == [a.pid], "b ran the job while a held it"
                 holder = source_store.lease_holder("collect/shop/counting", now=datetime.now(UTC))
                 assert holder is not None and f":{a.pid}:" in holder[0]
-                os.kill(a.pid, signal.SIGKILL)
-                killed = time.time()
-                a.wait(10)
+                os.kill(a.pid, signal.SIGKILL if fault == "kill" else signal.SIGSTOP)
+                struck = time.time()
+                if fault == "kill":
+                    a.wait(10)
                 wait_for("b to take over", lambda: any(x.pid == b.pid for x in runs(counted)), LEASE + PERIOD + 10)
-                taken = next(x.at for x in runs(counted) if x.pid == b.pid)
-                # a renewed its lease every LEASE/3 s, so it lasted at least 2/3 of LEASE after the kill
-                assert LEASE * 2 / 3 - 0.2 <= taken - killed <= LEASE + PERIOD + 3, taken - killed
+                waited = next(x.at for x in runs(counted) if x.pid == b.pid) - struck
+                if fault == "kill":
+                    assert waited <= PERIOD + 3, waited  # its next look, far sooner than the 30 s lease
+                else:  # a renewed its lease every LEASE/3 s, so it lasted at least 2/3 of LEASE after the stop
+                    assert LEASE * 2 / 3 - 0.2 <= waited <= LEASE + PERIOD + 3, waited
                 hold.unlink()
                 wait_for("b's run to end", lambda: [x.kind for x in runs(counted)][-1] == "end", 20)
                 assert b.poll() is None
+                if fault == "stop":
+                    os.kill(a.pid, signal.SIGKILL)
+                    a.wait(10)
         assert source_store.get_source_state("shop", "counting").last_outcome == "ok"
+    assert "took over collect/shop/counting" in (tmp_path / "b.log").read_text() or fault == "stop"
 
 
 def test_a_failing_job_backs_off_shows_its_error_and_the_loop_goes_on(tmp_path: Path) -> None:
