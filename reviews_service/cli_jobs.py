@@ -107,7 +107,7 @@ def _collect_one(
             return 2
     result = report.as_dict()
     rejected = result.pop("rejected")
-    print(f"{slug} {args.source}: {json.dumps(result)}")
+    print(json.dumps(result))  # one JSON line per unit (it names the unit and source): scripts read it
     for item in rejected[:20]:
         print(f"  rejected record {item['index']}: {item['reason']}", file=sys.stderr)
     return 1 if rejected else 0

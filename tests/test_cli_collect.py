@@ -3,6 +3,7 @@ it runs once now with a progress bar, prints what it did, and exits 2 with the r
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import time
@@ -27,14 +28,15 @@ def test_collect_runs_once_per_unit_and_reports_it(tmp_path: Path) -> None:
         add_unit(state, "two", log=str(counted))
     result = _collect(data, "counting", "-b", "one")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith('one counting: {"business_unit": "one", "source": "counting", "full": false')
-    assert '"fetched": 1, "inserted": 1' in result.stdout
+    report = json.loads(result.stdout)
+    assert (report["business_unit"], report["source"], report["full"]) == ("one", "counting", False)
+    assert (report["fetched"], report["inserted"]) == (1, 1)
     assert "100%" in result.stderr  # the progress bar
     assert [x.unit for x in runs(counted) if x.kind == "end"] == ["one"]
     every = _collect(data, "counting", "--full")  # without -b: every unit with the source
     assert every.returncode == 0, every.stderr
-    assert [line.split(":")[0] for line in every.stdout.splitlines()] == ["one counting", "two counting"]
-    assert '"full": true' in every.stdout
+    reports = [json.loads(line) for line in every.stdout.splitlines()]
+    assert [(r["business_unit"], r["full"]) for r in reports] == [("one", True), ("two", True)]
     with on_disk(data):
         assert source_store.get_source_state("two", "counting").last_outcome == "ok"
 
