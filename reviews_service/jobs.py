@@ -15,9 +15,11 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING
 
+import schedule
+
 from reviews_service import ingest
 from reviews_service.collection import Registry
-from reviews_service.config import Settings
+from reviews_service.config import Settings, SettingsInvalid
 from reviews_service.errors import Busy
 from reviews_service.leases import holding
 from reviews_service.scheduler import Scheduler, guarded
@@ -66,7 +68,14 @@ def build_scheduler(
     nightly = partial(once_per_day, scheduler, "nightly/check-summaries", partial(check_summaries, state))
     scheduler.add("check-summaries", every().day.at("03:30"), nightly)
     digest = partial(once_per_day, scheduler, "daily/digest", partial(daily_digest, state, settings))
-    scheduler.add("daily-digest", every().day.at(settings.digest_time), digest)  # host clock; issue 11: per unit
+    try:
+        at_digest_time = every().day.at(settings.digest_time)  # the host's clock; issue 11 makes it per unit
+    except schedule.ScheduleValueError:
+        scheduler.close()
+        raise SettingsInvalid(
+            f"DIGEST_TIME must be a time of day as HH:MM (24 hours), e.g. 08:00; got {settings.digest_time[:20]!r}"
+        ) from None
+    scheduler.add("daily-digest", at_digest_time, digest)
     # the sources' timers: read now, and again periodically (in the loop's thread: schedule is not thread-safe)
     every(max(1, round(settings.scheduler_reload_seconds))).seconds.do(
         guarded("refresh-sources", scheduler.refresh)

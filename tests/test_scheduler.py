@@ -169,3 +169,11 @@ def test_a_dead_holder_on_this_machine_loses_its_lease_at_once_others_at_expiry(
     for name in ("alive", "elsewhere"):
         with pytest.raises(Busy), holding(f"collect/{name}/x", "me:x:1:y", seconds=60):
             pass
+
+
+def test_a_digest_time_that_is_not_a_time_of_day_is_refused_by_name(state: ServiceState, connected: object) -> None:
+    from reviews_service.config import SettingsInvalid
+    from tests.conftest import make_settings
+
+    with pytest.raises(SettingsInvalid, match=r"DIGEST_TIME must be a time of day as HH:MM .* got '8am'"):
+        jobs.build_scheduler(make_settings(DIGEST_TIME="8am"), state, REGISTRY)
