@@ -82,15 +82,15 @@ def _start_up(
     shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
     base = f"http://{shown_host}:{args.port}"
     lines = [f"data:        {info.description if info.embedded else f'MongoDB at {info.description}'}"]
-    if info.embedded:  # the embedded store indexes each collection in memory on first use: now, not on a request
-        started = time.perf_counter()
-        counts = store.warm_up()
-        lines.append(f"indexed:     {counts.get('reviews', 0):,} reviews in {time.perf_counter() - started:.1f} s")
     if info.embedded and settings.load_demo and demo.is_empty():
         reports = demo.load(state, _now())
         for slug, report in reports.items():
             rejected = f" ({len(report.rejected)} rejected)" if report.rejected else ""
             lines.append(f"demo shop:   {demo.describe(slug)}{rejected}")
+    if info.embedded:  # the embedded store indexes each collection in memory on first use: now, not on a request
+        started = time.perf_counter()
+        counts = store.warm_up()
+        lines.append(f"indexed:     {counts.get('reviews', 0):,} reviews in {time.perf_counter() - started:.1f} s")
     lines += [f"demo:        {base}/demo", f"API docs:    {base}/docs", f"health:      {base}/health"]
     token_id = None
     if settings.admin_token is not None:
