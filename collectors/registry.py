@@ -5,5 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from collectors.base import Collector
+from collectors.kiyoh import KiyohCollector
 
-REGISTRY: dict[str, Callable[[], Collector]] = {}
+REGISTRY: dict[str, Callable[[], Collector]] = {
+    "kiyoh": KiyohCollector,
+}
