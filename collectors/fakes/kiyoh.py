@@ -8,6 +8,7 @@ with `fail(...)` and each is used up by one request:
     "429"   429 with Retry-After (`retry_after` seconds)      "slow"  the answer after `slow_seconds`
     "500"   500 with an error body                            "torn"  200 with half a JSON body
     "503"   503 with Retry-After                              "cut"   a body that stops before its length
+    "ok"    no fault (to aim a later fault at a later request)
 
 `truth()` is what the platform holds, in our words (id -> score, title, text, reply), for tests to compare
 the store with. Every review is invented from the word lists below.
