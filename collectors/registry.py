@@ -6,7 +6,9 @@ from collections.abc import Callable
 
 from collectors.base import Collector
 from collectors.kiyoh import KiyohCollector
+from collectors.structured_data import StructuredDataCollector
 
 REGISTRY: dict[str, Callable[[], Collector]] = {
     "kiyoh": KiyohCollector,
+    "structured-data": StructuredDataCollector,
 }
