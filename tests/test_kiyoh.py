@@ -5,6 +5,11 @@ extra, nothing counted twice on a rerun."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -16,7 +21,7 @@ from collectors.base import CollectReport, collect_now
 from collectors.fakes.kiyoh import FakeKiyoh
 from collectors.kiyoh import KiyohCollector
 from collectors.kiyoh_parse import error_message, parse
-from reviews_service import domain, repository, source_store
+from reviews_service import domain, repository, source_store, store
 from reviews_service.config import Settings
 from reviews_service.errors import SourceConfigError, SourceError
 from reviews_service.normalize import stars_on_scale
@@ -213,3 +218,48 @@ def test_the_public_answer_shows_the_score_on_ten_and_never_the_order_reference(
     repository.update_business_unit(state, "eik-nl", {"display_scale": 5})
     (item,) = client.get("/v1/business-units/eik-nl/reviews").json()["items"]
     assert (item["rating"], item["score"]) == (4, None)
+
+
+SYNC = """
+from collectors.base import collect_now
+from collectors.kiyoh import KiyohCollector
+from reviews_service import store
+from reviews_service.config import Settings
+from reviews_service.state import ServiceState
+
+settings = Settings()
+store.connect(settings)
+collect_now(ServiceState(), settings, {"kiyoh": lambda: KiyohCollector(timeout=5)}, "eik-nl", "kiyoh")
+"""
+
+
+def test_kill_9_in_the_middle_of_a_sync_then_a_restart(tmp_path: Path, fake: FakeKiyoh) -> None:
+    """A sync process killed between pages keeps what it checkpointed; the restarted one finishes, nothing twice."""
+    fake.add(120, same_instant=3)
+    env = {**os.environ, "REVIEWS_DATA_DIR": str(tmp_path), "KIYOH_API_TOKEN": TOKEN, "REVIEWS_ENV": "test"}
+    on_disk = make_settings(REVIEWS_DATA_DIR=str(tmp_path), MONGODB_URL=None)
+    env.pop("MONGODB_URL", None)
+    env["MONGODB_DB"] = on_disk.mongodb_db
+    store.connect(on_disk)
+    try:
+        state = ServiceState()
+        _unit(state, fake, page_size=10)
+        fake.delay = 0.3
+        proc = subprocess.Popen([sys.executable, "-c", SYNC], env=env, cwd=Path(__file__).parents[1])
+        deadline = time.monotonic() + 30
+        while fake.calls < 4 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        assert proc.returncode == -signal.SIGKILL
+        kept = {r.external_id for r in repository.iter_reviews("eik-nl")}
+        assert 0 < len(kept) < 120
+        checkpoint = source_store.get_source_state("eik-nl", "kiyoh").checkpoint
+        assert checkpoint["updated_since"]
+        fake.delay = 0.0
+        restarted = subprocess.run([sys.executable, "-c", SYNC], env=env, cwd=Path(__file__).parents[1], timeout=60)
+        assert restarted.returncode == 0
+        state = ServiceState()  # a fresh instance: nothing cached from before the other processes wrote
+        _assert_store_is_the_truth(state, fake)
+    finally:
+        store.disconnect()

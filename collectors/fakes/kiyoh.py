@@ -96,6 +96,7 @@ class FakeKiyoh:
         self.reviews: dict[str, FakeReview] = {}
         self.faults: deque[str] = deque()
         self.retry_after, self.slow_seconds = 1, 3.0
+        self.delay = 0.0  # every answer waits this long (a sync that takes a while, to be killed midway)
         self.calls = 0
         self.clock = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
         self.lock = threading.Lock()
@@ -236,8 +237,7 @@ def _handler(fake: FakeKiyoh) -> type[BaseHTTPRequestHandler]:
             with fake.lock:
                 fake.calls += 1
                 fault = fake.faults.popleft() if fake.faults else None
-            if fault == "slow":
-                time.sleep(fake.slow_seconds)
+            time.sleep(fake.slow_seconds if fault == "slow" else fake.delay)
             if fault in ("429", "500", "503"):
                 status = int(fault)
                 headers = {"Retry-After": str(fake.retry_after)} if status != 500 else {}
