@@ -263,3 +263,21 @@ def test_kill_9_in_the_middle_of_a_sync_then_a_restart(tmp_path: Path, fake: Fak
         _assert_store_is_the_truth(state, fake)
     finally:
         store.disconnect()
+
+
+def test_a_review_edited_while_paging_moves_to_the_end_and_is_stored_as_edited(
+    connected: object, state: ServiceState, kiyoh_settings: Settings, fake: FakeKiyoh
+) -> None:
+    """Edited after page 1 was read, a review of page 1 and one of a later page both end up in their edited form."""
+    ids = fake.add(60)
+
+    def edit_midway(number: int) -> None:
+        if number == 2:
+            fake.edit(ids[3], score=1, text="Toch kapot na een week.")
+            fake.edit(ids[45], title="Gewijzigd tijdens het lezen")
+
+    fake.before_answer = edit_midway
+    _unit(state, fake)
+    report = _collect(state, kiyoh_settings)
+    assert (report.inserted, report.updated) == (60, 1)  # ids[45] arrived once, already edited
+    _assert_store_is_the_truth(state, fake)

@@ -24,6 +24,7 @@ import random
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -97,6 +98,7 @@ class FakeKiyoh:
         self.faults: deque[str] = deque()
         self.retry_after, self.slow_seconds = 1, 3.0
         self.delay = 0.0  # every answer waits this long (a sync that takes a while, to be killed midway)
+        self.before_answer: Callable[[int], None] | None = None  # called with the request's number: edits mid-sync
         self.calls = 0
         self.clock = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
         self.lock = threading.Lock()
@@ -236,7 +238,9 @@ def _handler(fake: FakeKiyoh) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             with fake.lock:
                 fake.calls += 1
-                fault = fake.faults.popleft() if fake.faults else None
+                number, fault = fake.calls, fake.faults.popleft() if fake.faults else None
+            if fake.before_answer is not None:
+                fake.before_answer(number)
             time.sleep(fake.slow_seconds if fault == "slow" else fake.delay)
             if fault in ("429", "500", "503"):
                 status = int(fault)
