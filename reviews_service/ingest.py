@@ -213,8 +213,12 @@ def count_summaries(
     histograms: dict[str | None, dict[int, int]] = {}
     newest: dict[str | None, datetime] = {}
     for product, rating, created_at in ratings:
-        histograms.setdefault(product, dict.fromkeys(domain.RATINGS, 0))[int(rating)] += 1
-        if product not in newest or created_at > newest[product]:
+        histogram = histograms.get(product)
+        if histogram is None:
+            histogram = histograms[product] = dict.fromkeys(domain.RATINGS, 0)
+            newest[product] = created_at
+        histogram[int(rating)] += 1
+        if created_at > newest[product]:
             newest[product] = created_at
     summaries = {}
     for product, hist in histograms.items():
