@@ -16,6 +16,7 @@ import time
 
 from collectors.base import CollectReport, collect_now
 from collectors.fakes.kiyoh import FakeKiyoh
+from collectors.http import Backoff
 from collectors.kiyoh import KiyohCollector
 from reviews_service import domain, repository, store
 from reviews_service.config import Settings
@@ -25,7 +26,7 @@ BU = "bench-kiyoh"
 
 
 def _sync(state: ServiceState, settings: Settings) -> tuple[CollectReport, float]:
-    registry = {"kiyoh": lambda: KiyohCollector(timeout=5, backoff=0.01)}
+    registry = {"kiyoh": lambda: KiyohCollector(backoff=Backoff(initial=0.01, jitter=0.01))}
     started = time.perf_counter()
     report = collect_now(state, settings, registry, BU, "kiyoh")  # type: ignore[arg-type]
     return report, time.perf_counter() - started

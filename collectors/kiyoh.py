@@ -14,18 +14,14 @@ no progress: the page size is doubled then, up to MAX_PAGE.
 
 from __future__ import annotations
 
-import json
-import random
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
-
 from collectors.base import Run
-from collectors.kiyoh_parse import KiyohReview, error_message, parse
+from collectors.http import Backoff, Timeouts, make_client, request_json
+from collectors.kiyoh_parse import KiyohReview, parse
 from reviews_service import domain
 from reviews_service.config import Settings
 from reviews_service.errors import SourceConfigError, SourceError
@@ -34,17 +30,13 @@ PATH = "/v1/publication/review/external"
 PAGE = 100
 MAX_PAGE = 1000
 FLOOR = datetime(2000, 1, 1, tzinfo=UTC)  # "from the beginning" for a full sync
-RETRIED = (429, 500, 502, 503, 504)
+# Kiyoh documents no call limit; ours keeps a sync polite (per token, shared by the units that use it)
+BUDGET = [(300, 60.0)]
 
 
 def _iso(moment: datetime) -> str:
     """Kiyoh's own form: milliseconds and an offset (2026-11-20T14:03:00.000+00:00)."""
     return moment.astimezone(UTC).isoformat(timespec="milliseconds")
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after", "").strip()
-    return float(value) if value.replace(".", "", 1).isdigit() else None
 
 
 class KiyohCollector:
@@ -53,21 +45,9 @@ class KiyohCollector:
     name = "kiyoh"
 
     def __init__(
-        self,
-        *,
-        timeout: float = 15.0,
-        attempts: int = 5,
-        backoff: float = 0.5,
-        max_wait: float = 60.0,
-        sleep: Callable[[float], None] = time.sleep,
+        self, *, timeouts: Timeouts = Timeouts(), backoff: Backoff = Backoff(), budget: list[tuple[int, float]] = BUDGET
     ) -> None:
-        self.timeout, self.attempts, self.backoff, self.max_wait, self.sleep = (
-            timeout,
-            attempts,
-            backoff,
-            max_wait,
-            sleep,
-        )
+        self.timeouts, self.backoff, self.budget = timeouts, backoff, budget
 
     def check_config(self, unit: domain.BusinessUnit, config: Mapping[str, Any], settings: Settings) -> None:
         """A location id, an http(s) host and a token, or a SourceConfigError saying which is missing."""
@@ -108,23 +88,30 @@ class KiyohCollector:
         checkpoint = {} if run.full else run.checkpoint()
         since = datetime.fromisoformat(checkpoint["updated_since"]) if checkpoint.get("updated_since") else None
         seen = set(checkpoint.get("ids") or [])
-        timeout = httpx.Timeout(self.timeout, connect=min(self.timeout, 5.0))
-        with httpx.Client(base_url=self.host(run.config, run.settings), timeout=timeout) as client:
+        limiter = run.state.rate_limits.get(self.name, token.get_secret_value(), self.budget)
+        headers = {"X-Publication-Api-Token": token.get_secret_value()}
+        with make_client(
+            base_url=self.host(run.config, run.settings), headers=headers, timeouts=self.timeouts
+        ) as client:
             while True:
                 start = since - timedelta(milliseconds=1) if since else FLOOR
                 params = {
                     "locationId": location, "limit": limit, "orderBy": "UPDATE_DATE", "sortOrder": "ASC",
                     "updatedSince": _iso(start),
                 }  # fmt: skip
-                headers = {"X-Publication-Api-Token": token.get_secret_value(), "Accept": "application/json"}
-                reviews = parse(self.fetch(client, params, headers, run))
+                payload = request_json(
+                    client, "GET", PATH, params=params, limiter=limiter, report=run.report, what="Kiyoh",
+                    refused=f"Kiyoh refused the publication API token (KIYOH_API_TOKEN) for location {location}",
+                    not_found=(
+                        f"Kiyoh knows no location {location} on {client.base_url}: check the unit's kiyoh "
+                        "`location_id` and `host` (kiyoh.com or klantenvertellen.nl)"
+                    ),
+                    timeouts=self.timeouts, backoff=self.backoff,
+                )  # fmt: skip
+                reviews = parse(payload)
                 run.report.pages += 1
                 run.report.fetched += len(reviews)
-                fresh = [
-                    r
-                    for r in reviews
-                    if not (r.updated is not None and since and r.updated <= since and r.review_id in seen)
-                ]
+                fresh = [r for r in reviews if not (r.updated and since and r.updated <= since and r.review_id in seen)]
                 if fresh:
                     run.ingest([r.record for r in fresh])
                 since, seen = _advance(since, seen, reviews)
@@ -140,53 +127,6 @@ class KiyohCollector:
                             "already; the sync cannot move past that instant"
                         )
                     limit = min(MAX_PAGE, limit * 2)
-
-    def fetch(self, client: httpx.Client, params: dict[str, Any], headers: dict[str, str], run: Run) -> Any:
-        """One page as decoded JSON; retried on timeouts, 429/5xx (Retry-After honoured) and torn bodies.
-
-        Kiyoh's refusals become our errors here: a refused token or location a SourceConfigError with Kiyoh's
-        own message, anything that stays broken a SourceError.
-        """
-        # TODO(collectors/http.py): the shared client factory replaces this loop once it is on main.
-        problem = ""
-        for attempt in range(1, self.attempts + 1):
-            wait: float | None = None
-            run.report.calls += 1
-            try:
-                response = client.get(PATH, params=params, headers=headers)
-                if response.status_code == 200:
-                    return response.json()
-                problem = f"answered {response.status_code}"
-                body = _json_or_none(response)
-                if response.status_code in (401, 403):
-                    raise SourceConfigError(
-                        f"Kiyoh refused the publication API token (KIYOH_API_TOKEN) for location "
-                        f"{params['locationId']}: {error_message(body) or response.status_code}"
-                    )
-                if response.status_code not in RETRIED:
-                    raise SourceConfigError(
-                        f"Kiyoh refused the request for location {params['locationId']} "
-                        f"({response.status_code}): {error_message(body) or response.text[:200]}"
-                    )
-                problem += f" ({error_message(body)})" if error_message(body) else ""
-                wait = _retry_after(response) if response.status_code in (429, 503) else None
-            except (httpx.TimeoutException, httpx.TransportError) as exc:
-                problem = f"did not answer in time or broke off ({type(exc).__name__})"
-            except json.JSONDecodeError:
-                problem = "sent a torn or invalid JSON body"
-            if attempt == self.attempts:
-                break
-            run.report.retries += 1
-            backoff = self.backoff * 2 ** (attempt - 1) * (1 + random.random() / 2)  # jitter: callers spread out
-            self.sleep(min(self.max_wait, wait if wait is not None else backoff))
-        raise SourceError(f"Kiyoh {problem}, {self.attempts} times in a row; the next run tries again")
-
-
-def _json_or_none(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
 
 
 def _advance(since: datetime | None, seen: set[str], reviews: list[KiyohReview]) -> tuple[datetime | None, set[str]]:

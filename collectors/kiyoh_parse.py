@@ -141,18 +141,3 @@ def parse(payload: Any) -> list[KiyohReview]:
     if not isinstance(reviews, list):
         raise SourceError("Kiyoh answered without a `reviews` list; is KIYOH_API_URL the publication API's host?")
     return [parsed for parsed in map(parse_review, reviews) if parsed is not None]
-
-
-def error_message(payload: Any) -> str:
-    """The message of a Kiyoh error body `{"httpCode", "errorCode", "detailedError": [{"errorCode", "message"}]}`."""
-    if not isinstance(payload, dict):
-        return ""
-    details = payload.get("detailedError")
-    messages = [
-        str(d.get("message") or d.get("errorCode"))
-        for d in (details if isinstance(details, list) else [])
-        if isinstance(d, dict) and (d.get("message") or d.get("errorCode"))
-    ]
-    code = str(payload.get("errorCode") or "")
-    text = "; ".join(messages[:3]) or code
-    return f"{text} ({code})" if code and code not in text else text

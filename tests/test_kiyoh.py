@@ -19,8 +19,9 @@ from fastapi.testclient import TestClient
 
 from collectors.base import CollectReport, collect_now
 from collectors.fakes.kiyoh import FakeKiyoh
+from collectors.http import Backoff, Timeouts
 from collectors.kiyoh import KiyohCollector
-from collectors.kiyoh_parse import error_message, parse
+from collectors.kiyoh_parse import parse
 from reviews_service import domain, repository, source_store, store
 from reviews_service.config import Settings
 from reviews_service.errors import SourceConfigError, SourceError
@@ -42,13 +43,9 @@ def test_the_parser_reads_the_golden_page() -> None:
     assert _parsed_json(payload) == json.loads((FIXTURES / "page.expected.json").read_text())
 
 
-def test_kiyoh_error_bodies_give_their_message() -> None:
-    """The message Kiyoh wrote is what a person sees."""
-    body = json.loads((FIXTURES / "error-token.json").read_text())
-    assert error_message(body) == "Invalid publication token for this location (INVALID_TOKEN)"
-    assert error_message({"errorCode": "LOCATION_NOT_FOUND"}) == "LOCATION_NOT_FOUND"
-    assert error_message("not an object") == ""
-    with pytest.raises(SourceError, match="reviews"):
+def test_an_answer_without_reviews_is_a_source_error() -> None:
+    """A host that is not the publication API answers something else: said so, not taken as zero reviews."""
+    with pytest.raises(SourceError, match="KIYOH_API_URL"):
         parse({"httpCode": 200})
 
 
@@ -81,9 +78,11 @@ def _unit(state: ServiceState, fake: FakeKiyoh, scale: int = 10, **config: Any) 
     return unit
 
 
-def _collect(state: ServiceState, settings: Settings, **collector: Any) -> CollectReport:
-    options = {"timeout": 1.0, "backoff": 0.01, **collector}
-    return collect_now(state, settings, {"kiyoh": lambda: KiyohCollector(**options)}, "eik-nl", "kiyoh")
+def _collect(state: ServiceState, settings: Settings, attempts: int = 5) -> CollectReport:
+    """One sync with a read timeout of 1 s and retries 10 ms apart (the fake's slow answer takes 2 s)."""
+    timeouts, backoff = Timeouts(read=1.0, total=30.0), Backoff(attempts=attempts, initial=0.01, jitter=0.01)
+    collector = {"kiyoh": lambda: KiyohCollector(timeouts=timeouts, backoff=backoff)}
+    return collect_now(state, settings, collector, "eik-nl", "kiyoh")  # type: ignore[arg-type]
 
 
 def _assert_store_is_the_truth(state: ServiceState, fake: FakeKiyoh) -> None:
@@ -164,7 +163,7 @@ def test_a_sync_that_fails_midway_resumes_without_loss_or_doubles(
     with pytest.raises(SourceError, match="500"):
         _collect(state, kiyoh_settings, attempts=2)
     failed = source_store.get_source_state("eik-nl", "kiyoh")
-    assert failed.last_outcome == "failed" and "answered 500" in (failed.last_error or "")
+    assert failed.last_outcome == "failed" and "answered HTTP 500" in (failed.last_error or "")
     kept = len(list(repository.iter_reviews("eik-nl")))
     assert 0 < kept < 100
     report = _collect(state, kiyoh_settings)
@@ -199,7 +198,7 @@ def test_other_bad_configuration_is_refused_before_any_call(
             _collect(state, kiyoh_settings)
     assert fake.calls == 0
     _unit(state, fake, location_id="999")
-    with pytest.raises(SourceConfigError, match="No location with id 999"):
+    with pytest.raises(SourceConfigError, match="Kiyoh knows no location 999"):
         _collect(state, kiyoh_settings)
 
 
@@ -222,6 +221,7 @@ def test_the_public_answer_shows_the_score_on_ten_and_never_the_order_reference(
 
 SYNC = """
 from collectors.base import collect_now
+from collectors.http import Backoff, Timeouts
 from collectors.kiyoh import KiyohCollector
 from reviews_service import store
 from reviews_service.config import Settings
@@ -229,7 +229,7 @@ from reviews_service.state import ServiceState
 
 settings = Settings()
 store.connect(settings)
-collect_now(ServiceState(), settings, {"kiyoh": lambda: KiyohCollector(timeout=5)}, "eik-nl", "kiyoh")
+collect_now(ServiceState(), settings, {"kiyoh": KiyohCollector}, "eik-nl", "kiyoh")
 """
 
 
