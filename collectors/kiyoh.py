@@ -2,7 +2,8 @@
 
 `GET {host}/v1/publication/review/external?locationId=&limit=&orderBy=UPDATE_DATE&sortOrder=ASC&updatedSince=`
 with the header `X-Publication-Api-Token`. The host is the account's (`https://www.kiyoh.com` or
-`https://www.klantenvertellen.nl`): the unit's `host`, else KIYOH_API_URL. Parsing is kiyoh_parse's.
+`https://www.klantenvertellen.nl`): the unit's `host`, else KIYOH_API_URL. Parsing is kiyoh_parse's; every
+call goes through collectors.http (timeouts, retries, Retry-After, a rate limit per token, our errors).
 
 The checkpoint is the newest `updatedSince` stored and the ids seen at that very instant. The next request
 asks from one millisecond before it (so a server that reads `updatedSince` as "after" and one that reads it as
