@@ -143,6 +143,8 @@ def _merge(old: domain.Review | None, new: domain.Review) -> domain.Review:
     if old is None:
         return new
     merged = replace(new, reply=old.reply, replied_at=old.replied_at, flags=old.flags)
+    if new.reply is not None and new.reply != old.reply:  # the source's reply: a moderator's own one stays otherwise
+        merged = replace(merged, reply=new.reply, replied_at=new.replied_at)
     if old.moderated:
         merged = replace(merged, status=old.status, moderated=True)
     if old.text == new.text and old.rating == new.rating:
