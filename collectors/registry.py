@@ -5,5 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from collectors.base import Collector
+from collectors.kiyoh import KiyohCollector
+from collectors.structured_data import StructuredDataCollector
 
-REGISTRY: dict[str, Callable[[], Collector]] = {}
+REGISTRY: dict[str, Callable[[], Collector]] = {
+    "kiyoh": KiyohCollector,
+    "structured-data": StructuredDataCollector,
+}
