@@ -13,6 +13,7 @@ import threading
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
+from collectors.http import RateLimiters
 from reviews_service import domain, repository
 from reviews_service.cache import ChangeFeed, TTLCache
 from widgets.cache import WidgetCache
@@ -44,6 +45,8 @@ class ServiceState:
         self.static_widgets: dict[str, Rendered] = {}  # loader.js and widgets.css, read from the package once
         # One lock per business unit: an ingest, a moderation and a rebuild of one unit never interleave here.
         self.ingest_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
+        # Platforms' call budgets per (source, credential), shared by every unit and run of this instance.
+        self.rate_limits = RateLimiters()
         self.changes.record_with(repository.mark_changed)
         self.changes.subscribe_remote(self._forget_unit, on_reset=self._forget_all)
         self.changes.subscribe(self._forget_lists)
