@@ -5,5 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from collectors.base import Collector
+from collectors.trustpilot import TrustpilotCollector
 
-REGISTRY: dict[str, Callable[[], Collector]] = {}
+REGISTRY: dict[str, Callable[[], Collector]] = {
+    "trustpilot": TrustpilotCollector,
+}

@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     secret_key: SecretStr = Field(SecretStr(DEV_SECRET), alias="REVIEWS_SECRET_KEY")
     trustpilot_api_url: str = Field("https://api.trustpilot.com/v1", alias="TRUSTPILOT_API_URL")
     trustpilot_api_key: SecretStr | None = Field(None, alias="TRUSTPILOT_API_KEY")
+    trustpilot_api_secret: SecretStr | None = Field(None, alias="TRUSTPILOT_API_SECRET")  # the private API (OAuth)
     smtp_url: SecretStr | None = Field(None, alias="SMTP_URL")  # it may carry a password
     digest_recipients: str = Field("", alias="DIGEST_RECIPIENTS")
     digest_time: str = Field("08:00", alias="DIGEST_TIME")

@@ -33,8 +33,11 @@ _NEWLINES_RE = re.compile(r"\n{3,}")
 _BIDI = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"))
 KNOWN_FIELDS = {
     "source", "external_id", "rating", "title", "text", "author", "created_at", "language", "product",
-    "verified", "email", "order_ref", "status",
+    "verified", "email", "order_ref", "status", "reply", "replied_at",
 }  # fmt: skip
+# What a record's `status` may say: "removed" is a collector's word for a review the platform no longer has
+# (kept, out of the summaries); a moderator's statuses are set through the admin API.
+RECORD_STATUSES = ("published", "pending", "hidden", "removed")
 
 
 class RecordRejected(ValueError):
@@ -207,9 +210,12 @@ def normalize(
     status = record.get("status")
     if status is None:  # only an absent status means published: {}, 0, "" or false are mistakes, not defaults
         status = "published"
-    if not isinstance(status, str) or status not in ("published", "pending", "hidden"):
-        raise RecordRejected("status must be 'published', 'pending' or 'hidden'")
+    if not isinstance(status, str) or status not in RECORD_STATUSES:
+        raise RecordRejected("status must be 'published', 'pending' or 'hidden' (or 'removed': gone from its source)")
     status = cast(domain.Status, status)
+    # The shop's public answer as the platform shows it (Trustpilot's companyReply); absent keeps ours.
+    reply = clean_text(record.get("reply"), "reply", max_text) or None
+    replied_at = parse_time(record["replied_at"], "replied_at", now) if reply and record.get("replied_at") else None
     review = domain.Review(
         id=domain.review_id(business_unit.slug, source, external_id),
         business_unit=business_unit.slug,
@@ -227,6 +233,8 @@ def normalize(
         email=email,
         order_ref=order_ref,
         status=status,
+        reply=reply,
+        replied_at=replied_at,
     )
     return review
 
@@ -238,4 +246,6 @@ def fingerprint(review: domain.Review) -> str:
         review.verified, review.email, review.order_ref, review.status,
         int(review.created_at.timestamp() * 1000),
     ]  # fmt: skip
+    if review.reply is not None:  # only a source's reply counts: the fingerprints of reviews without one stay
+        material += [review.reply, int(review.replied_at.timestamp() * 1000) if review.replied_at else None]
     return hashlib.sha1(json.dumps(material, ensure_ascii=False).encode(), usedforsecurity=False).hexdigest()
