@@ -62,6 +62,8 @@ class Faults:
     insert_after_page: int | None = None  # after serving this page, `shift` new reviews arrive on top
     delete_after_page: int | None = None  # after serving this page, `shift` reviews already served vanish
     shift: int = 1
+    hold_after_page: int | None = None  # the next page waits for `release` (something happens mid-sync)
+    release: threading.Event = field(default_factory=threading.Event)
 
 
 @dataclass
@@ -305,6 +307,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         url = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        faults = self.owner.faults
+        if faults.hold_after_page is not None and int(query.get("page") or 1) == faults.hold_after_page + 1:
+            faults.release.wait(timeout=30)
         status, headers, body = self.owner.answer(url.path, query, self.headers.get("apikey"))
         if DELAY in headers:  # slower than the client's timeout (which by then has given up on this answer)
             time.sleep(float(headers.pop(DELAY)))
