@@ -10,7 +10,7 @@ full resync pages to the end and marks what Trustpilot no longer has as removed 
 the summaries). An interrupted full resync starts over (it needs all ids seen in one pass).
 
 Config (`sources.trustpilot` of a unit): `business_unit_id` or `domain` (looked up once with
-`business-units/find`, the id kept in the checkpoint), `every_minutes`, optional `overlap_hours` (48),
+`business-units/find`, the id kept in the checkpoint), `every_minutes`, optional `overlap_hours` (24),
 `full_every_hours` (24), `products` (true: the catalogue's skus), `hook_secret` (else derived, see hooks).
 Trustpilot's trustScore, stars and review count are kept in the checkpoint as `trustpilot_says`.
 """
@@ -154,7 +154,7 @@ class TrustpilotCollector:
         if isinstance(sync, dict) and not sync.get("full") and not full:
             return sync
         high = _as_time(checkpoint.get("high_water"))
-        overlap = timedelta(hours=float(run.config.get("overlap_hours") or 48))
+        overlap = timedelta(hours=float(run.config.get("overlap_hours") or 24))
         floor = None if full or high is None else (high - overlap).isoformat()
         return {"full": full, "phase": "service", "page": 1, "batch": 0, "newest": None, "floor": floor}
 
