@@ -145,8 +145,9 @@ def _merge(old: domain.Review | None, new: domain.Review) -> domain.Review:
     merged = replace(new, flags=old.flags)
     if new.reply is None:  # the source says nothing of a reply: the moderator's (or an earlier one) stays
         merged = replace(merged, reply=old.reply, replied_at=old.replied_at)
-    if old.moderated:  # a moderator's status wins, except over the platform's "this review is gone"
-        merged = replace(merged, status=new.status if new.status == "removed" else old.status, moderated=True)
+    if old.moderated:  # a moderator's status wins, except over the platform's "gone" and "back again"
+        platform_says = "removed" in (new.status, old.status)
+        merged = replace(merged, status=new.status if platform_says else old.status, moderated=True)
     if old.text == new.text and old.rating == new.rating:
         merged = replace(merged, sentiment=old.sentiment, sentiment_label=old.sentiment_label)
     return merged
