@@ -69,9 +69,12 @@ class TrustpilotCollector:
 
     name = NAME
 
-    def __init__(self, *, timeouts: Timeouts = Timeouts(), backoff: Backoff = Backoff()) -> None:
+    def __init__(
+        self, *, timeouts: Timeouts = Timeouts(), backoff: Backoff = Backoff(), budget: list[tuple[int, float]] = BUDGET
+    ) -> None:
         self.timeouts = timeouts
         self.backoff = backoff
+        self.budget = budget
 
     def check_config(self, unit: domain.BusinessUnit, config: Mapping[str, Any], settings: Settings) -> None:
         """Refuse, with what to do, a configuration that cannot work (before any call is made)."""
@@ -92,7 +95,7 @@ class TrustpilotCollector:
         """One sync: the unit's id and score, then service reviews, then product reviews."""
         assert run.settings.trustpilot_api_key is not None
         key = run.settings.trustpilot_api_key.get_secret_value()
-        limiter = run.state.rate_limits.get(NAME, key, BUDGET)
+        limiter = run.state.rate_limits.get(NAME, key, self.budget)
         base = run.settings.trustpilot_api_url.rstrip("/")
         with make_client(base_url=base, headers={"apikey": key}, timeouts=self.timeouts) as client:
             api = _Api(client, limiter, run, self.timeouts, self.backoff)

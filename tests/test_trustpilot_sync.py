@@ -157,3 +157,22 @@ def test_an_unknown_source_name_is_refused_with_the_known_ones(
 
     with pytest.raises(SourceConfigError, match=r"unknown source 'trustpliot'; known sources: .*trustpilot"):
         collect_now(state, make_settings(), REGISTRY, "test-shop", "trustpliot")
+
+
+def test_the_keys_call_budget_is_shared_by_every_unit_using_it(unit: domain.BusinessUnit, state: ServiceState) -> None:
+    """Two units on one key draw from one budget: the second is refused with when to try again, not banned."""
+    from dataclasses import replace
+
+    from reviews_service import repository
+    from reviews_service.errors import SourceError
+
+    other = replace(unit, slug="other-shop")
+    repository.save_business_unit(state, other)
+    with FakeTrustpilot() as small:
+        small.add(50, newest=RECENT)
+        budget = [(6, 60.0)]
+        assert collect(state, small, budget=budget).calls == 4  # find, unit, 1 page of reviews, 1 of products
+        with pytest.raises(SourceError, match="call budget is used up") as caught:
+            collect(state, small, unit="other-shop", budget=budget)
+        assert caught.value.status == 502
+        assert small.calls() == 6  # never more than the budget

@@ -26,11 +26,15 @@ def configure(state: ServiceState, unit: domain.BusinessUnit, **config: Any) -> 
     return configured
 
 
-def collect(state: ServiceState, fake: FakeTrustpilot, *, full: bool = False, key: str | None = None) -> CollectReport:
+def collect(
+    state: ServiceState, fake: FakeTrustpilot, *, full: bool = False, key: str | None = None,
+    unit: str = "test-shop", **options: Any,
+) -> CollectReport:  # fmt: skip
     """One collection from the fake, with timeouts and backoff short enough for tests."""
     settings = make_settings(TRUSTPILOT_API_URL=fake.url, TRUSTPILOT_API_KEY=key or fake.api_key)
-    registry = {"trustpilot": lambda: TrustpilotCollector(timeouts=FAST_TIMEOUTS, backoff=FAST_BACKOFF)}
-    return collect_now(state, settings, registry, "test-shop", "trustpilot", full=full)  # type: ignore[arg-type]
+    options = {"timeouts": FAST_TIMEOUTS, "backoff": FAST_BACKOFF, **options}
+    registry = {"trustpilot": lambda: TrustpilotCollector(**options)}
+    return collect_now(state, settings, registry, unit, "trustpilot", full=full)  # type: ignore[arg-type]
 
 
 def truth(fake: FakeTrustpilot) -> dict[str, tuple[Any, ...]]:
