@@ -13,10 +13,15 @@ Config (`sources.trustpilot` of a unit): `business_unit_id` or `domain` (looked 
 `business-units/find`, the id kept in the checkpoint), `every_minutes`, optional `overlap_hours` (24),
 `full_every_hours` (24), `products` (true: the catalogue's skus), `hook_secret` (else derived, see hooks).
 Trustpilot's trustScore, stars and review count are kept in the checkpoint as `trustpilot_says`.
+
+With TRUSTPILOT_API_SECRET set (and `private` not false), an incremental sync asks the private endpoint for the
+reviews created since the floor instead (`startDateTime`, oldest first), with an OAuth client-credentials token
+kept in the ServiceState's AccessTokens and reused until it expires. Full resyncs stay on the public endpoint.
 """
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,13 +33,14 @@ from collectors.base import Run
 from collectors.http import Backoff, RateLimiter, Timeouts, make_client, request_json
 from reviews_service import domain, repository, source_store
 from reviews_service.config import Settings
-from reviews_service.errors import SourceConfigError
+from reviews_service.errors import SourceConfigError, SourceError
 
 NAME = "trustpilot"
 PER_PAGE = 100
 SKUS_PER_CALL = 20  # product reviews for up to this many skus in one call (keeps the URL short)
 BUDGET = [(833, 300.0), (10_000, 3600.0)]  # calls per window, per API key, shared by every unit using it
 REFUSED = "the Trustpilot API key was refused; check TRUSTPILOT_API_KEY"
+TOKEN_PATH = "/oauth/oauth-business-users-for-applications/accesstoken"  # client credentials -> bearer token
 
 
 def _as_time(value: Any) -> datetime | None:
@@ -57,11 +63,43 @@ class _Api:
     def __init__(self, client: httpx.Client, limiter: RateLimiter, run: Run, timeouts: Timeouts, backoff: Backoff):
         self.client, self.limiter, self.run, self.timeouts, self.backoff = client, limiter, run, timeouts, backoff
 
-    def get(self, path: str, params: Mapping[str, Any] | None = None, not_found: str | None = None) -> Any:
+    def get(self, path: str, params: Mapping[str, Any] | None = None, not_found: str | None = None,
+            private: bool = False) -> Any:  # fmt: skip
+        """GET a path; `private` adds the OAuth bearer token (fetched once, reused until it expires)."""
+        if not private:
+            return self._call("GET", path, params=params, not_found=not_found)
+        try:
+            return self._call("GET", path, params=params, headers=self._bearer())
+        except SourceConfigError:  # a token refused before its time: one new token, one more try
+            self.run.state.access_tokens.forget(NAME, self._key())
+            return self._call("GET", path, params=params, headers=self._bearer())
+
+    def _call(self, method: str, path: str, **options: Any) -> Any:
         return request_json(
-            self.client, "GET", path, params=params, limiter=self.limiter, report=self.run.report,
-            what="Trustpilot", refused=REFUSED, not_found=not_found, timeouts=self.timeouts, backoff=self.backoff,
+            self.client, method, path, limiter=self.limiter, report=self.run.report, what="Trustpilot",
+            refused=options.pop("refused", REFUSED), timeouts=self.timeouts, backoff=self.backoff, **options,
         )  # fmt: skip
+
+    def _key(self) -> str:
+        settings = self.run.settings
+        assert settings.trustpilot_api_key is not None and settings.trustpilot_api_secret is not None
+        return f"{settings.trustpilot_api_key.get_secret_value()}:{settings.trustpilot_api_secret.get_secret_value()}"
+
+    def _bearer(self) -> dict[str, str]:
+        def fetch() -> tuple[str, float]:
+            basic = base64.b64encode(self._key().encode()).decode()
+            answer = self._call(
+                "POST", TOKEN_PATH, data={"grant_type": "client_credentials"},
+                headers={"authorization": f"Basic {basic}"},
+                refused="Trustpilot refused the key and secret; check TRUSTPILOT_API_KEY and TRUSTPILOT_API_SECRET",
+            )  # fmt: skip
+            token = answer.get("access_token") if isinstance(answer, dict) else None
+            if not isinstance(token, str) or not token:
+                raise SourceError("Trustpilot's token answer has no access_token")
+            lives = answer.get("expires_in")
+            return token, float(lives) if isinstance(lives, int | float | str) and str(lives).isdigit() else 3600.0
+
+        return {"authorization": f"Bearer {self.run.state.access_tokens.get(NAME, self._key(), fetch)}"}
 
 
 class TrustpilotCollector:
@@ -159,13 +197,19 @@ class TrustpilotCollector:
         high = _as_time(checkpoint.get("high_water"))
         overlap = timedelta(hours=float(run.config.get("overlap_hours") or 24))
         floor = None if full or high is None else (high - overlap).isoformat()
-        return {"full": full, "phase": "service", "page": 1, "batch": 0, "newest": None, "floor": floor}
+        # With a secret, an incremental sync asks the private endpoint for what was created since the floor.
+        private = (
+            floor is not None and run.settings.trustpilot_api_secret is not None and run.config.get("private", True)
+        )
+        sync = {"full": full, "phase": "service", "page": 1, "batch": 0, "newest": None, "floor": floor}
+        return {**sync, "private": bool(private)}
 
     def _pages(self, run: Run, api: _Api, path: str, params: dict[str, Any], sync: dict[str, Any],
                checkpoint: dict[str, Any], sku: str | None = None) -> Iterator[list[dict[str, Any]]]:  # fmt: skip
         """Each page's records from `sync["page"]` on, the checkpoint saved after the caller has stored them."""
+        private = path.startswith("/private/")
         while True:
-            payload = api.get(path, {**params, "page": sync["page"], "perPage": PER_PAGE})
+            payload = api.get(path, {**params, "page": sync["page"], "perPage": PER_PAGE}, private=private)
             records = tp.parse(payload, sku=sku)
             run.report.pages += 1
             run.report.fetched += len(records)
@@ -179,14 +223,16 @@ class TrustpilotCollector:
             run.progress(run.report.fetched, None)
             if not records or following is None:
                 return
-            floor = _as_time(sync.get("floor")) if sku is None else None
+            floor = _as_time(sync.get("floor")) if sku is None and not private else None  # private: oldest first
             if floor is not None and times and max(times) < floor:
                 return
 
     def _service_reviews(self, run: Run, api: _Api, bu_id: str, checkpoint: dict[str, Any], seen: set[str]) -> None:
         sync = checkpoint["sync"]
-        path = f"/business-units/{bu_id}/reviews"
-        for records in self._pages(run, api, path, {"orderBy": "createdat.desc"}, sync, checkpoint):
+        path, params = f"/business-units/{bu_id}/reviews", {"orderBy": "createdat.desc"}
+        if sync.get("private"):
+            path, params = f"/private{path}", {"orderBy": "createdat.asc", "startDateTime": sync["floor"]}
+        for records in self._pages(run, api, path, params, sync, checkpoint):
             seen.update(str(r["external_id"]) for r in records if r.get("external_id"))
             run.ingest(records)
         sync.update(phase="products", page=1, batch=0)

@@ -77,7 +77,9 @@ def receive(
             upserts.append(parsed[1])
     stored = repository.reviews_by_id(domain.review_id(unit.slug, NAME, e) for e in deletes)
     gone = [record_of(review, "removed") for review in stored.values() if review.status != "removed"]
-    report = ingest.ingest(state, unit.slug, [*upserts, *gone], now=now, max_text=max_text, default_source=NAME)
+    report = ingest.ingest(
+        state, unit.slug, [*upserts, *gone], now=now, max_text=max_text, default_source=NAME, collector=True
+    )
     answer = report.as_dict()
     answer.pop("ignored_fields", None)
     return {"events": len(events), "ignored_events": ignored, "removed": len(gone), **answer}

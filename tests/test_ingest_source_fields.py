@@ -31,7 +31,9 @@ def test_removed_at_the_source_leaves_the_summary_and_list_but_stays_stored(
     ingest.ingest(state, "test-shop", [review("r1", rating=2), review("r2", rating=5)], now=NOW)
     moderated = client.patch("/v1/admin/reviews/test-shop:api:r1", json={"status": "published"}, headers=admin)
     assert moderated.status_code == 200
-    report = ingest.ingest(state, "test-shop", [review("r1", rating=2, status="removed")], now=NOW)
+    gone = review("r1", rating=2, status="removed")
+    assert ingest.ingest(state, "test-shop", [gone], now=NOW).rejected  # only a collector may say so
+    report = ingest.ingest(state, "test-shop", [gone], now=NOW, collector=True)
     assert report.updated == 1
     assert repository.get_review("test-shop:api:r1").status == "removed"  # the platform's word beats the moderator's
     summary = client.get("/v1/business-units/test-shop/summary").json()

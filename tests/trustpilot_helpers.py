@@ -28,10 +28,12 @@ def configure(state: ServiceState, unit: domain.BusinessUnit, **config: Any) -> 
 
 def collect(
     state: ServiceState, fake: FakeTrustpilot, *, full: bool = False, key: str | None = None,
-    unit: str = "test-shop", **options: Any,
+    unit: str = "test-shop", secret: str | None = None, **options: Any,
 ) -> CollectReport:  # fmt: skip
-    """One collection from the fake, with timeouts and backoff short enough for tests."""
-    settings = make_settings(TRUSTPILOT_API_URL=fake.url, TRUSTPILOT_API_KEY=key or fake.api_key)
+    """One collection from the fake, with timeouts and backoff short enough for tests (`secret`: the private API)."""
+    settings = make_settings(
+        TRUSTPILOT_API_URL=fake.url, TRUSTPILOT_API_KEY=key or fake.api_key, TRUSTPILOT_API_SECRET=secret
+    )
     options = {"timeouts": FAST_TIMEOUTS, "backoff": FAST_BACKOFF, **options}
     registry = {"trustpilot": lambda: TrustpilotCollector(**options)}
     return collect_now(state, settings, registry, unit, "trustpilot", full=full)  # type: ignore[arg-type]

@@ -11,6 +11,7 @@ and the demo; every request is logged in `requests` (path and query) so tests ca
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import random
@@ -71,6 +72,8 @@ class FakeTrustpilot:
     """The server and its truth; `with FakeTrustpilot() as fake:` starts and stops it."""
 
     api_key: str = "fake-trustpilot-key"
+    api_secret: str = "fake-trustpilot-secret"  # the private API's OAuth client credentials are key + secret
+    token_seconds: float = 3600.0
     business_unit_id: str = "5f0c0ffee0000000000000aa"
     domain: str = "shop.example"
     reviews: dict[str, FakeReview] = field(default_factory=dict)
@@ -83,6 +86,7 @@ class FakeTrustpilot:
         self._random = random.Random(self.seed)
         self._counter = 0
         self._server: ThreadingHTTPServer | None = None
+        self.tokens: dict[str, float] = {}  # access token -> when it expires (monotonic)
 
     # the truth
 
@@ -217,10 +221,36 @@ class FakeTrustpilot:
         """How many requests were made (whose path contains `fragment`)."""
         return sum(1 for r in self.requests if fragment in r)
 
-    def answer(self, path: str, query: dict[str, str], api_key: str | None) -> tuple[int, dict[str, str], bytes]:
+    def grant(self, authorization: str | None) -> tuple[int, dict[str, str], bytes]:
+        """POST .../accesstoken: client credentials (Basic key:secret) -> a bearer token for the private API."""
+        with self._lock:
+            self.requests.append("/v1/oauth/oauth-business-users-for-applications/accesstoken")
+            expected = "Basic " + base64.b64encode(f"{self.api_key}:{self.api_secret}".encode()).decode()
+            if authorization != expected:
+                return _json(401, {"error": "invalid_client", "error_description": "Invalid client credentials"})
+            token = f"tok-{len(self.tokens) + 1}-{self._random.randrange(16**8):08x}"
+            self.tokens[token] = time.monotonic() + self.token_seconds
+            return _json(
+                200, {"access_token": token, "token_type": "Bearer", "expires_in": str(int(self.token_seconds))}
+            )
+
+    def answer(
+        self, path: str, query: dict[str, str], api_key: str | None, authorization: str | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
         """The status, headers and body for one GET (the HTTP handler only writes them)."""
         with self._lock:
             self.requests.append(f"{path}?{urlencode(query)}")
+            if path.startswith("/v1/private/"):
+                token = (authorization or "").removeprefix("Bearer ")
+                if self.tokens.get(token, 0.0) < time.monotonic():
+                    return _json(401, {"message": "Unauthorized: invalid or expired access token"})
+                if path == f"/v1/private/business-units/{self.business_unit_id}/reviews":
+                    since = datetime.fromisoformat(
+                        query.get("startDateTime", "1970-01-01T00:00:00Z").replace("Z", "+00:00")
+                    )
+                    chosen = [r for r in reversed(self.ordered()) if r.created_at >= since]  # oldest first
+                    return self._page(path, query, chosen, self.review_json, "reviews")
+                return _json(404, {"message": "Not found"})
             if api_key != self.api_key:
                 return _json(401, {"message": "Invalid ApiKey", "errorCode": "Unauthorized"})
             if self.faults.fail_share and self._random.random() < self.faults.fail_share:
@@ -310,7 +340,9 @@ class _Handler(BaseHTTPRequestHandler):
         faults = self.owner.faults
         if faults.hold_after_page is not None and int(query.get("page") or 1) == faults.hold_after_page + 1:
             faults.release.wait(timeout=30)
-        status, headers, body = self.owner.answer(url.path, query, self.headers.get("apikey"))
+        status, headers, body = self.owner.answer(
+            url.path, query, self.headers.get("apikey"), self.headers.get("authorization")
+        )
         if DELAY in headers:  # slower than the client's timeout (which by then has given up on this answer)
             time.sleep(float(headers.pop(DELAY)))
         self.send_response(status)
@@ -319,6 +351,18 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout): fine
             self.wfile.write(body)
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("content-length") or 0))  # grant_type=client_credentials
+        if urlsplit(self.path).path == "/v1/oauth/oauth-business-users-for-applications/accesstoken":
+            status, headers, body = self.owner.grant(self.headers.get("authorization"))
+        else:
+            status, headers, body = _json(404, {"message": "Not found"})
+        self.send_response(status)
+        for name, value in {**headers, "content-length": str(len(body))}.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
 
     def log_message(self, *_: Any) -> None:  # quiet: tests and the bench print their own
         pass
