@@ -68,9 +68,10 @@ class _Api:
         """GET a path; `private` adds the OAuth bearer token (fetched once, reused until it expires)."""
         if not private:
             return self._call("GET", path, params=params, not_found=not_found)
+        bearer = self._bearer()  # a refused key and secret fail here, once
         try:
-            return self._call("GET", path, params=params, headers=self._bearer())
-        except SourceConfigError:  # a token refused before its time: one new token, one more try
+            return self._call("GET", path, params=params, headers=bearer)
+        except SourceConfigError:  # a kept token refused before its time: one new token, one more try
             self.run.state.access_tokens.forget(NAME, self._key())
             return self._call("GET", path, params=params, headers=self._bearer())
 

@@ -154,9 +154,10 @@ def _merge(old: domain.Review | None, new: domain.Review) -> domain.Review:
     merged = replace(new, flags=old.flags)
     if new.reply is None:  # the source says nothing of a reply: the moderator's (or an earlier one) stays
         merged = replace(merged, reply=old.reply, replied_at=old.replied_at)
-    if old.moderated:  # a moderator's status wins, except over the platform's "gone" and "back again"
-        platform_says = "removed" in (new.status, old.status)
-        merged = replace(merged, status=new.status if platform_says else old.status, moderated=True)
+    if old.moderated and new.status == "removed":  # gone from its platform: that ends the moderator's decision
+        merged = replace(merged, moderated=False)
+    elif old.moderated:  # a moderator's status wins over the source's (a moderator's "removed" too)
+        merged = replace(merged, status=old.status, moderated=True)
     if old.text == new.text and old.rating == new.rating:
         merged = replace(merged, sentiment=old.sentiment, sentiment_label=old.sentiment_label)
     return merged
