@@ -25,6 +25,12 @@ COPY . /app
 RUN pip install --no-cache-dir . \
     && rm -rf /app/build /app/*.egg-info
 
+# Without MONGODB_URL the service keeps the embedded store here (`docker run -v reviews-data:/data ...`): a
+# directory the unprivileged user owns, declared a volume so the data outlives the container.
+ENV REVIEWS_DATA_DIR=/data
+RUN mkdir -p /data && chown reviews:reviews /data
+VOLUME ["/data"]
+
 USER reviews
 
 EXPOSE 8000

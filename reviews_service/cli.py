@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import socket
 import sys
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,6 +44,35 @@ def _persistent_store(settings: Settings, what: str, hint: str = "") -> ServiceS
     return ServiceState()
 
 
+START_UP_TOKEN = "reviews serve start-up"
+
+
+def _revoke_tokens_of_dead_runs(state: ServiceState) -> None:
+    """Revoke start-up tokens of `reviews serve` runs on this machine that ended without revoking theirs (kill -9).
+
+    A run's token is named after its host and pid; a run still alive (another `serve` on this data directory)
+    keeps its token.
+    """
+    from reviews_service import repository
+
+    here = socket.gethostname()
+    for token in repository.list_tokens():
+        host, _, pid = token.name.removeprefix(f"{START_UP_TOKEN} ").rpartition(":")
+        ours = token.revoked_at is None and token.name.startswith(START_UP_TOKEN) and host == here
+        if ours and pid.isdigit() and not _alive(int(pid)):
+            repository.revoke_token(token.id, _now())
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
 def _start_up(
     args: argparse.Namespace, settings: Settings, info: store.StoreInfo, state: ServiceState
 ) -> tuple[list[str], str | None]:
@@ -55,13 +87,18 @@ def _start_up(
         for slug, report in reports.items():
             rejected = f" ({len(report.rejected)} rejected)" if report.rejected else ""
             lines.append(f"demo shop:   {demo.describe(slug)}{rejected}")
+    if info.embedded:  # the embedded store indexes each collection in memory on first use: now, not on a request
+        started = time.perf_counter()
+        counts = store.warm_up()
+        lines.append(f"indexed:     {counts.get('reviews', 0):,} reviews in {time.perf_counter() - started:.1f} s")
     lines += [f"demo:        {base}/demo", f"API docs:    {base}/docs", f"health:      {base}/health"]
     token_id = None
     if settings.admin_token is not None:
         lines.append("admin token: REVIEWS_ADMIN_TOKEN, as set in the environment")
     elif info.embedded:
         # without one the admin API is unusable (in memory, the CLI cannot even reach the store to mint one)
-        secret, minted = tokens.mint(state, "reviews serve start-up", None, _now())
+        _revoke_tokens_of_dead_runs(state)
+        secret, minted = tokens.mint(state, f"{START_UP_TOKEN} {socket.gethostname()}:{os.getpid()}", None, _now())
         token_id = minted.id
         lines.append(f"admin token: {secret}")
         lines.append("             minted for this run and shown only now; it stops working when the server stops.")

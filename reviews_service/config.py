@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     trustpilot_api_url: str = Field("https://api.trustpilot.com/v1", alias="TRUSTPILOT_API_URL")
     trustpilot_api_key: SecretStr | None = Field(None, alias="TRUSTPILOT_API_KEY")
     trustpilot_api_secret: SecretStr | None = Field(None, alias="TRUSTPILOT_API_SECRET")  # the private API (OAuth)
+    kiyoh_api_url: str = Field("https://www.kiyoh.com", alias="KIYOH_API_URL")  # or https://www.klantenvertellen.nl
+    kiyoh_api_token: SecretStr | None = Field(None, alias="KIYOH_API_TOKEN")  # the X-Publication-Api-Token
     smtp_url: SecretStr | None = Field(None, alias="SMTP_URL")  # it may carry a password
     digest_recipients: str = Field("", alias="DIGEST_RECIPIENTS")
     digest_time: str = Field("08:00", alias="DIGEST_TIME")

@@ -107,6 +107,8 @@ class ReviewDoc(me.Document):
     sentiment_label = me.StringField(null=True)
     flags = me.ListField(me.StringField())
     fingerprint = me.StringField(default="")
+    source_rating = me.FloatField(null=True)  # the platform's score on its own scale (Kiyoh 1-10)
+    source_scale = me.IntField(null=True)
 
 
 class SummaryDoc(me.Document):
@@ -206,7 +208,7 @@ def ensure_indexes() -> None:
 REVIEW_FIELDS = (
     "business_unit", "source", "external_id", "product", "rating", "title", "text", "language", "author",
     "verified", "email", "order_ref", "created_at", "updated_at", "status", "moderated", "reply",
-    "replied_at", "sentiment", "sentiment_label", "fingerprint",
+    "replied_at", "sentiment", "sentiment_label", "fingerprint", "source_rating", "source_scale",
 )  # fmt: skip
 
 
@@ -248,6 +250,8 @@ def review_from_raw(raw: dict[str, Any]) -> model.Review:
         sentiment_label=raw.get("sentiment_label"),
         flags=tuple(raw.get("flags") or ()),
         fingerprint=raw.get("fingerprint") or "",
+        source_rating=raw.get("source_rating"),
+        source_scale=raw.get("source_scale"),
     )
 
 

@@ -76,6 +76,8 @@ class Review:
     sentiment_label: str | None = None
     flags: tuple[str, ...] = ()
     fingerprint: str = ""
+    source_rating: float | None = None  # the platform's own score when its scale is not 1-5 (Kiyoh's 1-10)
+    source_scale: int | None = None  # that score's best value (10); `rating` is its 1-5 star mapping
 
     @property
     def summary_keys(self) -> tuple[str, ...]:

@@ -35,10 +35,9 @@ from typing import TYPE_CHECKING, Any
 import bson
 import litemongo.sqlite_store as sqlite_store
 from litemongo._vendor import mongomock
-from litemongo._vendor.mongomock import indexing
 from litemongo._vendor.mongomock import store as memory_store
 
-from reviews_service.embedded_index import Plan, SortedIndexes, declarations
+from reviews_service.embedded_index import Plan, SortedIndexes, declarations, hash_paths
 from reviews_service.embedded_query import WindowCursor, matching, window
 
 # litemongo's stub types its mongomock classes as pymongo's generics; here they are plain base classes
@@ -94,21 +93,41 @@ class Guard:
         self._writer = threading.RLock()  # flock does not exclude threads sharing the descriptor: this does
         self._depth = 0
         self._fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600) if lock_path is not None else None
+        self._pending: set[sqlite3.Connection] = set()  # written to in this operation, not committed yet
+
+    def wrote(self, connection: sqlite3.Connection) -> None:
+        """A document was written on `connection`: commit it when the write operation ends."""
+        self._pending.add(connection)
 
     @contextmanager
     def write(self) -> Iterator[None]:
-        """Hold the write lock (re-entrant: an operation calling another takes it once)."""
+        """Hold the write lock (re-entrant: an operation calling another takes it once).
+
+        What the operation wrote is committed as it ends, still under the locks: one commit for an
+        insert_many or a bulk write of 2,000 documents instead of one per document, and before the
+        caller hears back, so `kill -9` after the answer loses nothing.
+        """
         with self._writer:
             if self._depth == 0 and self._fd is not None:
                 fcntl.flock(self._fd, fcntl.LOCK_EX)
             self._depth += 1
             try:
                 with self.lock:
-                    yield
+                    try:
+                        yield
+                    finally:
+                        if self._depth == 1:
+                            self._commit()
             finally:
                 self._depth -= 1
                 if self._depth == 0 and self._fd is not None:
                     fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def _commit(self) -> None:
+        """Commit what the operation wrote; also when it failed half-way (as per-document commits did)."""
+        pending, self._pending = self._pending, set()
+        for connection in pending:
+            connection.commit()
 
     def close(self) -> None:
         """Release the lock file."""
@@ -158,11 +177,11 @@ class _Planning:
         index = self._query_index
         if index is None or stale or index.declared != declarations(declared):
             index = SortedIndexes(declared)
-            index.set_paths(indexing.index_paths(declared), ())
+            index.set_paths(hash_paths(declared), ())
             index.rebuild(list(self._iter_items()))
             self._query_index = index
         else:
-            index.set_paths(indexing.index_paths(declared), self._iter_items())
+            index.set_paths(hash_paths(declared), self._iter_items())
         return index
 
     def plan(self, spec: Any, sort: Any) -> Plan | None:
@@ -173,6 +192,26 @@ class _Planning:
     def fetch(self, key: Any) -> dict[str, Any] | None:
         """One document by its store key (as the index holds it)."""
         return next(iter(self._get_many([key])), None)
+
+
+class _Table(sqlite_store.TableDict):
+    """litemongo's table of documents, whose writes are committed once per write operation (Guard.write)."""
+
+    guard: Guard
+
+    def __setitem__(self, key: Any, val: Any) -> None:
+        encoded = val if isinstance(val, bytes) else self._encode_doc(val)
+        self.guard.wrote(self._connection)
+        self._cur.execute(
+            f"INSERT INTO {self._table_name} VALUES(?, ?) ON CONFLICT(_id) DO UPDATE SET doc=excluded.doc",
+            (self.encode_key(key), encoded),
+        )
+
+    def __delitem__(self, key: Any) -> None:
+        self.guard.wrote(self._connection)
+        deleted = self._cur.execute(f"DELETE FROM {self._table_name} WHERE _id=?", (self.encode_key(key),))
+        if deleted.rowcount <= 0:
+            raise KeyError(key)
 
 
 class _FileCollection(_Planning, sqlite_store.CollectionStore):
@@ -198,9 +237,10 @@ class _FileCollection(_Planning, sqlite_store.CollectionStore):
         self._connection.execute("PRAGMA synchronous=NORMAL")
         self._cur = self._connection.cursor()
         key_format = self._init_info()
-        self._documents = sqlite_store.TableDict(
+        self._documents = _Table(
             self.DOCUMENTS, self._connection, self._cur, codec_options=self._codec_options, key_format=key_format
         )
+        self._documents.guard = self._guard
         self.indexes = sqlite_store.IndexDict(
             self.INDEXES, self._connection, self._cur, codec_options=self._codec_options, key_format=key_format
         )

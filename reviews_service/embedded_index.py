@@ -313,6 +313,18 @@ def declarations(indexes: Iterable[dict[str, Any]]) -> tuple[tuple[str, ...], ..
     return tuple(sorted(set(found)))
 
 
+def hash_paths(indexes: Iterable[dict[str, Any]]) -> set[str]:
+    """The fields litemongo keeps hash indexes on: those of the declared indexes, but not one declared only
+    descending (`-created_at`): that is a sort key no query compares for equality, and a hash index on it held one
+    set per document."""
+    wanted = {"_id"}
+    for index in indexes:
+        for name, direction in index.get("key", ()):
+            if isinstance(name, str) and not name.startswith("$") and direction != -1:
+                wanted.add(name)
+    return wanted
+
+
 def _equal_prefix(fields: tuple[str, ...], spec: dict[str, Any]) -> int:
     """How many of the index's first fields the filter pins to one indexable value (a walk needs them all)."""
     width = 0

@@ -75,7 +75,24 @@ def window(collection: Any, spec: Any, sort: Any, projection: Any, skip: int, li
     aware = bool(collection.codec_options.tz_aware)
     if not projection:  # pymongo 4: no projection, or an empty one, returns whole documents
         return [fresh(doc, aware) for doc in found]
+    fields = _included(projection)
+    if fields is not None:
+        return [{f: fresh(doc[f], aware) for f in fields if f in doc} for doc in found]
     return [fresh(collection._copy_only_fields(doc, projection, dict), aware) for doc in found]
+
+
+def _included(projection: Any) -> tuple[str, ...] | None:
+    """The fields of a plain inclusion projection ({"a": 1, "b": 1}, `_id` unless `"_id": 0`); else None."""
+    if not isinstance(projection, dict):
+        return None
+    fields = [] if projection.get("_id", 1) in (0, False) else ["_id"]
+    for name, wanted in projection.items():
+        if name == "_id":
+            continue
+        if not isinstance(name, str) or "." in name or name.startswith("$") or wanted not in (1, True):
+            return None
+        fields.append(name)
+    return tuple(fields)
 
 
 class WindowCursor(_Cursor):

@@ -151,9 +151,9 @@ def _merge(old: domain.Review | None, new: domain.Review) -> domain.Review:
     """The stored review after `new` arrives: the source's fields, the moderator's decisions."""
     if old is None:
         return new
-    merged = replace(new, flags=old.flags)
-    if new.reply is None:  # the source says nothing of a reply: the moderator's (or an earlier one) stays
-        merged = replace(merged, reply=old.reply, replied_at=old.replied_at)
+    merged = replace(new, reply=old.reply, replied_at=old.replied_at, flags=old.flags)
+    if new.reply is not None and new.reply != old.reply:  # the source's reply: a moderator's own one stays otherwise
+        merged = replace(merged, reply=new.reply, replied_at=new.replied_at)
     if old.moderated and new.status == "removed":  # gone from its platform: that ends the moderator's decision
         merged = replace(merged, moderated=False)
     elif old.moderated:  # a moderator's status wins over the source's (a moderator's "removed" too)
@@ -210,21 +210,32 @@ def moderate(
 
 def compute_summaries(reviews: Iterable[domain.Review]) -> dict[str, domain.RatingSummary]:
     """Summaries from scratch: every published review counted once."""
-    histograms: dict[str, dict[int, int]] = {}
-    owners: dict[str, tuple[str, str | None]] = {}
-    newest: dict[str, datetime] = {}
+    by_unit: dict[str, list[tuple[str | None, int, datetime]]] = {}
     for review in reviews:
-        if review.status != "published":
-            continue
-        key = domain.summary_key(review.business_unit, review.product)
-        histograms.setdefault(key, dict.fromkeys(domain.RATINGS, 0))[review.rating] += 1
-        owners[key] = (review.business_unit, review.product)
-        if key not in newest or review.created_at > newest[key]:
-            newest[key] = review.created_at
-    return {
-        key: domain.RatingSummary(key, owners[key][0], owners[key][1], hist, newest[key])
-        for key, hist in histograms.items()
-    }
+        if review.status == "published":
+            by_unit.setdefault(review.business_unit, []).append((review.product, review.rating, review.created_at))
+    return {key: s for unit, rows in by_unit.items() for key, s in count_summaries(unit, rows).items()}
+
+
+def count_summaries(
+    business_unit: str, ratings: Iterable[tuple[str | None, int, datetime]]
+) -> dict[str, domain.RatingSummary]:
+    """A unit's summaries from its published reviews' (product, rating, created_at), each counted once."""
+    histograms: dict[str | None, dict[int, int]] = {}
+    newest: dict[str | None, datetime] = {}
+    for product, rating, created_at in ratings:
+        histogram = histograms.get(product)
+        if histogram is None:
+            histogram = histograms[product] = dict.fromkeys(domain.RATINGS, 0)
+            newest[product] = created_at
+        histogram[int(rating)] += 1
+        if created_at > newest[product]:
+            newest[product] = created_at
+    summaries = {}
+    for product, hist in histograms.items():
+        key = domain.summary_key(business_unit, product)
+        summaries[key] = domain.RatingSummary(key, business_unit, product, hist, newest[product])
+    return summaries
 
 
 def same_figures(a: domain.RatingSummary | None, b: domain.RatingSummary | None) -> bool:
@@ -247,7 +258,7 @@ def rebuild_summaries(state: ServiceState, business_unit: str | None, *, now: da
     for unit in units:  # one at a time, each under its ingest lock: no ingest of that unit runs meanwhile
         with state.ingest_locks[unit]:
             stored = repository.all_summaries(unit)  # read before the reviews (see replace_summaries)
-            fresh = compute_summaries(repository.iter_reviews(unit))
+            fresh = count_summaries(unit, repository.published_ratings(unit))
             differing = sorted(k for k in set(fresh) | set(stored) if not same_figures(fresh.get(k), stored.get(k)))
             changed = [fresh[k] for k in differing if k in fresh]
             obsolete = [stored[k] for k in differing if k not in fresh]

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 import unicodedata
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from fractions import Fraction
 from typing import Any, cast
 
 from reviews_service import domain
@@ -22,6 +24,8 @@ MAX_TITLE = 300
 MAX_AUTHOR = 99  # Google: author names under 100 characters
 MAX_EXTERNAL_ID = 200
 MAX_FIELD = 500
+MAX_REPLY = 5000
+MAX_SCALE = 100
 SOURCE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 # A language tag: an ISO 639-1 code, optionally with a region or script ("nl", "nl-BE", "pt_BR", "zh-Hant").
 _LANGUAGE_TAG_RE = re.compile(r"^([a-z]{2,3})(?:[-_][a-z0-9]{1,8})*$")
@@ -33,7 +37,7 @@ _NEWLINES_RE = re.compile(r"\n{3,}")
 _BIDI = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"))
 KNOWN_FIELDS = {
     "source", "external_id", "rating", "title", "text", "author", "created_at", "language", "product",
-    "verified", "email", "order_ref", "status", "reply", "replied_at",
+    "verified", "email", "order_ref", "status", "reply", "replied_at", "source_rating", "source_scale",
 }  # fmt: skip
 # What a record's `status` may say; "removed", only from a collector, is a review the platform no longer has
 # (kept, out of the summaries).
@@ -68,7 +72,9 @@ def clean_text(value: Any, field: str, limit: int) -> str:
         raise RecordRejected(f"{field} is {len(text):,} characters; the limit is {limit:,}")
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
     text = text.translate(_BIDI)
-    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs", "Co", "Cn"))
+    # Every character this drops is one str.isprintable() refuses: most texts are checked at C speed
+    if not text.replace("\n", "").replace("\t", "").isprintable():
+        text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs", "Co", "Cn"))
     text = _SPACES_RE.sub(" ", text)
     text = "\n".join(line.strip() for line in text.split("\n"))
     text = _NEWLINES_RE.sub("\n\n", text).strip()
@@ -93,6 +99,29 @@ def parse_rating(value: Any) -> int:
     if not 1 <= rating <= 5:
         raise RecordRejected(f"rating must be a whole number from 1 to 5, not {rating}")
     return rating
+
+
+def stars_on_scale(value: float | int | str, best: int, worst: int = 1) -> int:
+    """A score on worst..best as 1-5 stars: the range cut into five equal bands, the top band 5 stars.
+
+    Monotonic, and exact (fractions, no float rounding at the band edges): on 1-10 it is ceil(score / 2),
+    so 1-2 -> 1, 3-4 -> 2, 5-6 -> 3, 7-8 -> 4, 9-10 -> 5; on 1-5 it changes nothing.
+    """
+    share = (Fraction(value) - worst) / (best - worst)
+    return max(1, min(5, 1 + math.floor(share * 5)))
+
+
+def parse_source_score(value: Any, scale: Any) -> tuple[float, int]:
+    """A platform's own score and its scale's best value (1..scale, e.g. Kiyoh's 8 on 10); else rejected."""
+    if isinstance(scale, bool) or not isinstance(scale, int) or not 2 <= scale <= MAX_SCALE:
+        raise RecordRejected(f"source_scale must be a whole number from 2 to {MAX_SCALE}, not {scale!r}"[:120])
+    numeric = isinstance(value, int | float) and not isinstance(value, bool)
+    written = isinstance(value, str) and re.fullmatch(r"\s*\d{1,3}(\.\d{1,3})?\s*", value) is not None
+    number = float(value) if numeric or written else None
+    if number is None or not math.isfinite(number) or not 1 <= number <= scale:
+        shown = repr(value[:20]) if isinstance(value, str) else repr(value)
+        raise RecordRejected(f"source_rating must be a number from 1 to {scale}, not {shown}")
+    return number, scale
 
 
 def parse_time(value: Any, field: str, now: datetime) -> datetime:
@@ -184,7 +213,14 @@ def normalize(
     if not isinstance(source, str) or not SOURCE_RE.match(source):
         raise RecordRejected("source must be 1-40 lowercase letters, digits, '-' or '_' (e.g. 'trustpilot')")
     external_id = _identifier(record.get("external_id"), "external_id")
-    rating = parse_rating(record.get("rating"))
+    source_rating: float | None = None
+    source_scale: int | None = None
+    if record.get("source_rating") is not None or record.get("source_scale") is not None:
+        # a score on the platform's own scale: kept as given, and the stars derived from it (stars_on_scale)
+        source_rating, source_scale = parse_source_score(record.get("source_rating"), record.get("source_scale"))
+        rating = stars_on_scale(source_rating, source_scale)
+    else:
+        rating = parse_rating(record.get("rating"))
     title = clean_text(record.get("title"), "title", MAX_TITLE).replace("\n", " ")
     text = clean_text(record.get("text"), "text", max_text)
     created_at = parse_time(record.get("created_at"), "created_at", now)
@@ -214,9 +250,8 @@ def normalize(
     if not isinstance(status, str) or status not in RECORD_STATUSES[: 4 if collector else 3]:
         raise RecordRejected("status must be 'published', 'pending' or 'hidden'")
     status = cast(domain.Status, status)
-    # The shop's public answer as the platform shows it (Trustpilot's companyReply); absent keeps ours.
-    reply = clean_text(record.get("reply"), "reply", max_text) or None
-    replied_at = parse_time(record["replied_at"], "replied_at", now) if reply and record.get("replied_at") else None
+    reply = clean_text(record.get("reply"), "reply", MAX_REPLY) or None  # the shop's answer, as the source has it
+    replied_at = parse_time(record["replied_at"], "replied_at", now) if record.get("replied_at") else None
     review = domain.Review(
         id=domain.review_id(business_unit.slug, source, external_id),
         business_unit=business_unit.slug,
@@ -235,7 +270,9 @@ def normalize(
         order_ref=order_ref,
         status=status,
         reply=reply,
-        replied_at=replied_at,
+        replied_at=replied_at or (now if reply else None),
+        source_rating=source_rating,
+        source_scale=source_scale,
     )
     return review
 
@@ -247,6 +284,6 @@ def fingerprint(review: domain.Review) -> str:
         review.verified, review.email, review.order_ref, review.status,
         int(review.created_at.timestamp() * 1000),
     ]  # fmt: skip
-    if review.reply is not None:  # only a source's reply counts: the fingerprints of reviews without one stay
-        material += [review.reply, int(review.replied_at.timestamp() * 1000) if review.replied_at else None]
+    if review.source_scale is not None or review.reply is not None:  # only then: older fingerprints stay valid
+        material += [review.source_rating, review.source_scale, review.reply]
     return hashlib.sha1(json.dumps(material, ensure_ascii=False).encode(), usedforsecurity=False).hexdigest()

@@ -320,6 +320,18 @@ def iter_reviews(business_unit: str | None = None, batch_size: int = 1000) -> It
         yield docs.review_from_raw(raw)
 
 
+def published_ratings(business_unit: str) -> Iterator[tuple[str | None, int, datetime]]:
+    """(product, rating, created_at) of every published review of a unit: what its summaries count, and no more.
+
+    The nightly rebuild reads these instead of whole reviews (texts are most of a review's bytes); the filter is
+    the prefix of the (business_unit, status, -created_at, -_id) index.
+    """
+    fields = {"_id": 0, "product": 1, "rating": 1, "created_at": 1}
+    for raw in _reviews().find({"business_unit": business_unit, "status": "published"}, fields).batch_size(5000):
+        created = raw["created_at"]
+        yield raw.get("product"), raw["rating"], created if created.tzinfo else created.replace(tzinfo=UTC)
+
+
 @dataclass(frozen=True)
 class ReviewPage:
     """One page of the public review list and the cursor of the next."""

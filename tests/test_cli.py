@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import re
+import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -259,7 +260,8 @@ def test_serve_without_a_token_mints_one_and_says_once_what_it_runs_on(tmp_path:
             [token] = re.findall(r"^admin token: (rvw_\S+)$", printed, re.M)
             tokens = httpx.get(f"{url}/v1/admin/tokens", headers={"Authorization": f"Bearer {token}"})
             assert tokens.status_code == 200
-            assert [t["name"] for t in tokens.json()["items"]] == ["reviews serve start-up"]
+            [minted] = [t["name"] for t in tokens.json()["items"]]
+            assert minted == f"reviews serve start-up {socket.gethostname()}:{proc.pid}"
             shop = httpx.get(f"{url}/v1/business-units/flinders-nl/summary").json()["review_count"]
         finally:
             stop_process(proc)
@@ -277,4 +279,35 @@ def test_serve_without_a_token_mints_one_and_says_once_what_it_runs_on(tmp_path:
 
 def test_serve_with_a_bootstrap_token_mints_none(live_server: str) -> None:
     tokens = httpx.get(f"{live_server}/v1/admin/tokens", headers={"Authorization": f"Bearer {TOKEN}"}).json()
-    assert "reviews serve start-up" not in [t["name"] for t in tokens["items"]]
+    assert not [t for t in tokens["items"] if t["name"].startswith("reviews serve start-up")]
+
+
+def _serve_minting(data: Path, log: Path) -> tuple[subprocess.Popen[bytes], str, str]:
+    """`reviews serve` on `data` with no bootstrap token: its process, URL and the token it printed."""
+    port = free_port()
+    env = {k: v for k, v in _env(REVIEWS_DATA_DIR=str(data)).items() if k != "REVIEWS_ADMIN_TOKEN"}
+    with log.open("w") as out:
+        proc = subprocess.Popen([*REVIEWS, "serve", "--port", str(port)], stdout=out, stderr=out, env=env)
+    url = f"http://127.0.0.1:{port}"
+    wait_until_up(proc, f"{url}/health", 90, "reviews serve", log.read_text)
+    [token] = re.findall(r"^admin token: (rvw_\S+)$", log.read_text(), re.M)
+    return proc, url, token
+
+
+def test_a_start_up_token_dies_with_its_run_even_after_kill_9(tmp_path: Path) -> None:
+    """A run killed before it could revoke its token: the next start-up on that data directory revokes it."""
+    first, url, old = _serve_minting(tmp_path / "data", tmp_path / "first.log")
+    try:
+        assert httpx.get(f"{url}/v1/admin/tokens", headers={"Authorization": f"Bearer {old}"}).status_code == 200
+    finally:
+        first.kill()  # SIGKILL: no `finally` of its own runs
+        first.wait(30)
+    second, url, new = _serve_minting(tmp_path / "data", tmp_path / "second.log")
+    try:
+        assert httpx.get(f"{url}/v1/admin/tokens", headers={"Authorization": f"Bearer {old}"}).status_code == 401
+        listed = httpx.get(f"{url}/v1/admin/tokens", headers={"Authorization": f"Bearer {new}"}).json()["items"]
+        alive = [t["name"] for t in listed if t.get("revoked_at") is None]
+        assert alive == [f"reviews serve start-up {socket.gethostname()}:{second.pid}"]
+        assert "indexed:" in (tmp_path / "second.log").read_text()
+    finally:
+        stop_process(second)

@@ -1211,3 +1211,17 @@ def test_required_interpolation_refuses(text: str, env: dict[str, str]) -> None:
 def test_invalid_interpolation_is_rejected(text: str) -> None:
     with pytest.raises(InterpolationError):
         parse_interpolation(text)
+
+
+def test_the_image_without_mongodb_keeps_its_embedded_store_in_a_volume_its_user_owns(dockerfile_text: str) -> None:
+    """`docker run` with no MONGODB_URL writes the embedded store into /data: owned by the service's user, a volume."""
+    instructions = dockerfile_instructions(dockerfile_text)
+    env = " ".join(args for kw, args in instructions if kw == "ENV")
+    assert re.search(r"(^|\s)REVIEWS_DATA_DIR=/data(\s|$)", env), env
+    runs = " ".join(args for kw, args in instructions if kw == "RUN")
+    assert "chown reviews:reviews /data" in runs
+    volumes = [_exec_form(args) or args.split() for kw, args in instructions if kw == "VOLUME"]
+    assert ["/data"] in volumes
+    user_at = [i for i, (kw, _) in enumerate(instructions) if kw == "USER"][-1]
+    chown_at = next(i for i, (kw, args) in enumerate(instructions) if kw == "RUN" and "/data" in args)
+    assert chown_at < user_at  # made as root, before the image drops to the unprivileged user

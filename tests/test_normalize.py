@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from reviews_service import domain
+from reviews_service import normalize as normalize_module
 from reviews_service.normalize import (
     RecordRejected,
     clean_text,
@@ -142,3 +145,20 @@ def test_other_languages_are_rejected_with_the_supported_list(language: object) 
 def test_fields_ingest_does_not_know_are_named() -> None:
     assert ignored_fields({"external_id": "1", "colour": "red", "stars": 5}) == ["colour", "stars"]
     assert ignored_fields({"external_id": "1", "rating": 4}) == []
+
+
+@given(st.text(max_size=60))
+def test_the_fast_path_keeps_exactly_what_the_character_by_character_check_keeps(text: str) -> None:
+    """Control, surrogate, private-use and unassigned characters go whichever path a text takes; nothing else does."""
+    import unicodedata
+
+    cleaned = normalize_module.clean_text(text, "text", 1000)
+    assert not any(unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn") for ch in cleaned if ch not in "\n\t")
+    slow = "".join(
+        ch
+        for ch in unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n")).translate(
+            normalize_module._BIDI
+        )
+        if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs", "Co", "Cn")
+    )
+    assert cleaned == normalize_module.clean_text(slow, "text", 1000)

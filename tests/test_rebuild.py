@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -84,13 +85,13 @@ def test_an_ingest_running_beside_the_nightly_rebuild_loses_nothing(
     """Two threads: one ingests 120 reviews in small batches, the other rebuilds every summary over and over
     (reading the reviews slowly, to widen the window). Every review must be counted once at the end."""
     ingest.ingest(state, shop.slug, [review("seed", 5)], now=NOW)
-    read_reviews = repository.iter_reviews
+    read_ratings = repository.published_ratings
 
-    def slow_reader(business_unit: str | None = None, batch_size: int = 1000) -> Iterator[domain.Review]:
-        yield from read_reviews(business_unit, batch_size)
+    def slow_reader(business_unit: str) -> Iterator[tuple[str | None, int, datetime]]:
+        yield from read_ratings(business_unit)
         time.sleep(0.005)  # an ingest gets in between reading the reviews and writing the summaries
 
-    monkeypatch.setattr(repository, "iter_reviews", slow_reader)
+    monkeypatch.setattr(repository, "published_ratings", slow_reader)
     done = threading.Event()
     errors: list[BaseException] = []
     lost: list[str] = []  # moments the store counted fewer reviews than had been ingested
@@ -131,7 +132,7 @@ def test_an_ingest_running_beside_the_nightly_rebuild_loses_nothing(
     for thread in threads:
         thread.join(timeout=60)
     assert errors == [] and lost == []
-    reviews = list(read_reviews(shop.slug))
+    reviews = list(repository.iter_reviews(shop.slug))
     assert len(reviews) == 121
     expected = ingest.compute_summaries(reviews)
     stored = repository.all_summaries(shop.slug)
@@ -147,15 +148,13 @@ def test_a_summary_another_process_moved_during_the_rebuild_is_left_to_it(
     its write: the rebuild must not overwrite that increment with figures computed before it."""
     ingest.ingest(state, shop.slug, [review("r1", 5)], now=NOW)
     _spoil(state, "test-shop", h1=3)
-    read_reviews = repository.iter_reviews
+    read_ratings = repository.published_ratings
 
-    def reviews_then_another_process_counts_one(
-        business_unit: str | None = None, batch_size: int = 1000
-    ) -> Iterator[domain.Review]:
-        yield from read_reviews(business_unit, batch_size)
+    def reviews_then_another_process_counts_one(business_unit: str) -> Iterator[tuple[str | None, int, datetime]]:
+        yield from read_ratings(business_unit)
         documents.SummaryDoc._get_collection().update_one({"_id": "test-shop"}, {"$inc": {"h4": 1}})
 
-    monkeypatch.setattr(repository, "iter_reviews", reviews_then_another_process_counts_one)
+    monkeypatch.setattr(repository, "published_ratings", reviews_then_another_process_counts_one)
     report = ingest.rebuild_summaries(state, shop.slug, now=NOW)
     assert report["differed"] == ["test-shop"] and report["skipped"] == ["test-shop"]
     kept = repository.all_summaries(shop.slug)["test-shop"].histogram

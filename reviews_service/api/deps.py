@@ -137,8 +137,13 @@ def summary_json(summary: domain.RatingSummary, bu: domain.BusinessUnit) -> dict
     return data
 
 
-def review_json(review: domain.Review) -> dict[str, Any]:
-    """The public shape of a review: display name only, never e-mail or order reference."""
+def review_json(review: domain.Review, display_scale: int | None = None) -> dict[str, Any]:
+    """The public shape of a review: display name only, never e-mail or order reference.
+
+    `score` is the platform's own score (Kiyoh's 8 / 10) where the shop shows its figures on that scale
+    (`display_scale`, None: any), else null; `rating` is always its 1-5 stars.
+    """
+    own = review.source_scale is not None and display_scale in (None, review.source_scale)
     return {
         "id": review.id,
         "source": review.source,
@@ -151,6 +156,7 @@ def review_json(review: domain.Review) -> dict[str, Any]:
         "product": review.product,
         "created_at": iso(review.created_at),
         "reply": None if not review.reply else {"text": review.reply, "created_at": iso(review.replied_at)},
+        "score": {"value": review.source_rating, "scale": review.source_scale} if own else None,
     }
 
 

@@ -86,6 +86,12 @@ REVIEW_SCHEMA: dict[str, Any] = {
             "type": ["object", "null"],
             "properties": {"text": {"type": "string"}, "created_at": _TIME},
         },
+        "score": {
+            "type": ["object", "null"],
+            "description": "the platform's own score (e.g. Kiyoh's 8 of 10) where the shop's display scale is "
+            "that platform's; `rating` is its 1-5 stars",
+            "properties": {"value": {"type": "number"}, "scale": {"type": "integer"}},
+        },
     },
 }
 REVIEW_PAGE_SCHEMA: dict[str, Any] = {

@@ -56,11 +56,11 @@ def list_reviews(
     language: Annotated[str | None, Query(pattern="^[a-z]{2}$")] = None,
 ) -> Response:
     """Published reviews, newest first, with a cursor that never skips or repeats."""
-    repository.get_business_unit(state, bu)
+    unit = repository.get_business_unit(state, bu)
     if product not in (None, repository.ALL_PRODUCTS):
         repository.get_product(state, bu, product)
     page = repository.list_published(
         state, bu, limit=limit, cursor=cursor, rating=rating, product=product, language=language
     )
-    data = {"items": [review_json(r) for r in page.items], "next_cursor": page.next_cursor}
+    data = {"items": [review_json(r, unit.display_scale) for r in page.items], "next_cursor": page.next_cursor}
     return _public(request, data, LIST_CACHE)
