@@ -193,14 +193,14 @@ class FakeTrustpilot:
         assert self._server is not None, "start the fake first"
         return f"http://127.0.0.1:{self._server.server_port}/v1"
 
-    def start(self) -> FakeTrustpilot:
-        """Serve on a free port on 127.0.0.1, in a daemon thread."""
+    def start(self, port: int = 0) -> FakeTrustpilot:
+        """Serve on 127.0.0.1 (a free port unless given), in a daemon thread."""
         fake = self
 
         class Handler(_Handler):
             owner = fake
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True, name="fake-trustpilot").start()
         return self
@@ -366,3 +366,26 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, *_: Any) -> None:  # quiet: tests and the bench print their own
         pass
+
+
+def main() -> None:
+    """Serve a fake Trustpilot with invented reviews until interrupted (for trying `reviews collect trustpilot`)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--reviews", type=int, default=500)
+    parser.add_argument("--port", type=int, default=0, help="0: any free port")
+    args = parser.parse_args()
+    fake = FakeTrustpilot()
+    fake.add(args.reviews, newest=datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5))
+    fake.start(port=args.port)
+    print(f"TRUSTPILOT_API_URL={fake.url} TRUSTPILOT_API_KEY={fake.api_key} domain={fake.domain}", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        fake.stop()
+
+
+if __name__ == "__main__":
+    main()
