@@ -210,6 +210,25 @@ def cmd_rebuild(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
+    from tqdm import tqdm
+
+    from collectors.base import collect_now
+    from collectors.registry import REGISTRY
+
+    state = _persistent_store(settings, f"collect {args.source}", " (or POST .../collect/SOURCE on a running service)")
+    with tqdm(unit="review", desc=f"collecting {args.source} for {args.business_unit}", file=sys.stderr) as bar:
+
+        def progress(done: int, total: int | None) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        report = collect_now(state, settings, REGISTRY, args.business_unit, args.source, full=args.full,
+                             progress=progress)  # fmt: skip
+    print(json.dumps(report.as_dict()))
+    return 0
+
+
 def cmd_scheduler(args: argparse.Namespace, settings: Settings) -> int:
     import threading
 
@@ -352,6 +371,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("rebuild-summaries", "recompute rating summaries from the reviews and print which differed", STORE_NOTE)
     p.add_argument("--business-unit", "-b", metavar="BU", help=f"{BU_HELP} (default: every business unit)")
     p.set_defaults(func=cmd_rebuild)
+
+    p = command("collect", "run one collection of one review source now, with a progress bar", STORE_NOTE)
+    p.add_argument("source", help="the source's name, e.g. trustpilot")
+    p.add_argument("--business-unit", "-b", required=True, metavar="BU", help=f"{BU_HELP} (its sources.SOURCE)")
+    p.add_argument("--full", action="store_true", help="a full resync: also catch edits and deletions")
+    p.set_defaults(func=cmd_collect)
 
     p = command("scheduler", "run the periodic jobs as their own process (production)", STORE_NOTE)
     p.set_defaults(func=cmd_scheduler)

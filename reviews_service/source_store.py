@@ -7,6 +7,7 @@ a job's lease, and a job whose process died is taken over once its lease expires
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -89,6 +90,13 @@ def record_run(
         "next_run_at": next_run_at,
     }
     _upsert(business_unit, source, fields)
+
+
+def source_reviews(business_unit: str, source: str) -> Iterator[domain.Review]:
+    """Every review a source stored for a unit, any status (a full resync looks for those the platform lost)."""
+    reviews = docs.ReviewDoc._get_collection()
+    for raw in reviews.find({"business_unit": business_unit, "source": source}).batch_size(1000):
+        yield docs.review_from_raw(raw)
 
 
 def take_lease(key: str, owner: str, *, now: datetime, seconds: float) -> bool:
