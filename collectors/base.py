@@ -80,7 +80,9 @@ class Run:
 
     def ingest(self, records: Iterable[Mapping[str, Any]]) -> domain.IngestReport:
         """Store loose review records through the one ingest path, counted in the report."""
-        result = ingest.ingest(self.state, self.unit.slug, records, now=self.now(), default_source=self.source)
+        result = ingest.ingest(
+            self.state, self.unit.slug, records, now=self.now(), default_source=self.source, collector=True
+        )
         self.report.add(result)
         return result
 

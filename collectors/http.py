@@ -137,6 +137,34 @@ class RateLimiters:
             return self._limiters[key]
 
 
+class AccessTokens:
+    """OAuth access tokens per (source, credential), reused until shortly before they expire; owned by a
+    ServiceState like the limiters, so every unit and run of one instance shares one token per credential."""
+
+    MARGIN = 60.0  # seconds before its expiry a token is no longer handed out (clocks, and a call in flight)
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._tokens: dict[tuple[str, str], tuple[str, float]] = {}
+        self._lock = threading.Lock()
+        self.clock = clock
+
+    def get(self, source: str, credential: str, fetch: Callable[[], tuple[str, float]]) -> str:
+        """A valid token: the kept one, or a new one from `fetch()` -> (token, seconds it lives)."""
+        key = (source, hashlib.sha256(credential.encode()).hexdigest())
+        with self._lock:  # one fetch at a time: two units starting together get one token, not two
+            kept = self._tokens.get(key)
+            if kept is not None and kept[1] - self.MARGIN > self.clock():
+                return kept[0]
+            token, seconds = fetch()
+            self._tokens[key] = (token, self.clock() + seconds)
+            return token
+
+    def forget(self, source: str, credential: str) -> None:
+        """Drop the kept token (the platform refused it before its time)."""
+        with self._lock:
+            self._tokens.pop((source, hashlib.sha256(credential.encode()).hexdigest()), None)
+
+
 class _Retryable(Exception):
     """One attempt failed in a way worth trying again; `retry_after` is the platform's own wait, if it said."""
 

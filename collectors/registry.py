@@ -7,8 +7,10 @@ from collections.abc import Callable
 from collectors.base import Collector
 from collectors.kiyoh import KiyohCollector
 from collectors.structured_data import StructuredDataCollector
+from collectors.trustpilot import TrustpilotCollector
 
 REGISTRY: dict[str, Callable[[], Collector]] = {
     "kiyoh": KiyohCollector,
     "structured-data": StructuredDataCollector,
+    "trustpilot": TrustpilotCollector,
 }

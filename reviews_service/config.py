@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     secret_key: SecretStr = Field(SecretStr(DEV_SECRET), alias="REVIEWS_SECRET_KEY")
     trustpilot_api_url: str = Field("https://api.trustpilot.com/v1", alias="TRUSTPILOT_API_URL")
     trustpilot_api_key: SecretStr | None = Field(None, alias="TRUSTPILOT_API_KEY")
+    trustpilot_api_secret: SecretStr | None = Field(None, alias="TRUSTPILOT_API_SECRET")  # the private API (OAuth)
     kiyoh_api_url: str = Field("https://www.kiyoh.com", alias="KIYOH_API_URL")  # or https://www.klantenvertellen.nl
     kiyoh_api_token: SecretStr | None = Field(None, alias="KIYOH_API_TOKEN")  # the X-Publication-Api-Token
     smtp_url: SecretStr | None = Field(None, alias="SMTP_URL")  # it may carry a password

@@ -80,6 +80,8 @@ class ReviewDoc(me.Document):
             {"fields": ["business_unit", "status", "rating", "-created_at", "-_id"]},
             {"fields": ["business_unit", "status", "language", "-created_at", "-_id"]},
             {"fields": ["email"], "sparse": True},
+            # A collector's full resync: every review it once stored for a unit (source_store.source_reviews).
+            {"fields": ["business_unit", "source", "external_id"]},
         ],
     }
     id = me.StringField(primary_key=True)

@@ -32,11 +32,13 @@ def ingest(
     max_text: int = 20_000,
     default_source: str = "api",
     numbered: bool = False,
+    collector: bool = False,
 ) -> domain.IngestReport:
     """Store a stream of loose review records for one business unit; report what happened.
 
     Rejections carry each record's position, or with `numbered=True` the number that came with
-    it as `(number, record)` pairs (an import's line numbers).
+    it as `(number, record)` pairs (an import's line numbers). `collector=True` (a collector's run, a
+    platform's webhook) lets records say status "removed": gone from the platform.
     """
     bu = repository.get_business_unit(state, business_unit)
     report = domain.IngestReport()
@@ -45,10 +47,10 @@ def ingest(
     for pair in pairs:
         batch.append(pair)
         if len(batch) >= BATCH:
-            report.merge(_ingest_batch(state, bu, batch, now, max_text, default_source))
+            report.merge(_ingest_batch(state, bu, batch, now, max_text, default_source, collector))
             batch = []
     if batch:
-        report.merge(_ingest_batch(state, bu, batch, now, max_text, default_source))
+        report.merge(_ingest_batch(state, bu, batch, now, max_text, default_source, collector))
     return report
 
 
@@ -59,6 +61,7 @@ def _ingest_batch(
     now: datetime,
     max_text: int,
     default_source: str,
+    collector: bool = False,
 ) -> domain.IngestReport:
     report = domain.IngestReport()
     # only the products this batch names, in one `$in` read: never the whole catalogue
@@ -70,7 +73,13 @@ def _ingest_batch(
             report.ignore(name)
         try:
             review = normalize(
-                record, business_unit=bu, skus=skus, now=now, max_text=max_text, default_source=default_source
+                record,
+                business_unit=bu,
+                skus=skus,
+                now=now,
+                max_text=max_text,
+                default_source=default_source,
+                collector=collector,
             )
         except RecordRejected as exc:
             external_id = record.get("external_id") if isinstance(record, Mapping) else None
@@ -145,7 +154,9 @@ def _merge(old: domain.Review | None, new: domain.Review) -> domain.Review:
     merged = replace(new, reply=old.reply, replied_at=old.replied_at, flags=old.flags)
     if new.reply is not None and new.reply != old.reply:  # the source's reply: a moderator's own one stays otherwise
         merged = replace(merged, reply=new.reply, replied_at=new.replied_at)
-    if old.moderated:
+    if old.moderated and new.status == "removed":  # gone from its platform: that ends the moderator's decision
+        merged = replace(merged, moderated=False)
+    elif old.moderated:  # a moderator's status wins over the source's (a moderator's "removed" too)
         merged = replace(merged, status=old.status, moderated=True)
     if old.text == new.text and old.rating == new.rating:
         merged = replace(merged, sentiment=old.sentiment, sentiment_label=old.sentiment_label)

@@ -39,6 +39,9 @@ KNOWN_FIELDS = {
     "source", "external_id", "rating", "title", "text", "author", "created_at", "language", "product",
     "verified", "email", "order_ref", "status", "reply", "replied_at", "source_rating", "source_scale",
 }  # fmt: skip
+# What a record's `status` may say; "removed", only from a collector, is a review the platform no longer has
+# (kept, out of the summaries).
+RECORD_STATUSES = ("published", "pending", "hidden", "removed")
 
 
 class RecordRejected(ValueError):
@@ -201,8 +204,9 @@ def normalize(
     now: datetime,
     max_text: int,
     default_source: str = "api",
+    collector: bool = False,
 ) -> domain.Review:
-    """One loose record -> a valid Review (not yet merged with what is stored)."""
+    """One loose record -> a valid Review (not yet merged with what is stored); only a collector may say "removed"."""
     if not isinstance(record, Mapping):
         raise RecordRejected(f"each review must be a JSON object, not {json_type(record)}")
     source = record.get("source") or default_source
@@ -243,7 +247,7 @@ def normalize(
     status = record.get("status")
     if status is None:  # only an absent status means published: {}, 0, "" or false are mistakes, not defaults
         status = "published"
-    if not isinstance(status, str) or status not in ("published", "pending", "hidden"):
+    if not isinstance(status, str) or status not in RECORD_STATUSES[: 4 if collector else 3]:
         raise RecordRejected("status must be 'published', 'pending' or 'hidden'")
     status = cast(domain.Status, status)
     reply = clean_text(record.get("reply"), "reply", MAX_REPLY) or None  # the shop's answer, as the source has it

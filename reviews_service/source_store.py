@@ -7,6 +7,7 @@ a job's lease, and a job whose process died is taken over once its lease expires
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -94,6 +95,13 @@ def record_run(
 def schedule_next(business_unit: str, source: str, next_run_at: datetime | None) -> None:
     """When the scheduler runs this source next (after its period, or its backoff after failures)."""
     _upsert(business_unit, source, {"next_run_at": next_run_at})
+
+
+def source_reviews(business_unit: str, source: str) -> Iterator[domain.Review]:
+    """Every review a source stored for a unit, any status (a full resync looks for those the platform lost)."""
+    reviews = docs.ReviewDoc._get_collection()
+    for raw in reviews.find({"business_unit": business_unit, "source": source}).batch_size(1000):
+        yield docs.review_from_raw(raw)
 
 
 def take_lease(key: str, owner: str, *, now: datetime, seconds: float) -> bool:

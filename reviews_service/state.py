@@ -13,7 +13,7 @@ import threading
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
-from collectors.http import RateLimiters
+from collectors.http import AccessTokens, RateLimiters
 from reviews_service import domain, repository
 from reviews_service.cache import ChangeFeed, TTLCache
 from widgets.cache import WidgetCache
@@ -47,6 +47,7 @@ class ServiceState:
         self.ingest_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
         # Platforms' call budgets per (source, credential), shared by every unit and run of this instance.
         self.rate_limits = RateLimiters()
+        self.access_tokens = AccessTokens()  # OAuth tokens of private APIs, reused until they expire
         self.changes.record_with(repository.mark_changed)
         self.changes.subscribe_remote(self._forget_unit, on_reset=self._forget_all)
         self.changes.subscribe(self._forget_lists)
