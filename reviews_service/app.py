@@ -16,11 +16,12 @@ from pymongo.errors import ConnectionFailure
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from reviews_service import __version__, store
-from reviews_service.api import admin, demo, health, home, hooks, openapi, reviews, seo, tokens, widgets
+from reviews_service.api import admin, demo, health, home, hooks, openapi, reviews, seo, sources, tokens, widgets
 from reviews_service.api.deps import json_response
 from reviews_service.api.headers import ResponseHeaders, stamp
 from reviews_service.api.methods import HeadAsGet, allowed_methods
 from reviews_service.api.validation import plain_errors
+from reviews_service.collection import Registry
 from reviews_service.config import Settings, get_settings
 from reviews_service.errors import ReviewsError, problem_document
 from reviews_service.limits import BodyLimit, Limits, RateLimit
@@ -101,13 +102,24 @@ async def _database_down(_: Request, exc: Exception) -> Response:
     return response
 
 
-def create_app(settings: Settings | None = None, *, connect: bool = True, state: ServiceState | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    connect: bool = True,
+    state: ServiceState | None = None,
+    registry: Registry | None = None,
+) -> FastAPI:
     """The whole service as an ASGI app with its own caches; `connect=False` leaves the store to the caller.
 
     `state` lets a caller share the app's caches, change feed and locks (`reviews serve` with its scheduler,
-    tests with their direct repository calls); by default the app makes its own.
+    tests with their direct repository calls); by default the app makes its own. `registry`: the collectors the
+    admin routes know (default collectors.registry.REGISTRY; tests give their own).
     """
     settings = settings or get_settings()
+    if registry is None:
+        from collectors.registry import REGISTRY
+
+        registry = REGISTRY
     state = state or ServiceState()
     poller = ChangePoller(state.changes)  # other processes' (and instances') writes reach these caches via the store
 
@@ -136,13 +148,14 @@ def create_app(settings: Settings | None = None, *, connect: bool = True, state:
     app.state.settings = settings
     app.state.limits = Limits(settings)
     app.state.service_state = state
+    app.state.registry = registry
     app.state.change_poller = poller
     app.add_middleware(BodyLimit, settings=settings)
     app.add_middleware(RateLimit, limiter=app.state.limits.public_posts)
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"], allow_headers=["*"], max_age=86400)
     install_error_handlers(app)
     app.add_exception_handler(ConnectionFailure, _database_down)  # AutoReconnect, ServerSelectionTimeout, ...
-    for module in (home, health, reviews, widgets, seo, demo, admin, tokens, hooks):
+    for module in (home, health, reviews, widgets, seo, demo, admin, sources, tokens, hooks):
         app.include_router(module.router)
     app.include_router(hooks.admin_router)
     app.add_middleware(ResponseHeaders)  # nosniff, Referrer-Policy, no-store on admin, gzip on public reads

@@ -1,4 +1,4 @@
-"""The `reviews` command: serve, demo, import, rebuild-summaries, scheduler, admin-token."""
+"""The `reviews` command: serve, demo, import, rebuild-summaries, scheduler, collect, seo-validate, admin-token."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from reviews_service.config import Settings, get_settings
 from reviews_service.errors import EphemeralStoreRefused, ReviewsError
 
 if TYPE_CHECKING:
+    from reviews_service.collection import Registry
     from reviews_service.state import ServiceState
 
 log = logging.getLogger("reviews.cli")
@@ -28,7 +29,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _persistent_store(settings: Settings, what: str, hint: str = "") -> ServiceState:
+def persistent_store(settings: Settings, what: str, hint: str = "") -> ServiceState:
     """Refuse a command that would write into an in-memory store and then exit, losing it all; else connect,
     and hand back the command's own caches, change feed and locks."""
     if settings.ephemeral:
@@ -113,13 +114,15 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from reviews_service import jobs, repository
     from reviews_service.app import create_app
+    from reviews_service.cli_jobs import registry_of
     from reviews_service.state import ServiceState
 
     info = store.connect(settings)
     state = ServiceState()  # the app's, shared with the start-up and the in-process scheduler: one set of caches
     lines, token_id = _start_up(args, settings, info, state)
-    stop = jobs.start_in_thread(jobs.build_scheduler(settings, state))[1] if info.embedded else None
-    app = create_app(settings, connect=False, state=state)
+    scheduler = jobs.build_scheduler(settings, state, registry_of(args)) if info.embedded else None
+    stop = jobs.start_in_thread(scheduler)[1] if scheduler is not None else None
+    app = create_app(settings, connect=False, state=state, registry=registry_of(args))
     print(f"reviews-service {__version__}", *lines, sep="\n", flush=True)
     try:
         # httptools + uvloop come with uvicorn[standard]; no access log unless logging at info or below
@@ -144,7 +147,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from reviews_service import demo
 
-    state = _persistent_store(
+    state = persistent_store(
         settings, "load the demo shop", " (`reviews serve` loads it by itself on the embedded store)"
     )
     for slug, report in demo.load(state, _now()).items():
@@ -166,7 +169,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
         result = import_remote(args.url, args.token, args.business_unit, args.format, body)
     else:
-        state = _persistent_store(settings, f"import {path.name}", " or pass --url of a running service")
+        state = persistent_store(settings, f"import {path.name}", " or pass --url of a running service")
         from reviews_service.imports import run_import
 
         lines = max(body.count(b"\n") - (1 if args.format.endswith("csv") else 0), 0)
@@ -202,7 +205,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_rebuild(args: argparse.Namespace, settings: Settings) -> int:
     from reviews_service.ingest import rebuild_summaries
 
-    state = _persistent_store(
+    state = persistent_store(
         settings, "rebuild summaries", " (on a running embedded service use POST /v1/admin/summaries/rebuild)"
     )
     report = rebuild_summaries(state, args.business_unit, now=_now())
@@ -210,47 +213,10 @@ def cmd_rebuild(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
-    from tqdm import tqdm
-
-    from collectors.base import collect_now
-    from collectors.registry import REGISTRY
-
-    state = _persistent_store(settings, f"collect {args.source}", " (or POST .../collect/SOURCE on a running service)")
-    with tqdm(unit="review", desc=f"collecting {args.source} for {args.business_unit}", file=sys.stderr) as bar:
-
-        def progress(done: int, total: int | None) -> None:
-            bar.total = total
-            bar.update(done - bar.n)
-
-        report = collect_now(state, settings, REGISTRY, args.business_unit, args.source, full=args.full,
-                             progress=progress)  # fmt: skip
-    print(json.dumps(report.as_dict()))
-    return 0
-
-
-def cmd_scheduler(args: argparse.Namespace, settings: Settings) -> int:
-    import threading
-
-    from reviews_service import jobs
-    from reviews_service.poller import ChangePoller
-
-    state = _persistent_store(
-        settings, "run the scheduler on its own", " (`reviews serve` runs it in-process when embedded)"
-    )
-    poller = ChangePoller(state.changes)  # the jobs read through the same caches as the API: keep them as fresh
-    poller.start()
-    try:
-        jobs.run_forever(jobs.build_scheduler(settings, state), threading.Event())
-    finally:
-        poller.stop()
-    return 0
-
-
 def cmd_admin_token(args: argparse.Namespace, settings: Settings) -> int:
     from reviews_service import repository, tokens
 
-    state = _persistent_store(
+    state = persistent_store(
         settings, f"{args.action} admin tokens", " (or use POST /v1/admin/tokens on a running service)"
     )
     if args.action == "create":
@@ -372,14 +338,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--business-unit", "-b", metavar="BU", help=f"{BU_HELP} (default: every business unit)")
     p.set_defaults(func=cmd_rebuild)
 
-    p = command("collect", "run one collection of one review source now, with a progress bar", STORE_NOTE)
-    p.add_argument("source", help="the source's name, e.g. trustpilot")
-    p.add_argument("--business-unit", "-b", required=True, metavar="BU", help=f"{BU_HELP} (its sources.SOURCE)")
-    p.add_argument("--full", action="store_true", help="a full resync: also catch edits and deletions")
-    p.set_defaults(func=cmd_collect)
+    from reviews_service.cli_jobs import add_commands
 
-    p = command("scheduler", "run the periodic jobs as their own process (production)", STORE_NOTE)
-    p.set_defaults(func=cmd_scheduler)
+    add_commands(command, BU_HELP, STORE_NOTE)
 
     p = command(
         "seo-validate",
@@ -409,11 +370,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `reviews` console script."""
+def main(argv: Sequence[str] | None = None, *, registry: Registry | None = None) -> int:
+    """Entry point of the `reviews` console script; `registry` replaces the collectors' (tests only)."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
+    args.registry = registry
     try:
         settings = get_settings()
         if getattr(args, "command", "") == "import" and args.url and not args.token:

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     digest_recipients: str = Field("", alias="DIGEST_RECIPIENTS")
     digest_time: str = Field("08:00", alias="DIGEST_TIME")
     digest_timezone: str = Field("Europe/Amsterdam", alias="DIGEST_TIMEZONE")
+    lease_seconds: float = Field(120.0, gt=0, alias="REVIEWS_LEASE_SECONDS")  # a dead scheduler's jobs wait this
+    scheduler_reload_seconds: float = Field(60.0, gt=0, alias="REVIEWS_SCHEDULER_RELOAD_SECONDS")
+    scheduler_workers: int = Field(4, ge=1, le=64, alias="REVIEWS_SCHEDULER_WORKERS")  # jobs at once, per process
     max_body_bytes: int = Field(32 * 1024 * 1024, alias="REVIEWS_MAX_BODY_BYTES")  # imports and review batches
     max_json_body_bytes: int = Field(2 * 1024 * 1024, alias="REVIEWS_MAX_JSON_BODY_BYTES")  # other admin calls
     max_public_body_bytes: int = Field(1024 * 1024, alias="REVIEWS_MAX_PUBLIC_BODY_BYTES")  # forms, hooks

@@ -6,6 +6,7 @@ ReviewsError                 base: carries an HTTP status and a message a person
 ├── Unauthorized             missing or wrong admin token (401)
 ├── Forbidden                a valid token used outside its scope (403)
 ├── PayloadTooLarge          a body over the configured limit (413)
+├── Busy                     a job another process is running right now (409)
 ├── EphemeralStoreRefused    a CLI write that would vanish with the in-memory store
 └── SourceError              a review source (Trustpilot, Kiyoh, a web page) refused or failed (502)
     └── SourceConfigError    a source configured wrongly: unknown name, refused key, unknown domain (422)
@@ -67,6 +68,14 @@ class PayloadTooLarge(ReviewsError):
     status = 413
     title = "Payload too large"
     type_slug = "payload-too-large"
+
+
+class Busy(ReviewsError):
+    """A job (a collection, a nightly rebuild) that another process holds the lease of right now."""
+
+    status = 409
+    title = "Busy"
+    type_slug = "busy"
 
 
 class EphemeralStoreRefused(ReviewsError):

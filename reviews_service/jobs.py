@@ -1,4 +1,10 @@
-"""Periodic jobs on our own schedule.Scheduler; each job is wrapped so one failure never stops the loop."""
+"""The periodic jobs: every source's collection, the nightly rebuild, the daily digest's place; and the loop.
+
+Every job holds a lease in the store while it runs (reviews_service.leases), so `reviews serve` on the embedded
+store and a separate `reviews scheduler` on the same data (or two schedulers on one MongoDB) never run one job
+twice at once. A daily job keeps its lease for an hour after it is done: the other processes fire at the same
+clock time and find it taken.
+"""
 
 from __future__ import annotations
 
@@ -6,32 +12,24 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import partial, wraps
+from functools import partial
 from typing import TYPE_CHECKING
 
 import schedule
 
 from reviews_service import ingest
-from reviews_service.config import Settings
+from reviews_service.collection import Registry
+from reviews_service.config import Settings, SettingsInvalid
+from reviews_service.errors import Busy
+from reviews_service.leases import holding
+from reviews_service.scheduler import Scheduler, guarded
 
 if TYPE_CHECKING:
     from reviews_service.state import ServiceState
 
+__all__ = ["Scheduler", "build_scheduler", "guarded", "run_forever", "start_in_thread"]
 log = logging.getLogger("reviews.jobs")
-Job = Callable[[], object]
-
-
-def guarded(name: str, job: Job) -> Callable[[], None]:
-    """Run `job`, logging (not raising) whatever it throws."""
-
-    @wraps(job)
-    def run() -> None:
-        try:
-            job()
-        except Exception:  # one failing job must not stop the others
-            log.exception("job %s failed; it runs again at its next time", name)
-
-    return run
+DAILY_HOLD = 3600.0  # seconds a daily job's lease outlives the job: the others' timers fire within it
 
 
 def check_summaries(state: ServiceState) -> dict[str, object]:
@@ -42,25 +40,61 @@ def check_summaries(state: ServiceState) -> dict[str, object]:
     return report
 
 
-def build_scheduler(settings: Settings, state: ServiceState) -> schedule.Scheduler:
+def daily_digest(state: ServiceState, settings: Settings, now: datetime | None = None) -> None:
+    """The daily complaints digest's place (issue 11): nothing is built or sent yet."""
+    now = now or datetime.now(UTC)
+    log.info("daily digest for %s: not built yet, nothing sent", f"{now:%Y-%m-%d}")
+
+
+def once_per_day(scheduler: Scheduler, key: str, job: Callable[[], object]) -> None:
+    """Run `job` under the lease `key`, kept an hour after, so of all processes one runs it today."""
+    try:
+        with holding(key, scheduler.owner, seconds=scheduler.settings.lease_seconds, keep_for=DAILY_HOLD):
+            job()
+    except Busy:
+        log.info("%s: already run (or running) by another process", key)
+
+
+def build_scheduler(
+    settings: Settings, state: ServiceState, registry: Registry | None = None, owner: str | None = None
+) -> Scheduler:
     """Our own scheduler with every periodic job registered explicitly; they read and write through `state`."""
-    scheduler = schedule.Scheduler()
-    jobs: dict[str, tuple[schedule.Job, Job]] = {
-        "check-summaries": (scheduler.every().day.at("03:30"), partial(check_summaries, state)),
-    }
-    for name, (when, job) in jobs.items():
-        when.do(guarded(name, job)).tag(name)
+    if registry is None:
+        from collectors.registry import REGISTRY
+
+        registry = REGISTRY
+    scheduler = Scheduler(settings, state, registry, owner)
+    every = scheduler.schedule.every
+    nightly = partial(once_per_day, scheduler, "nightly/check-summaries", partial(check_summaries, state))
+    scheduler.add("check-summaries", every().day.at("03:30"), nightly)
+    digest = partial(once_per_day, scheduler, "daily/digest", partial(daily_digest, state, settings))
+    try:
+        at_digest_time = every().day.at(settings.digest_time)  # the host's clock; issue 11 makes it per unit
+    except schedule.ScheduleValueError:
+        scheduler.close()
+        raise SettingsInvalid(
+            f"DIGEST_TIME must be a time of day as HH:MM (24 hours), e.g. 08:00; got {settings.digest_time[:20]!r}"
+        ) from None
+    scheduler.add("daily-digest", at_digest_time, digest)
+    # the sources' timers: read now, and again periodically (in the loop's thread: schedule is not thread-safe)
+    every(max(1, round(settings.scheduler_reload_seconds))).seconds.do(
+        guarded("refresh-sources", scheduler.refresh)
+    ).tag("refresh-sources")
+    guarded("refresh-sources", scheduler.refresh)()
     return scheduler
 
 
-def run_forever(scheduler: schedule.Scheduler, stop: threading.Event, tick: float = 1.0) -> None:
-    """Run pending jobs until `stop` is set."""
-    while not stop.is_set():
-        scheduler.run_pending()
-        stop.wait(tick)
+def run_forever(scheduler: Scheduler, stop: threading.Event, tick: float = 1.0) -> None:
+    """Run pending jobs until `stop` is set; nothing a job does ends the loop."""
+    try:
+        while not stop.is_set():
+            guarded("run-pending", scheduler.run_pending)()
+            stop.wait(tick)
+    finally:
+        scheduler.close()
 
 
-def start_in_thread(scheduler: schedule.Scheduler) -> tuple[threading.Thread, threading.Event]:
+def start_in_thread(scheduler: Scheduler) -> tuple[threading.Thread, threading.Event]:
     """Run the scheduler in a daemon thread beside the API (the embedded store's single process)."""
     stop = threading.Event()
     thread = threading.Thread(target=run_forever, args=(scheduler, stop), name="reviews-scheduler", daemon=True)

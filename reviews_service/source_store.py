@@ -92,6 +92,11 @@ def record_run(
     _upsert(business_unit, source, fields)
 
 
+def schedule_next(business_unit: str, source: str, next_run_at: datetime | None) -> None:
+    """When the scheduler runs this source next (after its period, or its backoff after failures)."""
+    _upsert(business_unit, source, {"next_run_at": next_run_at})
+
+
 def source_reviews(business_unit: str, source: str) -> Iterator[domain.Review]:
     """Every review a source stored for a unit, any status (a full resync looks for those the platform lost)."""
     reviews = docs.ReviewDoc._get_collection()
@@ -115,6 +120,25 @@ def take_lease(key: str, owner: str, *, now: datetime, seconds: float) -> bool:
     return bool(taken and taken["owner"] == owner)
 
 
+def take_over_lease(key: str, holder: str, owner: str, *, now: datetime, seconds: float) -> bool:
+    """Take `key` from `holder` (known to be dead), unless someone else took it first."""
+    taken = docs.LeaseDoc._get_collection().find_one_and_update(
+        {"_id": key, "owner": holder},
+        {"$set": {"owner": owner, "expires": now + timedelta(seconds=seconds)}},
+        return_document=ReturnDocument.AFTER,
+    )
+    return bool(taken and taken["owner"] == owner)
+
+
 def release_lease(key: str, owner: str) -> None:
     """Give `key` up (only its holder can)."""
     docs.LeaseDoc._get_collection().delete_one({"_id": key, "owner": owner})
+
+
+def lease_holder(key: str, *, now: datetime) -> tuple[str, datetime] | None:
+    """Who holds `key` and until when, or None when nobody's lease lasts."""
+    raw = docs.LeaseDoc._get_collection().find_one({"_id": key})
+    expires = _utc(raw.get("expires")) if raw else None
+    if raw is None or expires is None or expires <= now:
+        return None
+    return str(raw["owner"]), expires

@@ -20,9 +20,11 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from collectors.registry import REGISTRY
 from reviews_service import domain, repository, store
 from reviews_service.api.deps import now_dep
 from reviews_service.app import create_app
+from reviews_service.collection import Registry
 from reviews_service.config import Settings
 from reviews_service.state import ServiceState
 
@@ -83,9 +85,17 @@ def state() -> ServiceState:
 
 
 @pytest.fixture
-def client(settings: Settings, connected: store.StoreInfo, state: ServiceState) -> Iterator[TestClient]:
+def registry() -> Registry:
+    """The collectors `client`'s app knows: the production REGISTRY (a test module may override this fixture)."""
+    return REGISTRY
+
+
+@pytest.fixture
+def client(
+    settings: Settings, connected: store.StoreInfo, state: ServiceState, registry: Registry
+) -> Iterator[TestClient]:
     """The whole app over HTTP (in-process), with the clock pinned at NOW."""
-    app = create_app(settings, connect=False, state=state)
+    app = create_app(settings, connect=False, state=state, registry=registry)
     app.dependency_overrides[now_dep] = lambda: NOW
     with TestClient(app) as test_client:
         yield test_client

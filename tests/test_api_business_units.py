@@ -7,7 +7,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from collectors.registry import REGISTRY
 from reviews_service import domain
+from reviews_service.collection import Registry
+from tests.counting_collector import Counting
 
 UNITS = "/v1/admin/business-units"
 FULL = {
@@ -19,6 +22,12 @@ FULL = {
     "display_scale": 10,
     "sources": {"kiyoh": {"location_id": "1234", "every_minutes": 60}},
 }
+
+
+@pytest.fixture
+def registry() -> Registry:
+    """These tests configure kiyoh and trustpilot sources: the app knows both names (none of them runs here)."""
+    return {"kiyoh": Counting, "trustpilot": Counting, **REGISTRY}
 
 
 @pytest.fixture
@@ -149,3 +158,35 @@ def test_the_openapi_document_describes_the_locales_it_accepts(client: TestClien
     schema = client.get("/openapi.json").json()["components"]["schemas"]["BusinessUnitChange"]
     locales = schema["properties"]["locales"]["anyOf"][0]["items"]
     assert locales["pattern"] == "^(nl|en|de|fr)(-[A-Z]{2})?$"
+
+
+@pytest.mark.parametrize(
+    ("sources", "named"),
+    [
+        pytest.param({"trustpilt": {"domain": "x.example"}}, "unknown source 'trustpilt'", id="unknown-name"),
+        pytest.param({"kiyoh": {"every_minutes": 0}}, "every_minutes must be a number", id="every-zero"),
+        pytest.param({"kiyoh": {"every_minutes": "15"}}, "every_minutes must be a number", id="every-text"),
+        pytest.param({"kiyoh": {"every_minutes": True}}, "every_minutes must be a number", id="every-bool"),
+    ],
+)
+def test_a_source_that_cannot_run_is_refused_when_configured(
+    client: TestClient,
+    admin: dict[str, str],
+    flinders: dict[str, Any],
+    registry: Registry,
+    sources: dict[str, Any],
+    named: str,
+) -> None:
+    """An unknown source name (or a period it cannot run at) is a 422 naming the known ones, and changes nothing."""
+    for response in (
+        client.post(UNITS, json={"slug": "flinders-nl", "name": "Other", "sources": sources}, headers=admin),
+        client.patch(f"{UNITS}/flinders-nl", json={"sources": sources}, headers=admin),
+        client.post(UNITS, json={"slug": "brand-new", "name": "New", "sources": sources}, headers=admin),
+    ):
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert named in response.json()["detail"]
+        if "unknown" in named:
+            assert response.json()["detail"].endswith(f"known sources: {', '.join(sorted(registry))}")
+    assert settings_of(client.get(f"{UNITS}/flinders-nl", headers=admin).json()) == settings_of(FULL)
+    assert client.get(f"{UNITS}/brand-new", headers=admin).status_code == 404

@@ -31,6 +31,7 @@ def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
         ["rebuild-summaries"],
         ["admin-token", "create", "--name", "ci"],
         ["scheduler"],
+        ["collect", "trustpilot", "--business-unit", "flinders-nl"],
     ],
 )
 def test_commands_that_would_lose_their_writes_refuse_on_the_in_memory_store(args: list[str], tmp_path: Path) -> None:

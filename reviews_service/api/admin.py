@@ -16,6 +16,7 @@ from reviews_service import domain, imports, ingest, repository, storable
 from reviews_service.api.deps import (
     AdminDep,
     NowDep,
+    RegistryDep,
     SettingsDep,
     StateDep,
     admin_review_json,
@@ -24,6 +25,7 @@ from reviews_service.api.deps import (
     read_body,
 )
 from reviews_service.api.openapi import ADMIN_ERRORS, BEARER, JSON, answers
+from reviews_service.collection import check_sources
 from reviews_service.errors import InvalidInput
 from reviews_service.normalize import RecordRejected, clean_text
 from widgets.i18n import LOCALES
@@ -194,9 +196,10 @@ class ModerationIn(BaseModel):
 
 
 @router.post("/business-units", **answers(JSON, 400, *ADMIN_ERRORS, 413, 415, 422, created=True))
-def upsert_business_unit(body: BusinessUnitIn, principal: AdminDep, state: StateDep) -> Response:
+def upsert_business_unit(body: BusinessUnitIn, principal: AdminDep, state: StateDep, registry: RegistryDep) -> Response:
     """Create a business unit (slug and name required), or update the fields given; the rest keep their values."""
     principal.require_global()
+    check_sources(body.sources or {}, registry)
     unit, created = repository.update_business_unit(state, body.slug, body.given())
     return json_response({**_unit_json(unit), "created": created}, status=201 if created else 200)
 
@@ -216,9 +219,12 @@ def get_business_unit(bu: str, principal: AdminDep, state: StateDep) -> Response
 
 
 @router.patch("/business-units/{bu}", **answers(JSON, 400, *ADMIN_ERRORS, 404, 413, 415, 422))
-def patch_business_unit(bu: str, body: BusinessUnitChange, principal: AdminDep, state: StateDep) -> Response:
+def patch_business_unit(
+    bu: str, body: BusinessUnitChange, principal: AdminDep, state: StateDep, registry: RegistryDep
+) -> Response:
     """Change the fields given of an existing business unit; the rest keep their values."""
     principal.require_global()
+    check_sources(body.sources or {}, registry)
     unit, _ = repository.update_business_unit(state, bu, body.given(), create=False)
     return json_response(_unit_json(unit))
 

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from starlette.requests import ClientDisconnect
 
 from reviews_service import domain
+from reviews_service.collection import Registry
 from reviews_service.config import Settings, get_settings
 from reviews_service.errors import InvalidInput, PayloadTooLarge, problem_document
 from reviews_service.state import ServiceState
@@ -35,6 +36,15 @@ def state_dep(request: Request) -> ServiceState:
 
 
 StateDep = Annotated[ServiceState, Depends(state_dep)]
+
+
+def registry_dep(request: Request) -> Registry:
+    """The app's collectors by source name (collectors.registry.REGISTRY unless create_app was given others)."""
+    registry: Registry = request.app.state.registry
+    return registry
+
+
+RegistryDep = Annotated[Registry, Depends(registry_dep)]
 
 
 def now_dep() -> datetime:

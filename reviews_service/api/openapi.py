@@ -108,10 +108,12 @@ WHY = {
     401: "No admin token, or an unknown or revoked one (`WWW-Authenticate: Bearer`)",
     403: "The token is limited to another business unit",
     404: "No such business unit, product, review or token",
+    409: "The job is running right now (the scheduler, or another collect): try again when it is done",
     413: "The body is over the size limit",
     415: "The body is not JSON (send `Content-Type: application/json`)",
     422: "A value that parses but is out of range or of the wrong form; `errors` names each field",
     429: "Too many requests from this address (`Retry-After` says when to try again)",
+    502: "The review source refused or kept failing; the detail says which and what to do",
     503: "Busy, or the database is unreachable: try again shortly",
 }
 ADMIN_ERRORS = (401, 403)
