@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from collectors.csv_import import FORMATS
-from reviews_service import domain, imports, ingest, repository, storable
+from reviews_service import domain, imports, ingest, repository, source_store, storable
 from reviews_service.api.deps import (
     AdminDep,
     NowDep,
@@ -25,9 +25,12 @@ from reviews_service.api.deps import (
     read_body,
 )
 from reviews_service.api.openapi import ADMIN_ERRORS, BEARER, JSON, answers
-from reviews_service.collection import check_sources
-from reviews_service.errors import InvalidInput
+from reviews_service.collection import Registry
+from reviews_service.config import Settings
+from reviews_service.errors import InvalidInput, NotFound
 from reviews_service.normalize import RecordRejected, clean_text
+from reviews_service.source_checks import SourcesChecked, check_given_sources, unit_as_saved
+from reviews_service.state import ServiceState
 from widgets.i18n import LOCALES
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[BEARER])
@@ -196,12 +199,19 @@ class ModerationIn(BaseModel):
 
 
 @router.post("/business-units", **answers(JSON, 400, *ADMIN_ERRORS, 413, 415, 422, created=True))
-def upsert_business_unit(body: BusinessUnitIn, principal: AdminDep, state: StateDep, registry: RegistryDep) -> Response:
-    """Create a business unit (slug and name required), or update the fields given; the rest keep their values."""
+def upsert_business_unit(
+    body: BusinessUnitIn, principal: AdminDep, state: StateDep, settings: SettingsDep, registry: RegistryDep
+) -> Response:
+    """Create a business unit (slug and name required), or update the fields given; the rest keep their values.
+    Given `sources` are checked against their platforms first (see `warnings`)."""
     principal.require_global()
-    check_sources(body.sources or {}, registry)
+    try:
+        current: domain.BusinessUnit | None = repository.get_business_unit(state, body.slug)
+    except NotFound:
+        current = None
+    checked = _check_sources(state, settings, registry, current, body.slug, body)
     unit, created = repository.update_business_unit(state, body.slug, body.given())
-    return json_response({**_unit_json(unit), "created": created}, status=201 if created else 200)
+    return json_response({**_saved(unit, checked), "created": created}, status=201 if created else 200)
 
 
 @router.get("/business-units", **answers(JSON, 401))
@@ -220,13 +230,34 @@ def get_business_unit(bu: str, principal: AdminDep, state: StateDep) -> Response
 
 @router.patch("/business-units/{bu}", **answers(JSON, 400, *ADMIN_ERRORS, 404, 413, 415, 422))
 def patch_business_unit(
-    bu: str, body: BusinessUnitChange, principal: AdminDep, state: StateDep, registry: RegistryDep
-) -> Response:
-    """Change the fields given of an existing business unit; the rest keep their values."""
+    bu: str, body: BusinessUnitChange, principal: AdminDep, state: StateDep, settings: SettingsDep,
+    registry: RegistryDep,
+) -> Response:  # fmt: skip
+    """Change the fields given of an existing business unit; the rest keep their values (`sources` checked
+    first, as in POST)."""
     principal.require_global()
-    check_sources(body.sources or {}, registry)
+    current = repository.get_business_unit(state, bu)  # 404 before any platform is asked
+    checked = _check_sources(state, settings, registry, current, bu, body)
     unit, _ = repository.update_business_unit(state, bu, body.given(), create=False)
-    return json_response(_unit_json(unit))
+    return json_response(_saved(unit, checked))
+
+
+def _check_sources(
+    state: ServiceState, settings: Settings, registry: Registry, current: domain.BusinessUnit | None, slug: str,
+    body: BusinessUnitChange,
+) -> SourcesChecked:  # fmt: skip
+    """The given sources checked (SourceConfigError: 422, nothing saved) on the unit as it will be."""
+    if not body.sources:
+        return SourcesChecked()
+    unit = unit_as_saved(current, slug, body.given())
+    return check_given_sources(state, settings, registry, unit, body.sources)
+
+
+def _saved(unit: domain.BusinessUnit, checked: SourcesChecked) -> dict[str, Any]:
+    """The saved unit's answer, with the checks' warnings; what the probes found is kept for the first run."""
+    for source, fields in checked.keep.items():
+        source_store.keep_in_checkpoint(unit.slug, source, fields)
+    return {**_unit_json(unit), "warnings": checked.warnings}
 
 
 def _unit_json(unit: domain.BusinessUnit) -> dict[str, Any]:
