@@ -87,7 +87,10 @@ class KiyohCollector:
         token = settings.kiyoh_api_token
         assert token is not None  # check_config ran
         location = str(config["location_id"]).strip()
-        params = {"locationId": location, "limit": 1, "orderBy": "UPDATE_DATE", "sortOrder": "ASC"}
+        params = {
+            "locationId": location, "limit": 1, "orderBy": "UPDATE_DATE", "sortOrder": "ASC",
+            "updatedSince": _iso(FLOOR),
+        }  # fmt: skip
         limiter = state.rate_limits.get(self.name, token.get_secret_value(), self.budget)
         report = CollectReport(business_unit=unit.slug, source=self.name)
         headers = {"X-Publication-Api-Token": token.get_secret_value()}

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from reviews_service import domain
+from reviews_service import domain, source_store
 from reviews_service.collection import Registry, check_sources
 from reviews_service.config import Settings
 from reviews_service.errors import CredentialsMissing, SourceConfigError, SourceError
@@ -31,12 +31,32 @@ class SourcesChecked:
     warnings: list[dict[str, str]] = field(default_factory=list)
     keep: dict[str, dict[str, Any]] = field(default_factory=dict)
 
+    def keep_found(self, business_unit: str) -> None:
+        """Once the unit is saved: keep what the probes found (e.g. a Trustpilot id) for the first run."""
+        for source, fields in self.keep.items():
+            source_store.keep_in_checkpoint(business_unit, source, fields)
+
 
 def unit_as_saved(current: domain.BusinessUnit | None, slug: str, fields: Mapping[str, Any]) -> domain.BusinessUnit:
     """The unit as it will be once these fields are set (nothing stored): what the checks look at."""
     known = {f.name for f in dataclasses.fields(domain.BusinessUnit)} - {"slug"}
     changes: dict[str, Any] = {k: (tuple(v) if k == "locales" else v) for k, v in fields.items() if k in known}
     return dataclasses.replace(current or domain.BusinessUnit(slug=slug, name=""), **changes)
+
+
+def check_for_save(
+    state: ServiceState,
+    settings: Settings,
+    registry: Registry,
+    current: domain.BusinessUnit | None,
+    slug: str,
+    fields: Mapping[str, Any],
+) -> SourcesChecked:
+    """The `sources` among the fields to save checked on the unit as it will be (none given: nothing to do)."""
+    sources = fields.get("sources")
+    if not sources:
+        return SourcesChecked()
+    return check_given_sources(state, settings, registry, unit_as_saved(current, slug, fields), sources)
 
 
 def check_given_sources(

@@ -154,3 +154,10 @@ def test_one_bad_source_saves_none_of_the_others(
     assert answer.status_code == 422 and "structured-data source needs `urls` or `files`" in answer.json()["detail"]
     assert stored_sources(client) == {}
     assert source_store.source_states("test-shop") == {}  # the id the Trustpilot probe found is not kept either
+
+
+def test_the_openapi_document_describes_the_warnings(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    for method, path in (("post", "/v1/admin/business-units"), ("patch", "/v1/admin/business-units/{bu}")):
+        schema = paths[path][method]["responses"]["200"]["content"]["application/json"]["schema"]
+        assert schema["properties"]["warnings"]["items"]["required"] == ["source", "message"]

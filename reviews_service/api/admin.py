@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from collectors.csv_import import FORMATS
-from reviews_service import domain, imports, ingest, repository, source_store, storable
+from reviews_service import domain, imports, ingest, repository, storable
 from reviews_service.api.deps import (
     AdminDep,
     NowDep,
@@ -24,13 +24,10 @@ from reviews_service.api.deps import (
     parse_json,
     read_body,
 )
-from reviews_service.api.openapi import ADMIN_ERRORS, BEARER, JSON, answers
-from reviews_service.collection import Registry
-from reviews_service.config import Settings
+from reviews_service.api.openapi import ADMIN_ERRORS, BEARER, JSON, UNIT_SAVED_SCHEMA, answers
 from reviews_service.errors import InvalidInput, NotFound
 from reviews_service.normalize import RecordRejected, clean_text
-from reviews_service.source_checks import SourcesChecked, check_given_sources, unit_as_saved
-from reviews_service.state import ServiceState
+from reviews_service.source_checks import SourcesChecked, check_for_save
 from widgets.i18n import LOCALES
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[BEARER])
@@ -198,7 +195,9 @@ class ModerationIn(BaseModel):
     reply: str | None = Field(None, max_length=5000, description="empty string removes the reply")
 
 
-@router.post("/business-units", **answers(JSON, 400, *ADMIN_ERRORS, 413, 415, 422, created=True))
+@router.post(
+    "/business-units", **answers(JSON, 400, *ADMIN_ERRORS, 413, 415, 422, created=True, schema=UNIT_SAVED_SCHEMA)
+)
 def upsert_business_unit(
     body: BusinessUnitIn, principal: AdminDep, state: StateDep, settings: SettingsDep, registry: RegistryDep
 ) -> Response:
@@ -209,7 +208,7 @@ def upsert_business_unit(
         current: domain.BusinessUnit | None = repository.get_business_unit(state, body.slug)
     except NotFound:
         current = None
-    checked = _check_sources(state, settings, registry, current, body.slug, body)
+    checked = check_for_save(state, settings, registry, current, body.slug, body.given())
     unit, created = repository.update_business_unit(state, body.slug, body.given())
     return json_response({**_saved(unit, checked), "created": created}, status=201 if created else 200)
 
@@ -228,7 +227,7 @@ def get_business_unit(bu: str, principal: AdminDep, state: StateDep) -> Response
     return json_response(_unit_json(repository.get_business_unit(state, bu)))
 
 
-@router.patch("/business-units/{bu}", **answers(JSON, 400, *ADMIN_ERRORS, 404, 413, 415, 422))
+@router.patch("/business-units/{bu}", **answers(JSON, 400, *ADMIN_ERRORS, 404, 413, 415, 422, schema=UNIT_SAVED_SCHEMA))
 def patch_business_unit(
     bu: str, body: BusinessUnitChange, principal: AdminDep, state: StateDep, settings: SettingsDep,
     registry: RegistryDep,
@@ -237,26 +236,13 @@ def patch_business_unit(
     first, as in POST)."""
     principal.require_global()
     current = repository.get_business_unit(state, bu)  # 404 before any platform is asked
-    checked = _check_sources(state, settings, registry, current, bu, body)
+    checked = check_for_save(state, settings, registry, current, bu, body.given())
     unit, _ = repository.update_business_unit(state, bu, body.given(), create=False)
     return json_response(_saved(unit, checked))
 
 
-def _check_sources(
-    state: ServiceState, settings: Settings, registry: Registry, current: domain.BusinessUnit | None, slug: str,
-    body: BusinessUnitChange,
-) -> SourcesChecked:  # fmt: skip
-    """The given sources checked (SourceConfigError: 422, nothing saved) on the unit as it will be."""
-    if not body.sources:
-        return SourcesChecked()
-    unit = unit_as_saved(current, slug, body.given())
-    return check_given_sources(state, settings, registry, unit, body.sources)
-
-
 def _saved(unit: domain.BusinessUnit, checked: SourcesChecked) -> dict[str, Any]:
-    """The saved unit's answer, with the checks' warnings; what the probes found is kept for the first run."""
-    for source, fields in checked.keep.items():
-        source_store.keep_in_checkpoint(unit.slug, source, fields)
+    checked.keep_found(unit.slug)
     return {**_unit_json(unit), "warnings": checked.warnings}
 
 
