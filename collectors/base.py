@@ -1,7 +1,8 @@
 """The collector interface: what every review source implements, and how one collection runs.
 
 A source is one module with a class satisfying `Collector`: `check_config` answers at once whether a unit's
-configuration can work, and `collect` runs one sync through a `Run`. Inside, the module keeps I/O (`fetch...`,
+configuration can work, `collect` runs one sync through a `Run`, and an optional `probe` (see `Probing`) asks the
+platform once, when a unit is saved, whether it knows the configuration. Inside, the module keeps I/O (`fetch...`,
 through collectors.http) apart from pure parsing (`parse(payload) -> list of loose records`), so that parsers
 are tested on golden files and fetchers against a real local server. Every record goes through the one ingest
 path (reviews_service.ingest): idempotent by (source, external_id), so a page read twice counts once.
@@ -98,6 +99,19 @@ class Collector(Protocol):
 
     def collect(self, run: Run) -> None:
         """Run one sync: fetch, parse, `run.ingest`, `run.save_checkpoint` after each page."""
+        ...
+
+
+class Probing(Protocol):
+    """What a collector may add (optional, looked up with getattr): `probe`, one short live check of a
+    configuration when a unit is saved (reviews_service.source_checks), after `check_config` passed."""
+
+    def probe(
+        self, unit: domain.BusinessUnit, config: Mapping[str, Any], settings: Settings, state: ServiceState
+    ) -> dict[str, Any]:
+        """One or two quick calls (collectors.http's PROBE_TIMEOUTS and PROBE_BACKOFF): SourceConfigError if the
+        platform refuses the key or knows no such unit, SourceError if it cannot be reached; else what to keep
+        in the source's checkpoint (e.g. the Trustpilot id found for a domain), saved only with the unit."""
         ...
 
 

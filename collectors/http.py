@@ -53,6 +53,12 @@ class Backoff:
     max_retry_after: float = 120.0  # a Retry-After longer than this is not waited for: the call fails instead
 
 
+# A probe when a unit is saved: an admin waits for it, so short timeouts and at most one retry (a platform that
+# is down costs a few seconds, never a hung save).
+PROBE_TIMEOUTS = Timeouts(connect=3.0, read=5.0, write=5.0, pool=3.0, total=8.0)
+PROBE_BACKOFF = Backoff(attempts=2, initial=0.2, maximum=0.5, jitter=0.1, max_retry_after=1.0)
+
+
 class Counts(Protocol):
     """Where calls and retries are counted (a collectors.base.CollectReport)."""
 

@@ -17,15 +17,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from collectors.base import Run
-from collectors.http import Backoff, Timeouts, make_client, request_json
+import httpx
+
+from collectors.base import CollectReport, Run
+from collectors.http import PROBE_BACKOFF, PROBE_TIMEOUTS, Backoff, Timeouts, make_client, request_json
 from collectors.kiyoh_parse import KiyohReview, parse
 from reviews_service import domain
 from reviews_service.config import Settings
-from reviews_service.errors import SourceConfigError, SourceError
+from reviews_service.errors import CredentialsMissing, SourceConfigError, SourceError
+
+if TYPE_CHECKING:
+    from reviews_service.state import ServiceState
 
 PATH = "/v1/publication/review/external"
 PAGE = 100
@@ -65,15 +70,37 @@ class KiyohCollector:
                 f"{unit.slug}: the Kiyoh host {host[:80]!r} is not an http(s) URL; use https://www.kiyoh.com "
                 "or https://www.klantenvertellen.nl"
             )
-        token = settings.kiyoh_api_token
-        if token is None or not token.get_secret_value().strip():
-            raise SourceConfigError(
-                "KIYOH_API_TOKEN is not set: it is the location's publication API token "
-                "(Kiyoh dashboard, Invite > Extra options)"
-            )
         size = config.get("page_size", PAGE)
         if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_PAGE:
             raise SourceConfigError(f"{unit.slug}: the kiyoh `page_size` must be a whole number from 1 to {MAX_PAGE}")
+        token = settings.kiyoh_api_token
+        if token is None or not token.get_secret_value().strip():  # last: a unit may be configured before it is set
+            raise CredentialsMissing(
+                "KIYOH_API_TOKEN is not set: it is the location's publication API token "
+                "(Kiyoh dashboard, Invite > Extra options)"
+            )
+
+    def probe(
+        self, unit: domain.BusinessUnit, config: Mapping[str, Any], settings: Settings, state: ServiceState
+    ) -> dict[str, Any]:
+        """One call for one review (`limit=1`): a refused token or an unknown location says so at once."""
+        token = settings.kiyoh_api_token
+        assert token is not None  # check_config ran
+        location = str(config["location_id"]).strip()
+        params = {
+            "locationId": location, "limit": 1, "orderBy": "UPDATE_DATE", "sortOrder": "ASC",
+            "updatedSince": _iso(FLOOR),
+        }  # fmt: skip
+        limiter = state.rate_limits.get(self.name, token.get_secret_value(), self.budget)
+        report = CollectReport(business_unit=unit.slug, source=self.name)
+        headers = {"X-Publication-Api-Token": token.get_secret_value()}
+        with make_client(base_url=self.host(config, settings), headers=headers, timeouts=PROBE_TIMEOUTS) as client:
+            request_json(
+                client, "GET", PATH, params=params, limiter=limiter, report=report, what="Kiyoh",
+                refused=_refused(location), not_found=_unknown_location(location, client),
+                timeouts=PROBE_TIMEOUTS, backoff=PROBE_BACKOFF,
+            )  # fmt: skip
+        return {}
 
     @staticmethod
     def host(config: Mapping[str, Any], settings: Settings) -> str:
@@ -102,11 +129,7 @@ class KiyohCollector:
                 }  # fmt: skip
                 payload = request_json(
                     client, "GET", PATH, params=params, limiter=limiter, report=run.report, what="Kiyoh",
-                    refused=f"Kiyoh refused the publication API token (KIYOH_API_TOKEN) for location {location}",
-                    not_found=(
-                        f"Kiyoh knows no location {location} on {client.base_url}: check the unit's kiyoh "
-                        "`location_id` and `host` (kiyoh.com or klantenvertellen.nl)"
-                    ),
+                    refused=_refused(location), not_found=_unknown_location(location, client),
                     timeouts=self.timeouts, backoff=self.backoff,
                 )  # fmt: skip
                 reviews = parse(payload)
@@ -128,6 +151,17 @@ class KiyohCollector:
                             "already; the sync cannot move past that instant"
                         )
                     limit = min(MAX_PAGE, limit * 2)
+
+
+def _refused(location: str) -> str:
+    return f"Kiyoh refused the publication API token (KIYOH_API_TOKEN) for location {location}"
+
+
+def _unknown_location(location: str, client: httpx.Client) -> str:
+    return (
+        f"Kiyoh knows no location {location} on {client.base_url}: check the unit's kiyoh `location_id` and "
+        "`host` (kiyoh.com or klantenvertellen.nl)"
+    )
 
 
 def _advance(since: datetime | None, seen: set[str], reviews: list[KiyohReview]) -> tuple[datetime | None, set[str]]:

@@ -24,16 +24,19 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from collectors import trustpilot_parse as tp
-from collectors.base import Run
-from collectors.http import Backoff, RateLimiter, Timeouts, make_client, request_json
+from collectors.base import CollectReport, Run
+from collectors.http import PROBE_BACKOFF, PROBE_TIMEOUTS, Backoff, RateLimiter, Timeouts, make_client, request_json
 from reviews_service import domain, repository, source_store
 from reviews_service.config import Settings
-from reviews_service.errors import SourceConfigError, SourceError
+from reviews_service.errors import CredentialsMissing, SourceConfigError, SourceError
+
+if TYPE_CHECKING:
+    from reviews_service.state import ServiceState
 
 NAME = "trustpilot"
 PER_PAGE = 100
@@ -117,8 +120,6 @@ class TrustpilotCollector:
 
     def check_config(self, unit: domain.BusinessUnit, config: Mapping[str, Any], settings: Settings) -> None:
         """Refuse, with what to do, a configuration that cannot work (before any call is made)."""
-        if settings.trustpilot_api_key is None or not settings.trustpilot_api_key.get_secret_value().strip():
-            raise SourceConfigError("TRUSTPILOT_API_KEY is not set; Trustpilot's API needs a key (apikey header)")
         ident, host = config.get("business_unit_id"), config.get("domain") or unit.domain
         if not (isinstance(ident, str) and ident.strip()) and not (isinstance(host, str) and host.strip()):
             raise SourceConfigError(
@@ -129,6 +130,32 @@ class TrustpilotCollector:
             value = config.get(key)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int | float) or value <= 0):
                 raise SourceConfigError(f"trustpilot.{key} must be a positive number, not {value!r}")
+        if settings.trustpilot_api_key is None or not settings.trustpilot_api_key.get_secret_value().strip():
+            raise CredentialsMissing("TRUSTPILOT_API_KEY is not set; Trustpilot's API needs a key (apikey header)")
+
+    def probe(
+        self, unit: domain.BusinessUnit, config: Mapping[str, Any], settings: Settings, state: ServiceState
+    ) -> dict[str, Any]:
+        """One call: the configured id (`business-units/{id}`), else the domain (`business-units/find`), whose
+        id is returned to keep in the checkpoint (the first sync then need not look it up again)."""
+        assert settings.trustpilot_api_key is not None  # check_config ran
+        key = settings.trustpilot_api_key.get_secret_value()
+        report = CollectReport(business_unit=unit.slug, source=NAME)
+        options: dict[str, Any] = {
+            "limiter": state.rate_limits.get(NAME, key, self.budget), "report": report, "what": "Trustpilot",
+            "refused": REFUSED, "timeouts": PROBE_TIMEOUTS, "backoff": PROBE_BACKOFF,
+        }  # fmt: skip
+        base = settings.trustpilot_api_url.rstrip("/")
+        with make_client(base_url=base, headers={"apikey": key}, timeouts=PROBE_TIMEOUTS) as client:
+            configured = config.get("business_unit_id")
+            if isinstance(configured, str) and configured.strip():
+                ident = configured.strip()
+                request_json(client, "GET", f"/business-units/{ident}", not_found=self._unknown_id(ident), **options)
+                return {}
+            host = self._host(unit, config)
+            found = request_json(client, "GET", "/business-units/find", params={"name": host},
+                                 not_found=self._unknown_domain(host), **options)  # fmt: skip
+            return {"business_unit_id": self._found_id(found, host), "found_for": host}
 
     def collect(self, run: Run) -> None:
         """One sync: the unit's id and score, then service reviews, then product reviews."""
@@ -164,17 +191,30 @@ class TrustpilotCollector:
         configured = run.config.get("business_unit_id")
         if isinstance(configured, str) and configured.strip():
             return configured.strip()
-        host = str(run.config.get("domain") or run.unit.domain).strip().lower()
+        host = self._host(run.unit, run.config)
         if checkpoint.get("found_for") == host and checkpoint.get("business_unit_id"):
             return str(checkpoint["business_unit_id"])
-        found = api.get("/business-units/find", {"name": host}, not_found=(
+        found = api.get("/business-units/find", {"name": host}, not_found=self._unknown_domain(host))
+        ident = self._found_id(found, host)
+        checkpoint.update(business_unit_id=ident, found_for=host)
+        return ident
+
+    @staticmethod
+    def _host(unit: domain.BusinessUnit, config: Mapping[str, Any]) -> str:
+        return str(config.get("domain") or unit.domain).strip().lower()
+
+    @staticmethod
+    def _unknown_domain(host: str) -> str:
+        return (
             f"Trustpilot knows no business unit for the domain {host!r}; check trustpilot.domain "
             f"(as on trustpilot.com/review/DOMAIN) or set trustpilot.business_unit_id"
-        ))  # fmt: skip
+        )
+
+    @staticmethod
+    def _found_id(found: Any, host: str) -> str:
         ident = found.get("id") if isinstance(found, dict) else None
         if not isinstance(ident, str) or not ident:
             raise SourceConfigError(f"Trustpilot's answer for the domain {host!r} has no business unit id")
-        checkpoint.update(business_unit_id=ident, found_for=host)
         return ident
 
     @staticmethod

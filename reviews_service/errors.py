@@ -10,6 +10,7 @@ ReviewsError                 base: carries an HTTP status and a message a person
 ├── EphemeralStoreRefused    a CLI write that would vanish with the in-memory store
 └── SourceError              a review source (Trustpilot, Kiyoh, a web page) refused or failed (502)
     └── SourceConfigError    a source configured wrongly: unknown name, refused key, unknown domain (422)
+        └── CredentialsMissing   the platform's key/token is not set in the environment yet (422 at a run)
 """
 
 from __future__ import annotations
@@ -97,3 +98,8 @@ class SourceConfigError(SourceError):
     status = 422
     title = "Review source misconfigured"
     type_slug = "source-config"
+
+
+class CredentialsMissing(SourceConfigError):
+    """The platform's credential (TRUSTPILOT_API_KEY, KIYOH_API_TOKEN) is not set: a unit may be configured first,
+    with a warning, but no run can work until it is set."""

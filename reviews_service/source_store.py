@@ -69,6 +69,12 @@ def save_checkpoint(business_unit: str, source: str, checkpoint: dict[str, Any])
     _upsert(business_unit, source, {"checkpoint": checkpoint})
 
 
+def keep_in_checkpoint(business_unit: str, source: str, fields: dict[str, Any]) -> None:
+    """Set these keys of the checkpoint, keeping the others (a field-wise `$set`: a sync's own keys stay)."""
+    if fields:
+        _upsert(business_unit, source, {f"checkpoint.{key}": value for key, value in fields.items()})
+
+
 def record_run(
     business_unit: str,
     source: str,

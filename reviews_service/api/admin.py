@@ -24,10 +24,10 @@ from reviews_service.api.deps import (
     parse_json,
     read_body,
 )
-from reviews_service.api.openapi import ADMIN_ERRORS, BEARER, JSON, answers
-from reviews_service.collection import check_sources
-from reviews_service.errors import InvalidInput
+from reviews_service.api.openapi import ADMIN_ERRORS, BEARER, JSON, UNIT_SAVED_SCHEMA, answers
+from reviews_service.errors import InvalidInput, NotFound
 from reviews_service.normalize import RecordRejected, clean_text
+from reviews_service.source_checks import SourcesChecked, check_for_save
 from widgets.i18n import LOCALES
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[BEARER])
@@ -195,13 +195,22 @@ class ModerationIn(BaseModel):
     reply: str | None = Field(None, max_length=5000, description="empty string removes the reply")
 
 
-@router.post("/business-units", **answers(JSON, 400, *ADMIN_ERRORS, 413, 415, 422, created=True))
-def upsert_business_unit(body: BusinessUnitIn, principal: AdminDep, state: StateDep, registry: RegistryDep) -> Response:
-    """Create a business unit (slug and name required), or update the fields given; the rest keep their values."""
+@router.post(
+    "/business-units", **answers(JSON, 400, *ADMIN_ERRORS, 413, 415, 422, created=True, schema=UNIT_SAVED_SCHEMA)
+)
+def upsert_business_unit(
+    body: BusinessUnitIn, principal: AdminDep, state: StateDep, settings: SettingsDep, registry: RegistryDep
+) -> Response:
+    """Create a business unit (slug and name required), or update the fields given; the rest keep their values.
+    Given `sources` are checked against their platforms first (see `warnings`)."""
     principal.require_global()
-    check_sources(body.sources or {}, registry)
+    try:
+        current: domain.BusinessUnit | None = repository.get_business_unit(state, body.slug)
+    except NotFound:
+        current = None
+    checked = check_for_save(state, settings, registry, current, body.slug, body.given())
     unit, created = repository.update_business_unit(state, body.slug, body.given())
-    return json_response({**_unit_json(unit), "created": created}, status=201 if created else 200)
+    return json_response({**_saved(unit, checked), "created": created}, status=201 if created else 200)
 
 
 @router.get("/business-units", **answers(JSON, 401))
@@ -218,15 +227,23 @@ def get_business_unit(bu: str, principal: AdminDep, state: StateDep) -> Response
     return json_response(_unit_json(repository.get_business_unit(state, bu)))
 
 
-@router.patch("/business-units/{bu}", **answers(JSON, 400, *ADMIN_ERRORS, 404, 413, 415, 422))
+@router.patch("/business-units/{bu}", **answers(JSON, 400, *ADMIN_ERRORS, 404, 413, 415, 422, schema=UNIT_SAVED_SCHEMA))
 def patch_business_unit(
-    bu: str, body: BusinessUnitChange, principal: AdminDep, state: StateDep, registry: RegistryDep
-) -> Response:
-    """Change the fields given of an existing business unit; the rest keep their values."""
+    bu: str, body: BusinessUnitChange, principal: AdminDep, state: StateDep, settings: SettingsDep,
+    registry: RegistryDep,
+) -> Response:  # fmt: skip
+    """Change the fields given of an existing business unit; the rest keep their values (`sources` checked
+    first, as in POST)."""
     principal.require_global()
-    check_sources(body.sources or {}, registry)
+    current = repository.get_business_unit(state, bu)  # 404 before any platform is asked
+    checked = check_for_save(state, settings, registry, current, bu, body.given())
     unit, _ = repository.update_business_unit(state, bu, body.given(), create=False)
-    return json_response(_unit_json(unit))
+    return json_response(_saved(unit, checked))
+
+
+def _saved(unit: domain.BusinessUnit, checked: SourcesChecked) -> dict[str, Any]:
+    checked.keep_found(unit.slug)
+    return {**_unit_json(unit), "warnings": checked.warnings}
 
 
 def _unit_json(unit: domain.BusinessUnit) -> dict[str, Any]:

@@ -102,6 +102,35 @@ REVIEW_PAGE_SCHEMA: dict[str, Any] = {
         "next_cursor": {"type": ["string", "null"], "description": "pass as `cursor` for the next page"},
     },
 }
+UNIT_SAVED_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "The business unit as saved (POST also says whether it was `created`)",
+    "required": ["slug", "name", "sources", "warnings"],
+    "properties": {
+        "slug": {"type": "string"},
+        "name": {"type": "string"},
+        "domain": {"type": "string"},
+        "locales": {"type": "array", "items": {"type": "string"}},
+        "timezone": {"type": "string"},
+        "display_scale": {"enum": [5, 10]},
+        "sources": {"type": "object", "description": "per source its settings"},
+        "reviews_url": {"type": "string"},
+        "reviews_link": {"type": "string", "description": "what the widgets link to"},
+        "created": {"type": "boolean"},
+        "warnings": {
+            "type": "array",
+            "description": "per given source that is saved but could not be checked with its platform now (the "
+            "platform unreachable or failing, or its key/token not set in the environment yet): what will fail and "
+            "how to fix it. A source the platform refuses (wrong key, unknown domain, id or location) is a 422 "
+            "instead, and nothing is saved",
+            "items": {
+                "type": "object",
+                "required": ["source", "message"],
+                "properties": {"source": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
 
 WHY = {
     400: "The body cannot be read: empty, not UTF-8, malformed JSON, or not the file format named",
@@ -111,7 +140,8 @@ WHY = {
     409: "The job is running right now (the scheduler, or another collect): try again when it is done",
     413: "The body is over the size limit",
     415: "The body is not JSON (send `Content-Type: application/json`)",
-    422: "A value that parses but is out of range or of the wrong form; `errors` names each field",
+    422: "A value that parses but is out of range or of the wrong form (`errors` names each field), or a source "
+    "configuration that cannot work (the detail says why)",
     429: "Too many requests from this address (`Retry-After` says when to try again)",
     502: "The review source refused or kept failing; the detail says which and what to do",
     503: "Busy, or the database is unreachable: try again shortly",
