@@ -124,7 +124,9 @@ def test_the_sources_timers_follow_the_units(state: ServiceState, settings: Sett
         repository.save_business_unit(
             state, domain.BusinessUnit(slug="second", name="Second", sources={"counting": {"log": str(counting)}})
         )
-        repository.update_business_unit(state, "test-shop", {"sources": {"counting": {"log": "x", "every_minutes": 2}}})
+        repository.update_business_unit(
+            state, "test-shop", {"sources": {"counting": {"log": str(counting), "every_minutes": 2}}}
+        )
         scheduler.refresh()
         assert intervals() == {("collect", "test-shop/counting"): 120, ("collect", "second/counting"): 3600}
         repository.update_business_unit(state, "test-shop", {"sources": {"unknown-one": {}}})
