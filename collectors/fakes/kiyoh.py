@@ -31,6 +31,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from collectors.fakes import serve_until_interrupted
+
 PATH = "/v1/publication/review/external"
 TITLES = ("Snel geleverd", "Prima service", "Mooie kwaliteit", "Net niet helemaal", "Te laat bezorgd", "Aanrader")
 OPINIONS = (
@@ -275,12 +277,9 @@ def main() -> None:
     args = parser.parse_args()
     fake = FakeKiyoh()
     fake.add(args.reviews)
-    print(f"KIYOH_API_URL={fake.start()} KIYOH_API_TOKEN={fake.token} location_id={fake.location_id}", flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        fake.stop()
+    serve_until_interrupted(
+        f"KIYOH_API_URL={fake.start()} KIYOH_API_TOKEN={fake.token} location_id={fake.location_id}", fake.stop
+    )
 
 
 if __name__ == "__main__":

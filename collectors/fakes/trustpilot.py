@@ -23,6 +23,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from collectors.fakes import serve_until_interrupted
+
 DELAY = "x-fake-delay"
 WORDS = {
     "what": ["parcel", "order", "sofa", "chair", "lamp", "delivery", "refund", "table", "cushion", "rug"],
@@ -379,12 +381,9 @@ def main() -> None:
     fake = FakeTrustpilot()
     fake.add(args.reviews, newest=datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5))
     fake.start(port=args.port)
-    print(f"TRUSTPILOT_API_URL={fake.url} TRUSTPILOT_API_KEY={fake.api_key} domain={fake.domain}", flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        fake.stop()
+    serve_until_interrupted(
+        f"TRUSTPILOT_API_URL={fake.url} TRUSTPILOT_API_KEY={fake.api_key} domain={fake.domain}", fake.stop
+    )
 
 
 if __name__ == "__main__":
