@@ -160,6 +160,9 @@ def test_a_dead_or_hung_holders_job_is_taken_over(tmp_path: Path, fault: str) ->
                     assert LEASE * 2 / 3 - 0.2 <= waited <= LEASE + PERIOD + 3, waited
                 hold.unlink()
                 wait_for("b's run to end", lambda: [x.kind for x in runs(counted)][-1] == "end", 20)
+                # the collector logs "end" before b records the outcome: wait for that before stopping b
+                outcome = lambda: source_store.get_source_state("shop", "counting").last_outcome  # noqa: E731
+                wait_for("b to record its run", lambda: outcome() == "ok", 20)
                 assert b.poll() is None
                 if fault == "stop":
                     os.kill(a.pid, signal.SIGKILL)
