@@ -55,23 +55,13 @@ def _revoke_tokens_of_dead_runs(state: ServiceState) -> None:
     keeps its token.
     """
     from reviews_service import repository
+    from reviews_service.leases import gone_here
 
-    here = socket.gethostname()
     for token in repository.list_tokens():
         host, _, pid = token.name.removeprefix(f"{START_UP_TOKEN} ").rpartition(":")
-        ours = token.revoked_at is None and token.name.startswith(START_UP_TOKEN) and host == here
-        if ours and pid.isdigit() and not _alive(int(pid)):
+        ours = token.revoked_at is None and token.name.startswith(START_UP_TOKEN)
+        if ours and pid.isdigit() and gone_here(host, int(pid)):
             repository.revoke_token(token.id, _now())
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process: alive
-        return True
-    return True
 
 
 def _start_up(

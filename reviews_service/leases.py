@@ -72,11 +72,18 @@ def holding(
 def dead_here(holder: str) -> bool:
     """True if `holder` (an owner_id) ran on this machine in a process that no longer exists."""
     parts = holder.split(":")
-    if len(parts) != 4 or parts[1] != socket.gethostname() or not parts[2].isdigit():
-        return False  # another machine's (or a foreign) owner: only its lease's expiry tells
-    pid = int(parts[2])
-    if pid == os.getpid():
-        return False  # another job runner of this very process (the API beside the in-process scheduler)
+    if len(parts) != 4 or not parts[2].isdigit():
+        return False  # a foreign owner: only its lease's expiry tells
+    return gone_here(parts[1], int(parts[2]))
+
+
+def gone_here(host: str, pid: int) -> bool:
+    """True if process `pid` of machine `host` is known to be gone: it ran here, and no such process exists now.
+
+    Another machine's process, this very process, or one run by another user all count as alive.
+    """
+    if host != socket.gethostname() or pid == os.getpid():
+        return False
     try:
         os.kill(pid, 0)  # signal 0: nothing is sent, only whether the process exists
     except ProcessLookupError:
