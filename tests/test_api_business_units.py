@@ -37,6 +37,20 @@ def flinders(client: TestClient, admin: dict[str, str], shop: domain.BusinessUni
     return dict(created.json())
 
 
+def _save_sources_three_ways(client: TestClient, admin: dict[str, str], sources: dict[str, Any]) -> list[Any]:
+    """The answers to giving `sources` by renaming POST, by PATCH, and with a new unit."""
+    return [
+        client.post(UNITS, json={"slug": "flinders-nl", "name": "Other", "sources": sources}, headers=admin),
+        client.patch(f"{UNITS}/flinders-nl", json={"sources": sources}, headers=admin),
+        client.post(UNITS, json={"slug": "brand-new", "name": "New", "sources": sources}, headers=admin),
+    ]
+
+
+def _assert_nothing_changed(client: TestClient, admin: dict[str, str]) -> None:
+    assert settings_of(client.get(f"{UNITS}/flinders-nl", headers=admin).json()) == settings_of(FULL)
+    assert client.get(f"{UNITS}/brand-new", headers=admin).status_code == 404
+
+
 def settings_of(unit: dict[str, Any]) -> dict[str, Any]:
     return {k: unit[k] for k in ("name", "domain", "locales", "timezone", "display_scale", "sources")}
 
@@ -115,16 +129,11 @@ UNSTORABLE = [
 def test_sources_mongodb_cannot_store_are_a_422_and_change_nothing(
     client: TestClient, admin: dict[str, str], flinders: dict[str, Any], sources: dict[str, Any], named: str
 ) -> None:
-    for response in (
-        client.post(UNITS, json={"slug": "flinders-nl", "name": "Other", "sources": sources}, headers=admin),
-        client.patch(f"{UNITS}/flinders-nl", json={"sources": sources}, headers=admin),
-        client.post(UNITS, json={"slug": "brand-new", "name": "New", "sources": sources}, headers=admin),
-    ):
+    for response in _save_sources_three_ways(client, admin, sources):
         assert response.status_code == 422, response.text
         assert response.headers["content-type"] == "application/problem+json"
         assert named in response.json()["detail"]
-    assert settings_of(client.get(f"{UNITS}/flinders-nl", headers=admin).json()) == settings_of(FULL)
-    assert client.get(f"{UNITS}/brand-new", headers=admin).status_code == 404
+    _assert_nothing_changed(client, admin)
 
 
 def test_a_64_bit_number_is_stored(client: TestClient, admin: dict[str, str], flinders: dict[str, Any]) -> None:
@@ -178,15 +187,10 @@ def test_a_source_that_cannot_run_is_refused_when_configured(
     named: str,
 ) -> None:
     """An unknown source name (or a period it cannot run at) is a 422 naming the known ones, and changes nothing."""
-    for response in (
-        client.post(UNITS, json={"slug": "flinders-nl", "name": "Other", "sources": sources}, headers=admin),
-        client.patch(f"{UNITS}/flinders-nl", json={"sources": sources}, headers=admin),
-        client.post(UNITS, json={"slug": "brand-new", "name": "New", "sources": sources}, headers=admin),
-    ):
+    for response in _save_sources_three_ways(client, admin, sources):
         assert response.status_code == 422, response.text
         assert response.headers["content-type"] == "application/problem+json"
         assert named in response.json()["detail"]
         if "unknown" in named:
             assert response.json()["detail"].endswith(f"known sources: {', '.join(sorted(registry))}")
-    assert settings_of(client.get(f"{UNITS}/flinders-nl", headers=admin).json()) == settings_of(FULL)
-    assert client.get(f"{UNITS}/brand-new", headers=admin).status_code == 404
+    _assert_nothing_changed(client, admin)
