@@ -37,7 +37,7 @@ import litemongo.sqlite_store as sqlite_store
 from litemongo._vendor import mongomock
 from litemongo._vendor.mongomock import store as memory_store
 
-from reviews_service.embedded_index import Plan, SortedIndexes, declarations, hash_paths
+from reviews_service.embedded_index import Plan, SortedIndexes, hash_paths
 from reviews_service.embedded_query import WindowCursor, matching, window
 
 # litemongo's stub types its mongomock classes as pymongo's generics; here they are plain base classes
@@ -175,13 +175,12 @@ class _Planning:
         stale = self._query_index_is_stale()
         declared = list(self.indexes.values())
         index = self._query_index
-        if index is None or stale or index.declared != declarations(declared):
+        # every query asks: comparing the specifications is cheap, deriving paths and sorted fields is not
+        if index is None or stale or index.source != declared:
             index = SortedIndexes(declared)
             index.set_paths(hash_paths(declared), ())
             index.rebuild(list(self._iter_items()))
             self._query_index = index
-        else:
-            index.set_paths(hash_paths(declared), self._iter_items())
         return index
 
     def plan(self, spec: Any, sort: Any) -> Plan | None:

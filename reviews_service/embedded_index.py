@@ -184,7 +184,8 @@ class SortedIndexes(indexing.CollectionIndexes):
 
     def __init__(self, declared: Iterable[dict[str, Any]] = ()) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
-        self.declared = declarations(declared)
+        self.source = list(declared)  # the index specifications these were built from
+        self.declared = declarations(self.source)
         self.sorted = [SortedIndex(fields) for fields in self.declared]
         self._sorted_fields = sorted({field for fields in self.declared for field in fields})
         self._types: dict[str, str] = {}  # field -> the one BSON type its values have (besides null)
