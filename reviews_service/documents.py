@@ -185,6 +185,23 @@ class LeaseDoc(me.Document):
     expires = me.DateTimeField(required=True)
 
 
+class DigestDoc(me.Document):
+    """One per (business unit, day): claimed before its e-mail goes out, so each day's is sent once (digest_store)."""
+
+    meta = {"collection": "digests", "auto_create_index": False}
+    id = me.StringField(primary_key=True)  # "{bu}:{YYYY-MM-DD}", the unit's own calendar day
+    business_unit = me.StringField(required=True)
+    day = me.StringField(required=True)
+    status = me.StringField(choices=("sending", "sent", "failed"))
+    owner = me.StringField(null=True)  # who is sending it (a lease owner id)
+    claimed_until = me.DateTimeField(null=True)  # a sender that died mid-send: another may take it after this
+    retry_at = me.DateTimeField(null=True)  # a failed send is tried again from then on
+    attempts = me.IntField(default=0)
+    sends = me.IntField(default=0)  # messages handed to the SMTP server (re-sends on request count too)
+    sent_at = me.DateTimeField(null=True)
+    last_error = me.StringField(null=True)
+
+
 ALL_DOCUMENTS: tuple[type[me.Document], ...] = (
     BusinessUnitDoc,
     ProductDoc,
@@ -194,6 +211,7 @@ ALL_DOCUMENTS: tuple[type[me.Document], ...] = (
     ChangeDoc,
     SourceStateDoc,
     LeaseDoc,
+    DigestDoc,
 )
 
 
