@@ -16,7 +16,20 @@ from pymongo.errors import ConnectionFailure
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from reviews_service import __version__, store
-from reviews_service.api import admin, demo, health, home, hooks, openapi, reviews, seo, sources, tokens, widgets
+from reviews_service.api import (
+    admin,
+    demo,
+    digests,
+    health,
+    home,
+    hooks,
+    openapi,
+    reviews,
+    seo,
+    sources,
+    tokens,
+    widgets,
+)
 from reviews_service.api.deps import json_response
 from reviews_service.api.headers import ResponseHeaders, stamp
 from reviews_service.api.methods import HeadAsGet, allowed_methods
@@ -158,6 +171,8 @@ def create_app(
     for module in (home, health, reviews, widgets, seo, demo, admin, sources, tokens, hooks):
         app.include_router(module.router)
     app.include_router(hooks.admin_router)
+    app.include_router(digests.router)
+    app.include_router(digests.pages)
     app.add_middleware(ResponseHeaders)  # nosniff, Referrer-Policy, no-store on admin, gzip on public reads
     openapi.install(app)
     app.add_middleware(WidgetFastPath, state=state)  # outermost but for HEAD: cached widget bytes skip everything else

@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     digest_recipients: str = Field("", alias="DIGEST_RECIPIENTS")
     digest_time: str = Field("08:00", alias="DIGEST_TIME")
     digest_timezone: str = Field("Europe/Amsterdam", alias="DIGEST_TIMEZONE")
+    digest_from: str = Field("reviews@localhost", alias="DIGEST_FROM")  # the digest e-mail's From address
+    public_url: str = Field("http://127.0.0.1:8000", alias="REVIEWS_PUBLIC_URL")  # links in e-mails start with it
     lease_seconds: float = Field(120.0, gt=0, alias="REVIEWS_LEASE_SECONDS")  # a dead scheduler's jobs wait this
     scheduler_reload_seconds: float = Field(60.0, gt=0, alias="REVIEWS_SCHEDULER_RELOAD_SECONDS")
     scheduler_workers: int = Field(4, ge=1, le=64, alias="REVIEWS_SCHEDULER_WORKERS")  # jobs at once, per process

@@ -1,0 +1,144 @@
+"""The daily digest: built from the store, made into an e-mail, and sent once per business unit and day.
+
+The scheduler looks every minute; once DIGEST_TIME has come in DIGEST_TIMEZONE, each unit's digest of its own
+yesterday is claimed (digest_store.claim: one process wins), sent, and recorded as sent, so a restarted scheduler
+or a second one never sends it again. A send that fails is recorded and tried again at a later look (the same
+day only: the next day has its own digest). `POST .../digests/{date}/send` and `reviews digest --send` send on
+request whatever was sent before.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from reviews_service import digest_chart, digest_render, digest_store, digest_text, mail, repository
+from reviews_service.config import Settings
+from reviews_service.digest_links import Links, make_links
+from reviews_service.digest_words import Words
+from reviews_service.errors import ReviewsError
+from sentiment.digest import Digest, build_digest, day_bounds, trend_start, yesterday
+
+if TYPE_CHECKING:
+    from reviews_service.state import ServiceState
+
+log = logging.getLogger("reviews.digest")
+ONE_STAR_LIMIT = 50  # one-star reviews shown in full; more are counted ("and 12 more")
+CLAIM_HOLD = timedelta(minutes=10)  # a sender that died mid-send: another process sends after this
+RETRY_AFTER = timedelta(minutes=5)  # a failed send is tried again from then on
+PENDING = ("flags", "complaints")  # sections whose data the digest cannot read yet (issue 11's other branches)
+
+
+class MailNotConfigured(ReviewsError):
+    """SMTP_URL or DIGEST_RECIPIENTS is missing or wrong: no digest can be sent until it is set."""
+
+    status = 503
+    title = "E-mail not configured"
+    type_slug = "mail-not-configured"
+
+
+def build(state: ServiceState, business_unit: str, day: date, *, now: datetime) -> Digest:
+    """The unit's digest of `day` (its own calendar day); NotFound for an unknown unit."""
+    unit = repository.get_business_unit(state, business_unit)
+    start, end = day_bounds(day, unit.timezone)
+    ratings = digest_store.ratings_between(unit.slug, trend_start(day, unit.timezone), end)
+    one_stars = digest_store.one_star_reviews(unit.slug, start, end, ONE_STAR_LIMIT)
+    products = repository.products(state, unit.slug, [r.product for r in one_stars if r.product])
+    return build_digest(
+        unit, day, now=now, ratings=ratings, one_stars=one_stars, products=products, sections_pending=PENDING
+    )
+
+
+def links(settings: Settings, digest: Digest, *, now: datetime) -> Links:
+    """The digest's links, its page link signed with REVIEWS_SECRET_KEY and valid 7 days from `now`."""
+    secret = settings.secret_key.get_secret_value()
+    return make_links(settings.public_url, secret, digest.business_unit, digest.day, now=now)
+
+
+def message(settings: Settings, digest: Digest, to: list[str], *, now: datetime) -> EmailMessage:
+    """The e-mail: plain text, and HTML with the score chart as an inline PNG (a `cid:` related part)."""
+    words, where = Words(digest), links(settings, digest, now=now)
+    cid = make_msgid(domain="digest.reviews")
+    chart = (
+        f'<img src="cid:{cid[1:-1]}" width="600" alt="{digest_render.esc(words.chart_title())}" '
+        'style="display:block;width:100%;max-width:600px;height:auto;border:0">'
+    )
+    email = EmailMessage()
+    email["Subject"] = words.subject()
+    email["From"] = settings.digest_from
+    email["To"] = ", ".join(to)
+    email["Date"] = format_datetime(now)
+    email["Message-ID"] = make_msgid(domain="digest.reviews")
+    email["Content-Language"] = digest.locale
+    email["Auto-Submitted"] = "auto-generated"  # no out-of-office replies to it
+    email["X-Reviews-Digest"] = f"{digest.business_unit} {digest.day.isoformat()}"
+    email.set_content(digest_text.text(digest, where))
+    email.add_alternative(digest_render.html(digest, where, chart), subtype="html")
+    html_part = email.get_payload()[1]  # type: ignore[index]
+    assert isinstance(html_part, EmailMessage)  # add_alternative made it one
+    html_part.add_related(digest_chart.png(digest), maintype="image", subtype="png", cid=cid, filename="trend.png")
+    return email
+
+
+def recipients(settings: Settings) -> list[str]:
+    """DIGEST_RECIPIENTS as addresses; MailNotConfigured when it is empty or holds a bad one."""
+    try:
+        found = mail.recipients(settings.digest_recipients)
+    except ValueError as exc:
+        raise MailNotConfigured(f"DIGEST_RECIPIENTS: {exc}") from None
+    if not found:
+        raise MailNotConfigured("DIGEST_RECIPIENTS is empty: set it to the addresses the digest goes to")
+    return found
+
+
+def smtp_url(settings: Settings) -> str:
+    """SMTP_URL, or MailNotConfigured naming it."""
+    if settings.smtp_url is None or not settings.smtp_url.get_secret_value():
+        raise MailNotConfigured("SMTP_URL is not set: e.g. smtp://127.0.0.1:25 or smtp+starttls://user:pw@host:587")
+    return settings.smtp_url.get_secret_value()
+
+
+def send(state: ServiceState, settings: Settings, business_unit: str, day: date, *, now: datetime) -> Digest:
+    """Send the unit's digest of `day` now, on request (whether or not it was sent before), and record it."""
+    url, to = smtp_url(settings), recipients(settings)
+    digest = build(state, business_unit, day, now=now)
+    mail.send(url, message(settings, digest, to, now=now))
+    digest_store.mark_sent(business_unit, day, None, now=now)
+    return digest
+
+
+def due_day(settings: Settings, timezone: str, now: datetime) -> date | None:
+    """The day whose digest a unit in `timezone` is due now (its yesterday), or None before DIGEST_TIME."""
+    hour, minute = (int(part) for part in settings.digest_time.split(":"))
+    local = now.astimezone(ZoneInfo(settings.digest_timezone))
+    if (local.hour, local.minute) < (hour, minute):
+        return None
+    return yesterday(now, timezone)
+
+
+def send_due(state: ServiceState, settings: Settings, *, now: datetime, owner: str) -> list[str]:
+    """The scheduler's look: send every unit's digest that is due and not sent yet; the keys it sent."""
+    units = repository.list_business_units()
+    due = [(unit, day) for unit in units if (day := due_day(settings, unit.timezone, now)) is not None]
+    if not due:
+        return []
+    url, to = smtp_url(settings), recipients(settings)
+    sent = []
+    for unit, day in due:
+        if not digest_store.claim(unit.slug, day, owner, now=now, hold=CLAIM_HOLD):
+            continue  # sent already, being sent by another process, or failed and waiting for its retry
+        try:
+            digest = build(state, unit.slug, day, now=now)
+            mail.send(url, message(settings, digest, to, now=now))
+        except Exception as exc:  # recorded and retried; one unit's failure never stops the others'
+            digest_store.mark_failed(unit.slug, day, owner, str(exc) or type(exc).__name__, retry_at=now + RETRY_AFTER)
+            log.warning("digest of %s for %s not sent (tried again in 5 minutes): %s", unit.slug, day, exc)
+            continue
+        digest_store.mark_sent(unit.slug, day, owner, now=datetime.now(now.tzinfo))
+        log.info("digest of %s for %s sent to %d recipient(s)", unit.slug, day, len(to))
+        sent.append(digest_store.digest_key(unit.slug, day))
+    return sent
