@@ -10,14 +10,15 @@ request whatever was sent before.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from reviews_service import digest_chart, digest_render, digest_store, digest_text, mail, repository
-from reviews_service.config import Settings
+from reviews_service.config import Settings, SettingsInvalid
 from reviews_service.digest_links import Links, make_links
 from reviews_service.digest_words import Words
 from reviews_service.errors import ReviewsError
@@ -109,6 +110,20 @@ def send(state: ServiceState, settings: Settings, business_unit: str, day: date,
     mail.send(url, message(settings, digest, to, now=now))
     digest_store.mark_sent(business_unit, day, None, now=now)
     return digest
+
+
+def check_settings(settings: Settings) -> None:
+    """DIGEST_TIME and DIGEST_TIMEZONE as the scheduler needs them; SettingsInvalid naming the one that is wrong."""
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", settings.digest_time):
+        raise SettingsInvalid(
+            f"DIGEST_TIME must be a time of day as HH:MM (24 hours), e.g. 08:00; got {settings.digest_time[:20]!r}"
+        )
+    try:
+        ZoneInfo(settings.digest_timezone)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise SettingsInvalid(
+            f"DIGEST_TIMEZONE must be a time zone name such as Europe/Amsterdam; got {settings.digest_timezone[:40]!r}"
+        ) from None
 
 
 def due_day(settings: Settings, timezone: str, now: datetime) -> date | None:
