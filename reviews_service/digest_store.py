@@ -1,9 +1,8 @@
-"""The digest's queries: a unit's ratings over the trend, a day's one-star reviews, and each day's send claim.
+"""The digest's queries: a day's one-star reviews, and each day's send claim (the trend: rating_buckets).
 
-The reads walk the declared (business_unit, status[, rating], -created_at, -_id) indexes newest first from the
-day's end, a page at a time, and stop at the first review older than what is wanted, so they read what they
-return (plus one page's end) however many reviews the unit has. The trend projects only `rating` and `created_at`:
-90 days of a busy unit never load their texts. The claim is a conditional upsert by `_id` (the `LeaseDoc` pattern):
+The read walks the declared (business_unit, status, rating, -created_at, -_id) index newest first from the
+day's end, a page at a time, and stops at the first review older than the day, so it reads what it returns
+however many reviews the unit has. The claim is a conditional upsert by `_id` (the `LeaseDoc` pattern):
 of two schedulers racing for one unit's day exactly one gets it, on MongoDB as on the embedded store.
 """
 
@@ -20,8 +19,6 @@ from pymongo.errors import DuplicateKeyError
 from reviews_service import documents as docs
 from reviews_service import domain
 from reviews_service.repository import NEWEST_FIRST
-
-PAGE = 5000  # documents per read of the trend (projected: two fields and the id each)
 
 
 def _reviews() -> Any:
@@ -55,13 +52,6 @@ def _newest_first(
         if len(raws) < page:
             return
         after = (raws[-1]["created_at"], raws[-1]["_id"])
-
-
-def ratings_between(business_unit: str, start: datetime, end: datetime) -> list[tuple[datetime, int]]:
-    """(created_at, rating) of every published review of the unit created in [start, end)."""
-    query = {"business_unit": business_unit, "status": "published"}
-    fields = {"rating": 1, "created_at": 1}  # and _id, for the keyset
-    return [(_aware(raw["created_at"]), int(raw["rating"])) for raw in _newest_first(query, start, end, fields, PAGE)]
 
 
 def one_star_reviews(business_unit: str, start: datetime, end: datetime, limit: int) -> list[domain.Review]:

@@ -17,7 +17,7 @@ from email.utils import format_datetime, make_msgid
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from reviews_service import digest_chart, digest_render, digest_store, digest_text, mail, repository
+from reviews_service import digest_chart, digest_render, digest_store, digest_text, mail, rating_buckets, repository
 from reviews_service.config import Settings, SettingsInvalid
 from reviews_service.digest_links import Links, make_links
 from reviews_service.digest_words import Words
@@ -46,12 +46,20 @@ def build(state: ServiceState, business_unit: str, day: date, *, now: datetime) 
     """The unit's digest of `day` (its own calendar day); NotFound for an unknown unit."""
     unit = repository.get_business_unit(state, business_unit)
     start, end = day_bounds(day, unit.timezone)
-    ratings = digest_store.ratings_between(unit.slug, trend_start(day, unit.timezone), end)
+    if not rating_buckets.complete(unit.slug):  # its first digest: count what was stored before buckets were kept
+        recount(state, unit.slug)
+    ratings = rating_buckets.counts_between(unit.slug, trend_start(day, unit.timezone), end)
     one_stars = digest_store.one_star_reviews(unit.slug, start, end, ONE_STAR_LIMIT)
     products = repository.products(state, unit.slug, [r.product for r in one_stars if r.product])
     return build_digest(
         unit, day, now=now, ratings=ratings, one_stars=one_stars, products=products, sections_pending=PENDING
     )
+
+
+def recount(state: ServiceState, business_unit: str) -> int:
+    """Count the unit's rating buckets again from its reviews (the nightly check, and a unit's first digest)."""
+    with state.ingest_locks[business_unit]:  # no ingest of this process moves them meanwhile
+        return rating_buckets.rebuild(business_unit, repository.published_ratings(business_unit))
 
 
 def links(settings: Settings, digest: Digest, *, now: datetime) -> Links:

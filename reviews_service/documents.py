@@ -185,6 +185,20 @@ class LeaseDoc(me.Document):
     expires = me.DateTimeField(required=True)
 
 
+class RatingBucketDoc(me.Document):
+    """Published ratings counted per quarter of an hour (UTC), for the digest's trend (rating_buckets)."""
+
+    meta = {"collection": "rating_buckets", "auto_create_index": False, "indexes": [{"fields": ["business_unit"]}]}
+    id = me.StringField(primary_key=True)  # "{bu}@2026-11-19T23:45", or "{bu}@complete" once counted in full
+    business_unit = me.StringField(required=True)
+    start = me.DateTimeField(null=True)
+    h1 = me.IntField(default=0)
+    h2 = me.IntField(default=0)
+    h3 = me.IntField(default=0)
+    h4 = me.IntField(default=0)
+    h5 = me.IntField(default=0)
+
+
 class DigestDoc(me.Document):
     """One per (business unit, day): claimed before its e-mail goes out, so each day's is sent once (digest_store)."""
 
@@ -212,6 +226,7 @@ ALL_DOCUMENTS: tuple[type[me.Document], ...] = (
     SourceStateDoc,
     LeaseDoc,
     DigestDoc,
+    RatingBucketDoc,
 )
 
 

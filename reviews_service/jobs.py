@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING
 
-from reviews_service import digests, ingest
+from reviews_service import digests, ingest, repository
 from reviews_service.collection import Registry
 from reviews_service.config import Settings, SettingsInvalid
 from reviews_service.errors import Busy
@@ -36,6 +36,9 @@ def check_summaries(state: ServiceState) -> dict[str, object]:
     report = ingest.rebuild_summaries(state, None, now=datetime.now(UTC))
     if report["differed"]:
         log.warning("summaries repaired: %s", report["differed"])
+    for unit in repository.list_business_units():  # and the digest's rating buckets, which move with them
+        if moved := digests.recount(state, unit.slug):
+            log.warning("rating buckets of %s repaired: %d", unit.slug, moved)
     return report
 
 

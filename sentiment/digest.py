@@ -140,19 +140,22 @@ def _average(total: int, count: int) -> float | None:
     return round(total / count, 2) if count else None
 
 
-def daily_counts(day: date, timezone: str, ratings: Iterable[tuple[datetime, int]]) -> list[tuple[int, int, list[int]]]:
-    """Per day of the 90 up to `day`, oldest first: (count, sum of ratings, histogram 1-5 as a list)."""
+def daily_counts(
+    day: date, timezone: str, ratings: Iterable[tuple[datetime, int, int]]
+) -> list[tuple[int, int, list[int]]]:
+    """Per day of the 90 up to `day`, oldest first: (count, sum of ratings, histogram 1-5 as a list), from
+    (time, rating, how many) triples: single reviews, or buckets that each fall inside one local day."""
     first = day - timedelta(days=TREND_DAYS - 1)
     edges = [day_bounds(first + timedelta(days=i), timezone)[0] for i in range(TREND_DAYS + 1)]
     counts, totals = [0] * TREND_DAYS, [0] * TREND_DAYS
     histograms = [[0] * 5 for _ in range(TREND_DAYS)]
-    for created_at, rating in ratings:
+    for created_at, rating, many in ratings:
         at = created_at if created_at.tzinfo else created_at.replace(tzinfo=UTC)
         index = bisect.bisect_right(edges, at) - 1  # local days differ in length (DST): the edges say where
         if 0 <= index < TREND_DAYS and 1 <= rating <= 5:
-            counts[index] += 1
-            totals[index] += rating
-            histograms[index][rating - 1] += 1
+            counts[index] += many
+            totals[index] += rating * many
+            histograms[index][rating - 1] += many
     return list(zip(counts, totals, histograms, strict=True))
 
 
@@ -192,7 +195,7 @@ def build_digest(
     day: date,
     *,
     now: datetime,
-    ratings: Iterable[tuple[datetime, int]],
+    ratings: Iterable[tuple[datetime, int, int]],
     one_stars: Sequence[domain.Review],
     one_stars_total: int | None = None,
     products: dict[str, domain.Product] | None = None,
@@ -200,8 +203,8 @@ def build_digest(
     complaints: Sequence[ComplaintItem] = (),
     sections_pending: Sequence[str] = (),
 ) -> Digest:
-    """The digest of `unit`'s `day` from its published (created_at, rating) pairs of the 90 days up to it, that
-    day's one-star reviews, its products, open flags and complaint topics."""
+    """The digest of `unit`'s `day` from its published ratings of the 90 days up to it ((time, rating, count)),
+    that day's one-star reviews, its products, open flags and complaint topics."""
     per_day = daily_counts(day, unit.timezone, ratings)
     count, total, histogram = per_day[-1]
     start, end = day_bounds(day, unit.timezone)
@@ -233,7 +236,7 @@ def build_digest(
         histogram={rating: histogram[rating - 1] for rating in domain.RATINGS},
         windows=_windows(day, per_day),
         one_stars=tuple(stars),
-        one_stars_total=max(len(stars), one_stars_total or 0),
+        one_stars_total=max(len(stars), histogram[0], one_stars_total or 0),  # the day's 1s, shown or not
         flags=tuple(flags),
         complaints=tuple(complaints),
         sections_pending=tuple(sections_pending),

@@ -65,7 +65,7 @@ def test_a_day_when_the_clocks_change_has_its_real_length() -> None:
     assert end - start == timedelta(hours=25)
     shop = domain.BusinessUnit(slug="s", name="S", locales=("nl",), timezone="Europe/Amsterdam")
     late = datetime(2026, 10, 25, 22, 30, tzinfo=UTC)  # 23:30 local (UTC+1 after the change)
-    digest = build_digest(shop, date(2026, 10, 25), now=NOW, ratings=[(late, 4)], one_stars=[])
+    digest = build_digest(shop, date(2026, 10, 25), now=NOW, ratings=[(late, 4, 1)], one_stars=[])
     assert digest.count == 1
 
 
@@ -235,3 +235,38 @@ def test_the_signed_link_opens_the_web_page_and_nothing_else(
         assert "Deze link is ongeldig" in refused.text, url
     expired = client.get(_signed(settings, "shop", DAY, NOW - timedelta(days=7, seconds=1)))
     assert expired.status_code == 403 and "This link has expired" in expired.text
+
+
+def test_the_trend_follows_edits_and_moderation_and_the_nightly_check_repairs_it(
+    connected: object, state: ServiceState
+) -> None:
+    """The trend is read from rating buckets that ingest and moderation move; a unit stored before them is
+    counted at its first digest, and a bucket that drifted is put right by the nightly check."""
+    from reviews_service import documents, jobs
+
+    unit(state, "shop", "en")
+    noon = datetime(2026, 11, 19, 12, tzinfo=UTC)
+    add(state, "shop", [record(1, 5, noon), record(2, 4, noon - timedelta(days=3))])
+
+    def summary() -> tuple[int, float | None]:
+        digest = digests.build(state, "shop", DAY, now=NOW)
+        return digest.count, digest.windows[0].average
+
+    assert summary() == (1, 4.5)
+    add(state, "shop", [record(1, 1, noon)])  # the platform's edit: five stars became one
+    assert summary() == (1, 2.5)
+    ingest.moderate(state, "shop:test:r1", status="hidden", reply=None, now=NOW)
+    assert summary() == (0, 4.0)
+    ingest.moderate(state, "shop:test:r1", status="published", reply=None, now=NOW)
+    assert summary() == (1, 2.5)
+    buckets = documents.RatingBucketDoc._get_collection()
+    buckets.update_many({"business_unit": "shop", "start": {"$ne": None}}, {"$inc": {"h3": 7}})  # drift
+    assert summary()[0] == 8
+    jobs.check_summaries(state)
+    assert summary() == (1, 2.5)
+    # reviews stored before buckets were kept: counted once, at the unit's first digest
+    unit(state, "older", "en")
+    old = domain.Review(id="older:x:1", business_unit="older", source="x", external_id="1", rating=2, title="",
+                        text="", created_at=noon, updated_at=noon)  # fmt: skip
+    documents.ReviewDoc._get_collection().insert_one(documents.review_to_raw(old))
+    assert digests.build(state, "older", DAY, now=NOW).count == 1
