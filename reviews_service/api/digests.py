@@ -106,15 +106,16 @@ def _refusal(locale: str, reason: str, status: int) -> HTMLResponse:
     return HTMLResponse(page, status_code=status, headers=PAGE_HEADERS)
 
 
-@pages.get("/digests/{bu}/{day}", response_class=HTMLResponse, responses={403: {"description": "forged or expired"}})
+# Not in the OpenAPI document: a page for the browser the e-mail opens, not an API (like the demo pages).
+@pages.get("/digests/{bu}/{day}", response_class=HTMLResponse, include_in_schema=False)
 def digest_page(
     bu: str,
     day: str,
     settings: SettingsDep,
     state: StateDep,
     now: NowDep,
-    exp: Annotated[str, Query(max_length=20)] = "",
-    sig: Annotated[str, Query(max_length=128)] = "",
+    exp: Annotated[str, Query()] = "",  # any length: a wrong one is a forged link (403), checked in digest_links
+    sig: Annotated[str, Query()] = "",
     accept_language: Annotated[str, Header(include_in_schema=False)] = "",
 ) -> Response:
     """The digest's web page, opened from the e-mail's signed link (valid 7 days); 403 for a forged or expired one."""
