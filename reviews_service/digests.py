@@ -161,7 +161,7 @@ def send_due(state: ServiceState, settings: Settings, *, now: datetime, owner: s
             digest_store.mark_failed(unit.slug, day, owner, str(exc) or type(exc).__name__, retry_at=now + RETRY_AFTER)
             log.warning("digest of %s for %s not sent (tried again in 5 minutes): %s", unit.slug, day, exc)
             continue
-        digest_store.mark_sent(unit.slug, day, owner, now=datetime.now(now.tzinfo))
+        digest_store.mark_sent(unit.slug, day, owner, now=now)
         log.info("digest of %s for %s sent to %d recipient(s)", unit.slug, day, len(to))
         sent.append(digest_store.digest_key(unit.slug, day))
     return sent
