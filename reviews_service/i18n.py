@@ -67,6 +67,11 @@ def translations(locale: str) -> NullTranslations:
     return Translations(compiled)
 
 
+def N_(message: str) -> str:
+    """Mark an English msgid for extraction where it is defined, to be translated later with `gettext`."""
+    return message
+
+
 def gettext(locale: str, message: str, **values: object) -> str:
     """`message` in `locale`, its `{placeholders}` filled from `values`."""
     text = translations(pick(locale)).gettext(message)

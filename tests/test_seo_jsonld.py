@@ -693,7 +693,7 @@ def test_demo_products_without_reviews_carry_their_price_as_offers_and_validate_
         assert _validate(url, page)["problems"] == [], sku
         # the price the markup states is the one the page shows (nl: "€ 1.549,00")
         euros, cents = item["price"].split(".")
-        assert f"€ {int(euros):,}".replace(",", ".") + f",{cents}" in page, sku
+        assert f"€\u00a0{int(euros):,}".replace(",", ".") + f",{cents}" in page, sku
         # Without its offers the same Product is not eligible, and the validator says so as an error.
         bare = {k: v for k, v in products[0].items() if k != "offers"}
         problems = _validate(url, f'<script type="application/ld+json">{json.dumps(bare)}</script>')["problems"]
