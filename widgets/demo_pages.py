@@ -49,6 +49,8 @@ def _offer(product: domain.Product, locale: str) -> str:
 def _page(unit: domain.BusinessUnit, title: str, body: str, description: str, head: str = "") -> str:
     locale = _locale(unit)
     base = f"/demo/{esc(unit.slug)}"
+    home, collection = gettext(locale, "Home"), gettext(locale, "Collection")
+    reviews, footer = gettext(locale, "Reviews"), gettext(locale, "demo shop of reviews-service")
     return (
         f'<!doctype html><html lang="{locale}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
@@ -58,12 +60,11 @@ def _page(unit: domain.BusinessUnit, title: str, body: str, description: str, he
         '<link rel="stylesheet" href="/widgets/widgets.css"><link rel="stylesheet" href="/demo/demo.css">'
         f"{head}</head><body>"
         f'<header><a class="brand" href="{base}/">{esc(unit.name)}</a>'
-        f'<nav><a href="{base}/">{gettext(locale, "Home")}</a>'
-        f'<a href="{base}/products">{gettext(locale, "Collection")}</a>'
-        f'<a href="{base}/reviews">{gettext(locale, "Reviews")}</a></nav>'
+        f'<nav><a href="{base}/">{home}</a><a href="{base}/products">{collection}</a>'
+        f'<a href="{base}/reviews">{reviews}</a></nav>'
         f'<div data-reviews-widget="badge" data-business-unit="{esc(unit.slug)}"></div></header>'
         f"<main>{body}</main>"
-        f"<footer>{esc(unit.name)} · {esc(unit.domain)} · demo shop of reviews-service</footer>"
+        f"<footer>{esc(unit.name)} · {esc(unit.domain)} · {footer}</footer>"
         '<script src="/widgets/loader.js" async></script></body></html>'
     )
 
@@ -72,10 +73,11 @@ def home(unit: domain.BusinessUnit) -> str:
     """Home page: the badge in the header and a larger one in the hero, light and dark."""
     locale = _locale(unit)
     slug = esc(unit.slug)
+    hero = gettext(locale, "Design furniture, delivered with care")
+    sub = gettext(locale, "Chairs, tables and lamps from the finest brands.")
+    see_all = gettext(locale, "See the collection")
     body = (
-        f'<section class="hero"><h1>{gettext(locale, "Design furniture, delivered with care")}</h1>'
-        f"<p>{gettext(locale, 'Chairs, tables and lamps from the finest brands.')}</p>"
-        f'<p><a href="/demo/{slug}/products">{gettext(locale, "See the collection")}</a></p>'
+        f'<section class="hero"><h1>{hero}</h1><p>{sub}</p><p><a href="/demo/{slug}/products">{see_all}</a></p>'
         f'<div class="dark"><div data-reviews-widget="badge" data-business-unit="{slug}" data-theme="dark"></div></div>'
         "</section>"
     )

@@ -125,10 +125,8 @@ def product_stars(
     score = score_text(summary, unit.display_scale, locale)
     if not score:
         empty = f'<span class="rw-stars rw-stars-sm rw-s0" aria-hidden="true">{_STAR_LAYERS}</span>'
-        words = (
-            f'<span class="rw-long">{esc(gettext(locale, "No reviews yet"))}</span>'
-            f'<span class="rw-short">{esc(gettext(locale, "No reviews"))}</span>'
-        )
+        long, short = gettext(locale, "No reviews yet"), gettext(locale, "No reviews")
+        words = f'<span class="rw-long">{esc(long)}</span><span class="rw-short">{esc(short)}</span>'
         return _root("product-stars", theme, locale, f'{empty}<span class="rw-count rw-none">{words}</span>')
     inner = stars(summary.stars(unit.display_scale), rated_label(summary, unit.display_scale, locale), "sm")
     inner += (
@@ -167,9 +165,10 @@ def review_item(unit: domain.BusinessUnit, review: domain.Review, locale: str) -
     head = stars(review.rating, label, "sm")
     if scale != 5:  # five stars say "4 of 5" by themselves; "8 / 10" needs its number
         head += f'<span class="rw-review-score" aria-hidden="true">{value} / {scale}</span>'
+    verified = gettext(locale, "Verified buyer")
     head += (
         f'<span class="rw-author">{esc(author)}</span>'
-        + (f'<span class="rw-verified">✓ {esc(gettext(locale, "Verified buyer"))}</span>' if review.verified else "")
+        + (f'<span class="rw-verified">✓ {esc(verified)}</span>' if review.verified else "")
         + f'<time class="rw-date" datetime="{local_date(review.created_at, unit.timezone)}">'
         + f"{esc(date_text(review.created_at, locale, unit.timezone))}</time>"
     )
@@ -189,10 +188,10 @@ def review_item(unit: domain.BusinessUnit, review: domain.Review, locale: str) -
 
 def _read_more(locale: str) -> str:
     """A toggle that unclamps the text in CSS alone (works without JS; the full text is always in the page)."""
+    more, less = gettext(locale, "Read more"), gettext(locale, "Show less")
     return (
         '<label class="rw-toggle"><input type="checkbox" class="rw-toggle-box">'
-        f'<span class="rw-toggle-more">{esc(gettext(locale, "Read more"))}</span>'
-        f'<span class="rw-toggle-less">{esc(gettext(locale, "Show less"))}</span></label>'
+        f'<span class="rw-toggle-more">{esc(more)}</span><span class="rw-toggle-less">{esc(less)}</span></label>'
     )
 
 
