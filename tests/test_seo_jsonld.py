@@ -419,7 +419,7 @@ def test_date_published_is_the_day_the_widgets_show_in_the_shops_time_zone(
     late = review("late", 5, product="lamp", created_at="2026-10-01T23:30:00Z")  # 2 Oct, 01:30 in Amsterdam
     client.post("/v1/admin/business-units/tien/reviews", json=[late], headers=admin).raise_for_status()
     shown = client.get("/widgets/tien/reviews.html?product=lamp&limit=5").text
-    assert '<time class="rw-date"' in shown and "2 okt. 2026</time>" in shown
+    assert '<time class="rw-date"' in shown and "2 okt 2026</time>" in shown
     markup = client.get("/seo/tien/products/lamp.jsonld").json()
     assert markup["review"][0]["datePublished"] == "2026-10-02"
 

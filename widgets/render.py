@@ -14,6 +14,8 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_skeleton
+
 from reviews_service import domain
 from reviews_service.i18n import format_number, gettext, ngettext
 from widgets import i18n
@@ -21,12 +23,6 @@ from widgets import i18n
 STAR = "M12 2l2.9 6.6 7.1.7-5.4 4.7 1.6 7-6.2-3.7-6.2 3.7 1.6-7L2 9.3l7.1-.7z"
 FIVE_STARS = "".join(f'<path transform="translate({24 * i} 0)" d="{STAR}"/>' for i in range(5))
 STARS_SVG = f'<svg viewBox="0 0 120 24" aria-hidden="true" focusable="false">{FIVE_STARS}</svg>'
-MONTHS = {
-    "en": "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(),
-    "nl": "jan. feb. mrt. apr. mei jun. jul. aug. sep. okt. nov. dec.".split(),
-    "de": "Jan. Feb. März Apr. Mai Juni Juli Aug. Sept. Okt. Nov. Dez.".split(),
-    "fr": "janv. févr. mars avr. mai juin juil. août sept. oct. nov. déc.".split(),
-}
 _STAR_LAYERS = f'<span class="rw-stars-bg">{STARS_SVG}</span><span class="rw-stars-fill">{STARS_SVG}</span>'
 READ_MORE_CHARS = 100  # longer texts may not fit three lines: they get a "read more" (the loader hides it if they fit)
 _SAFE_URL = re.compile(r"^(https?://[^\s\"'<>`]+|/[^/\s\"'<>`][^\s\"'<>`]*|/)$", re.IGNORECASE)
@@ -138,14 +134,9 @@ def product_stars(
 
 
 def date_text(moment: datetime, locale: str, timezone: str) -> str:
-    """'20 nov. 2026' / 'Nov 20, 2026' in the shop's time zone."""
+    """'20 nov 2026' / 'Nov 20, 2026' / '20. Nov. 2026' in the shop's time zone: CLDR's day, short month, year."""
     local = moment.astimezone(ZoneInfo(timezone))
-    month = MONTHS[locale][local.month - 1]
-    if locale == "en":
-        return f"{month} {local.day}, {local.year}"
-    if locale == "de":
-        return f"{local.day}. {month} {local.year}"
-    return f"{local.day} {month} {local.year}"
+    return format_skeleton("yMMMd", local.date(), locale=locale)
 
 
 def local_date(moment: datetime, timezone: str) -> str:
