@@ -9,6 +9,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from reviews_service import i18n
 from reviews_service.digest_links import Links
 from reviews_service.digest_words import Words
 from sentiment.digest import Digest
@@ -58,10 +59,10 @@ def _trend(w: Words, chart: str) -> str:
     head = "".join(
         f'<th style="{MUTED};text-align:{align};padding:0 8px 4px 0;font-weight:normal">{esc(label)}</th>'
         for label, align in (
-            (w("Period"), "left"),
-            (w("Reviews"), "right"),
-            (w("Average score"), "right"),
-            (w("Change"), "right"),
+            (i18n.gettext(w.locale, "Period"), "left"),
+            (i18n.gettext(w.locale, "Reviews"), "right"),
+            (i18n.gettext(w.locale, "Average score"), "right"),
+            (i18n.gettext(w.locale, "Change"), "right"),
         )
     )
     return (
@@ -75,10 +76,10 @@ def _trend(w: Words, chart: str) -> str:
 def _one_stars(w: Words, links: Links) -> str:
     d = w.digest
     if not d.one_stars:
-        return f'<p style="{CELL};margin:0">{esc(w("No one-star reviews."))}</p>'
+        return f'<p style="{CELL};margin:0">{esc(w.no_one_stars)}</p>'
     cards = []
     for review in d.one_stars:
-        about = [review.author or w("Anonymous"), w.when(review.created_at)]
+        about = [review.author or i18n.gettext(w.locale, "Anonymous"), w.when(review.created_at)]
         if review.product:
             about.insert(1, review.product_name or review.product)
         cards.append(
@@ -87,7 +88,7 @@ def _one_stars(w: Words, links: Links) -> str:
             f'<p style="{CELL};margin:0 0 8px 0">{_paragraphs(review.text)}</p>'
             f'<p style="{MUTED};margin:0">{esc(" · ".join(about))}</p>'
             f'<p style="{MUTED};margin:6px 0 0 0"><a href="{esc(links.moderate(review.id))}" style="{LINK}">'
-            f"{esc(w('Moderate this review'))}</a></p></div>"
+            f"{esc(w.moderate)}</a></p></div>"
         )
     hidden = d.one_stars_total - len(d.one_stars)
     more = f'<p style="{MUTED}">{esc(w.more(hidden))}</p>' if hidden > 0 else ""
@@ -97,14 +98,14 @@ def _one_stars(w: Words, links: Links) -> str:
 def _flags(w: Words, links: Links) -> str:
     d = w.digest
     if "flags" in d.sections_pending:
-        return f'<p style="{MUTED};margin:0">{esc(w("This section is not available yet."))}</p>'
+        return f'<p style="{MUTED};margin:0">{esc(w.not_yet)}</p>'
     if not d.flags:
-        return f'<p style="{CELL};margin:0">{esc(w("No open flags."))}</p>'
+        return f'<p style="{CELL};margin:0">{esc(w.no_flags)}</p>'
     items = []
     for flag in d.flags:
         link = ""
         if flag.review_id:
-            link = f' <a href="{esc(links.moderate(flag.review_id))}" style="{LINK}">{esc(w("Review"))}</a>'
+            link = f' <a href="{esc(links.moderate(flag.review_id))}" style="{LINK}">{esc(w.review)}</a>'
         items.append(f'<li style="{CELL};margin:0 0 6px 0">{esc(flag.reason)}{link}</li>')
     return f'<ul style="margin:0;padding:0 0 0 20px">{"".join(items)}</ul>'
 
@@ -112,9 +113,9 @@ def _flags(w: Words, links: Links) -> str:
 def _complaints(w: Words) -> str:
     d = w.digest
     if "complaints" in d.sections_pending:
-        return f'<p style="{MUTED};margin:0">{esc(w("This section is not available yet."))}</p>'
+        return f'<p style="{MUTED};margin:0">{esc(w.not_yet)}</p>'
     if not d.complaints:
-        return f'<p style="{CELL};margin:0">{esc(w("No recurring complaints."))}</p>'
+        return f'<p style="{CELL};margin:0">{esc(w.no_complaints)}</p>'
     cards = []
     for item in d.complaints:
         examples = "".join(f'<li style="{MUTED}">“{esc(excerpt)}”</li>' for _, excerpt in item.examples)
@@ -133,17 +134,20 @@ def html(digest: Digest, links: Links, chart: str, *, web: bool = False) -> str:
     title = f"{digest.name} · {w.day()}"
     footer = [w.times_in()]
     if not web:
-        footer.insert(0, f'<a href="{esc(links.page)}" style="{LINK}">{esc(w("Open this digest in your browser"))}</a>')
+        footer.insert(
+            0,
+            f'<a href="{esc(links.page)}" style="{LINK}">{esc(w.open_page)}</a>',
+        )
         footer.insert(1, esc(w.link_until(links.expires)))
     body = (
         f'<tr><td style="{CELL};padding:20px 16px 8px 16px;border-bottom:3px solid #0b6e4f">'
-        f'<p style="{MUTED};margin:0">{esc(w("Daily digest"))}</p>'
+        f'<p style="{MUTED};margin:0">{esc(w.daily)}</p>'
         f'<h1 style="{FONT};font-size:22px;margin:2px 0 0 0;color:#1f2933">{esc(title)}</h1></td></tr>'
         f'<tr><td style="{CELL};padding:16px 16px 0 16px">{_summary(w)}</td></tr>'
-        + _section(w("Score trend"), _trend(w, chart))
-        + _section(w("One-star reviews"), _one_stars(w, links))
-        + _section(w("Open flags"), _flags(w, links))
-        + _section(w("Recurring complaints"), _complaints(w))
+        + _section(i18n.gettext(w.locale, "Score trend"), _trend(w, chart))
+        + _section(i18n.gettext(w.locale, "One-star reviews"), _one_stars(w, links))
+        + _section(i18n.gettext(w.locale, "Open flags"), _flags(w, links))
+        + _section(i18n.gettext(w.locale, "Recurring complaints"), _complaints(w))
         + f'<tr><td style="{MUTED};padding:24px 16px">{"<br>".join(footer)}</td></tr>'
     )
     return (
