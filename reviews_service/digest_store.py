@@ -112,6 +112,20 @@ def claim(business_unit: str, day: date, owner: str, *, now: datetime, hold: tim
     return bool(taken and taken.get("owner") == owner and taken.get("status") == "sending")
 
 
+def settled(keys: list[str], *, now: datetime) -> set[str]:
+    """Which of these digests no one may claim now (sent, being sent, or waiting for a retry): one `$in` read,
+    so a look at many units writes nothing for those already done."""
+    if not keys:
+        return set()
+    done = set()
+    for raw in _digests().find({"_id": {"$in": keys}}, {"status": 1, "claimed_until": 1, "retry_at": 1}):
+        status = raw.get("status")
+        until = raw.get("claimed_until") if status == "sending" else raw.get("retry_at")
+        if status == "sent" or (until is not None and _aware(until) > now):
+            done.add(raw["_id"])
+    return done
+
+
 def mark_sent(business_unit: str, day: date, owner: str | None, *, now: datetime) -> None:
     """Record a message handed to the SMTP server (`owner` None: a re-send on request, claimed or not)."""
     query: dict[str, Any] = {"_id": digest_key(business_unit, day)}

@@ -149,6 +149,10 @@ def send_due(state: ServiceState, settings: Settings, *, now: datetime, owner: s
     due = [(unit, day) for unit in units if (day := due_day(settings, unit.timezone, now)) is not None]
     if not due:
         return []
+    done = digest_store.settled([digest_store.digest_key(unit.slug, day) for unit, day in due], now=now)
+    due = [(unit, day) for unit, day in due if digest_store.digest_key(unit.slug, day) not in done]
+    if not due:
+        return []
     url, to = smtp_url(settings), recipients(settings)
     sent = []
     for unit, day in due:
