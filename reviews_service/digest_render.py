@@ -15,8 +15,9 @@ from reviews_service.digest_words import Words
 from sentiment.digest import Digest
 
 FONT = "font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif"
-CELL = f"{FONT};font-size:15px;line-height:1.45;color:#1f2933"
-MUTED = f"{FONT};font-size:13px;line-height:1.4;color:#52606d"
+WRAP = "overflow-wrap:anywhere;word-break:break-word"  # a long unbroken word (a pasted URL) never widens a phone's page
+CELL = f"{FONT};font-size:15px;line-height:1.45;color:#1f2933;{WRAP}"
+MUTED = f"{FONT};font-size:13px;line-height:1.4;color:#52606d;{WRAP}"
 H2 = f"{FONT};font-size:18px;font-weight:bold;color:#1f2933;margin:24px 0 8px 0"
 LINK = "color:#0b6e4f;text-decoration:underline"
 CARD = "border:1px solid #d9dee3;border-radius:6px;padding:12px;margin:0 0 12px 0;background:#ffffff"
@@ -142,7 +143,7 @@ def html(digest: Digest, links: Links, chart: str, *, web: bool = False) -> str:
     body = (
         f'<tr><td style="{CELL};padding:20px 16px 8px 16px;border-bottom:3px solid #0b6e4f">'
         f'<p style="{MUTED};margin:0">{esc(w.daily)}</p>'
-        f'<h1 style="{FONT};font-size:22px;margin:2px 0 0 0;color:#1f2933">{esc(title)}</h1></td></tr>'
+        f'<h1 style="{FONT};font-size:22px;margin:2px 0 0 0;color:#1f2933;{WRAP}">{esc(title)}</h1></td></tr>'
         f'<tr><td style="{CELL};padding:16px 16px 0 16px">{_summary(w)}</td></tr>'
         + _section(i18n.gettext(w.locale, "Score trend"), _trend(w, chart))
         + _section(i18n.gettext(w.locale, "One-star reviews"), _one_stars(w, links))
