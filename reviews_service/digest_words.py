@@ -20,7 +20,7 @@ class Words:
         self.locale = locale = digest.locale
         # the fixed words, said here (outside f-strings, where the catalog check finds every msgid)
         self.no_one_stars = i18n.gettext(locale, "No one-star reviews.")
-        self.not_yet = i18n.gettext(locale, "This section is not available yet.")
+        self.not_yet = i18n.gettext(locale, "This section is not available right now.")
         self.no_flags = i18n.gettext(locale, "No open flags.")
         self.review = i18n.gettext(locale, "Review")
         self.no_complaints = i18n.gettext(locale, "No recurring complaints.")
