@@ -128,3 +128,13 @@ def test_bad_overrides_are_refused_with_the_place(override: dict[str, object], m
 def test_a_taxonomy_round_trips_through_json() -> None:
     tax = default_taxonomy()
     assert Taxonomy.from_dict(tax.to_dict()) == tax
+
+
+def test_every_default_label_is_translated_in_every_catalog() -> None:
+    from reviews_service import i18n
+
+    for locale in (lang for lang in i18n.LOCALES if lang != "en"):
+        catalog = i18n.catalog(locale)
+        for aspect in default_taxonomy().aspects:
+            message = catalog.get(aspect.label)
+            assert message is not None and message.string, (locale, aspect.label)
