@@ -14,12 +14,16 @@ import re
 import sys
 import time
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from collectors.csv_import import parse_trustpilot_csv
-from reviews_service import domain
+from reviews_service import domain, repository, store
+from reviews_service.complaints import complaint_topics
+from reviews_service.config import Settings
 from reviews_service.normalize import RecordRejected, normalize
+from reviews_service.state import ServiceState
 from sentiment.complaints import report
 from sentiment.discovery import discover
 from sentiment.taxonomy import Taxonomy, default_taxonomy, find_aspects
@@ -114,7 +118,34 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'now':>5} {'before':>6} {'trend':<5} {'recurring':<9} topic")
         for topic in result.topics[:12]:
             print(f"{topic.count:>5} {topic.previous_count:>6} {topic.trend:<5} {topic.recurring!s:<9} {topic.label}")
+    _through_the_store(everyone, now)
     return 0
+
+
+def _through_the_store(reviews: list[domain.Review], now: datetime) -> None:
+    """complaint_topics as the endpoint runs it: every review in one unit of the embedded store (in memory)."""
+    settings = Settings(REVIEWS_ENV="test", REVIEWS_DATA_DIR=":memory:", MONGODB_URL=None)  # type: ignore[call-arg]
+    store.connect(settings)
+    state = ServiceState()
+    repository.save_business_unit(state, domain.BusinessUnit(slug="pets", name="Pet insurers", locales=("en",)))
+    moved = [
+        replace(r, business_unit="pets", id=domain.review_id("pets", r.source, f"{r.business_unit}-{r.external_id}"))
+        for r in reviews
+    ]
+    repository.write_reviews(moved, [])
+    print(
+        f"\n# complaint_topics() through the embedded store, {len(moved):,} reviews of one unit (the endpoint's path)"
+    )
+    print(f"{'days':>5} {'read':>6} {'capped':<6} {'complaints':>10} {'topics':>6} {'ms':>6}")
+    for days in (30, 90, 365):
+        start = time.perf_counter()
+        found = complaint_topics(state, "pets", now=now, days=days)
+        elapsed = time.perf_counter() - start
+        print(
+            f"{days:>5} {found.reviews_read:>6} {found.capped!s:<6} {found.report.complaints:>10} "
+            f"{len(found.report.topics):>6} {elapsed * 1000:>6.0f}"
+        )
+    store.disconnect()
 
 
 if __name__ == "__main__":

@@ -89,6 +89,8 @@ def negative_part(review: domain.Review, taxonomy: Taxonomy, judge: Judge | None
         return whole or None
     if judge is None:  # the rating alone: a 3-star review counts whole, a happier one not at all
         return (whole or None) if review.rating == 3 else None
+    if review.rating > 3 and not find_aspects(whole, review.language, taxonomy):
+        return None  # most happy reviews: one scan says no sentence of theirs names an aspect
     parts = sentences(review.title) + sentences(review.text)
     if review.rating > 3:  # only the sentences that name an aspect are worth asking about
         parts = [s for s in parts if find_aspects(s, review.language, taxonomy)]

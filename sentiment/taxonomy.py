@@ -35,6 +35,7 @@ _END = "\x00"  # trie key that marks where a phrase ends (never a character of n
 _COMBINING = re.compile(r"[\u0300-\u036f]+")
 _FOLD = str.maketrans({"’": "'", "‘": "'", "`": "'", "œ": "oe", "æ": "ae", "ø": "o", "ł": "l", "đ": "d"})
 ALL_LANGUAGES = "*"
+MAX_ALIASES = 32
 
 
 def normalize(text: str) -> str:
@@ -61,7 +62,7 @@ class Taxonomy:
     """Aspects in display order; compiles one matcher per language on first use and keeps it."""
 
     aspects: tuple[Aspect, ...]
-    _compiled: dict[str, tuple[re.Pattern[str], tuple[str, ...]]] = field(
+    _compiled: dict[str | None, tuple[re.Pattern[str], tuple[str, ...]]] = field(
         default_factory=dict, compare=False, repr=False, hash=False
     )
 
@@ -104,10 +105,14 @@ class Taxonomy:
 
     def matcher(self, language: str | None) -> tuple[re.Pattern[str], tuple[str, ...]]:
         """The compiled pattern for `language` (every language when None/unknown) and its group -> aspect map."""
-        key = language if language in self.languages() else ALL_LANGUAGES
-        found = self._compiled.get(key)
+        found = self._compiled.get(language)
         if found is None:
-            found = self._compiled[key] = _compile(self.aspects, None if key == ALL_LANGUAGES else key)
+            key = language if language in self.languages() else ALL_LANGUAGES
+            found = self._compiled.get(key)
+            if found is None:
+                found = self._compiled[key] = _compile(self.aspects, None if key == ALL_LANGUAGES else key)
+            if len(self._compiled) < MAX_ALIASES:  # languages are whatever reviews say: keep a few, not all
+                self._compiled[language] = found
         return found
 
 
