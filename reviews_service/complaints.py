@@ -17,8 +17,8 @@ from sentiment.taxonomy import Taxonomy, default_taxonomy
 if TYPE_CHECKING:
     from reviews_service.state import ServiceState
 
-# Reviews one report reads at most (newest first): about a second of work, and a few tens of MB at most.
-MAX_REVIEWS = 20_000
+# Reviews one report reads at most (newest first): a few seconds of work on a loaded embedded store, tens of MB.
+MAX_REVIEWS = 10_000
 MAX_DAYS = 365
 RECURRING_TEXT = f"{RECURRING_IN} of the last {WINDOWS} windows of `days` (the current one included)"
 

@@ -14,10 +14,43 @@ from reviews_service.errors import InvalidInput
 from reviews_service.i18n import LOCALES
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[BEARER])
+_WHEN = {"type": "string", "description": "UTC ISO 8601"}
+TOPIC_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "source", "label", "count", "previous_count", "change", "trend", "recurring", "windows"],
+    "properties": {
+        "id": {"type": "string", "description": "an aspect id, or discovered:<slug>"},
+        "source": {"enum": ["taxonomy", "discovered"]},
+        "label": {"type": "string", "description": "the aspect's label in `locale`, or a theme's top n-grams"},
+        "count": {"type": "integer", "description": "complaints in the last `days`"},
+        "previous_count": {"type": "integer", "description": "complaints in the `days` before those"},
+        "change": {"type": "integer"},
+        "trend": {"enum": ["up", "down", "flat"], "description": "moved by >= 2 and >= 20 %: up/down"},
+        "recurring": {"type": "boolean", "description": "complaints in 3 of the last 4 windows"},
+        "windows": {"type": "array", "items": {"type": "integer"}, "description": "counts, newest window first"},
+        "examples": {"type": "array", "items": {"type": "string"}, "description": "review ids, newest first"},
+        "terms": {"type": "array", "items": {"type": "string"}},
+    },
+}
+COMPLAINTS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["business_unit", "days", "complaints", "previous_complaints", "capped", "topics"],
+    "properties": {
+        "business_unit": {"type": "string"},
+        "days": {"type": "integer"},
+        "window": {"type": "object", "properties": {"start": _WHEN, "end": _WHEN}},
+        "complaints": {"type": "integer"},
+        "previous_complaints": {"type": "integer"},
+        "reviews_read": {"type": "integer"},
+        "capped": {"type": "boolean", "description": "true: older reviews than `capped_before` were not read"},
+        "capped_before": {"type": ["string", "null"]},
+        "topics": {"type": "array", "items": TOPIC_SCHEMA},
+    },
+}
 LOCALE = f"^({'|'.join(LOCALES)})(-[A-Z]{{2}})?$"
 
 
-@router.get("/business-units/{bu}/complaints", **answers(JSON, *ADMIN_ERRORS, 404, 422))
+@router.get("/business-units/{bu}/complaints", **answers(JSON, *ADMIN_ERRORS, 404, 422, schema=COMPLAINTS_SCHEMA))
 def list_complaints(
     bu: str,
     principal: AdminDep,
@@ -29,7 +62,7 @@ def list_complaints(
 ) -> Response:
     """Recurring complaint topics (taxonomy aspects and discovered themes) with counts, trend and examples.
 
-    Reads at most 20,000 reviews (newest first); `capped` says when older ones were left out."""
+    Reads at most 10,000 reviews (newest first); `capped` says when older ones were left out."""
     principal.require(bu)
     found = complaints.complaint_topics(state, bu, now=now, days=days, locale=locale)
     return json_response(complaints.as_json(found, examples))
