@@ -28,6 +28,7 @@ from sentiment.taxonomy import Taxonomy, default_taxonomy, find_aspects, normali
 WINDOWS = 4
 RECURRING_IN = 3
 EXAMPLES = 5
+EXCERPT = 200
 TREND_MIN_CHANGE = 2
 TREND_MIN_SHARE = 0.2
 # Judges one sentence: True when it is negative. `sentiment.analyze` behind it once it is there.
@@ -62,6 +63,7 @@ class Topic:
     windows: tuple[int, ...]  # complaints per window, the current one first
     examples: tuple[str, ...]  # review ids, newest first, from the current window (else the previous one)
     terms: tuple[str, ...] = ()  # a discovered theme's n-grams
+    excerpts: tuple[str, ...] = ()  # the complaint part of each example, at most EXCERPT characters (the digest)
 
 
 @dataclass(frozen=True)
@@ -158,7 +160,12 @@ def _topic(
         windows=tuple(per_window),
         examples=tuple(c.review_id for c in newest),
         terms=terms,
+        excerpts=tuple(_excerpt(c.text) for c in newest),
     )
+
+
+def _excerpt(text: str) -> str:
+    return text if len(text) <= EXCERPT else text[: EXCERPT - 1].rstrip() + "…"
 
 
 def leftover_text(complaint: Complaint, taxonomy: Taxonomy) -> str:

@@ -115,6 +115,7 @@ def test_topics_count_windows_and_recurrence() -> None:
     assert delivery.windows == (6, 2, 0, 1)
     assert delivery.recurring
     assert delivery.examples == tuple(f"shop:api:{n}" for n in range(5))  # newest first, at most 5
+    assert delivery.excerpts == (late,) * 5  # what of each example is the complaint (the digest quotes it)
     assert not by_id["damage"].recurring
     assert (result.complaints, result.previous_complaints) == (7, 2)
     assert [t.id for t in result.topics][:2] == ["delivery", "damage"]
