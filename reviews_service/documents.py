@@ -30,6 +30,7 @@ class BusinessUnitDoc(me.Document):
     display_scale = me.IntField(default=5, choices=(5, 10))
     sources = me.DictField()
     reviews_url = me.StringField(default="")
+    taxonomy = me.DictField()  # the unit's override of the default complaint taxonomy
     changed_at = me.DateTimeField(null=True)  # last change to its reviews, catalogue or settings
 
     def to_domain(self) -> model.BusinessUnit:
@@ -42,6 +43,7 @@ class BusinessUnitDoc(me.Document):
             display_scale=self.display_scale,
             sources=dict(self.sources or {}),
             reviews_url=self.reviews_url or "",
+            taxonomy=dict(self.taxonomy or {}),
         )
 
 

@@ -24,6 +24,7 @@ class BusinessUnit:
     display_scale: int = 5
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
     reviews_url: str = ""  # where widgets link to ("Read our reviews"); default https://{domain}/reviews
+    taxonomy: dict[str, Any] = field(default_factory=dict)  # its complaint taxonomy override (sentiment/taxonomy.py)
 
     @property
     def reviews_link(self) -> str:

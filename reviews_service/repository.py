@@ -54,6 +54,7 @@ BUSINESS_UNIT_DEFAULTS: dict[str, Any] = {
     "display_scale": 5,
     "sources": {},
     "reviews_url": "",
+    "taxonomy": {},
 }
 BUSINESS_UNIT_FIELDS = ("name", *BUSINESS_UNIT_DEFAULTS)
 
@@ -330,6 +331,15 @@ def published_ratings(business_unit: str) -> Iterator[tuple[str | None, int, dat
     for raw in _reviews().find({"business_unit": business_unit, "status": "published"}, fields).batch_size(5000):
         created = raw["created_at"]
         yield raw.get("product"), raw["rating"], created if created.tzinfo else created.replace(tzinfo=UTC)
+
+
+def reviews_between(business_unit: str, start: datetime, end: datetime, limit: int) -> list[domain.Review]:
+    """A unit's published reviews created in [start, end), newest first, at most `limit` (complaint windows).
+
+    The filter and sort are the (business_unit, status, -created_at, -_id) index: a range on its sort field.
+    """
+    query = {"business_unit": business_unit, "status": "published", "created_at": {"$gte": start, "$lt": end}}
+    return [docs.review_from_raw(raw) for raw in _reviews().find(query).sort(NEWEST_FIRST).limit(limit)]
 
 
 @dataclass(frozen=True)
