@@ -7,17 +7,16 @@ have no lexicon for gets no polarity and the neutral label; the ingest step then
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
 from sentiment import lexicon, model, scoring
 from sentiment.language import detect_language
+from sentiment.taxonomy import find_aspects
 
-try:
-    from sentiment.taxonomy import find_aspects as _find_aspects  # type: ignore[import-not-found,unused-ignore]
-except ImportError:  # the complaints taxonomy has not landed on this branch yet
-    _find_aspects = None
+logger = logging.getLogger(__name__)
 
 Label = Literal["negative", "neutral", "positive"]
 
@@ -73,9 +72,16 @@ def label_of(polarity: float) -> Label:
 
 
 def _aspects(text: str, language: str | None) -> tuple[str, ...]:
-    if _find_aspects is None:
+    try:
+        return tuple(find_aspects(text, language))
+    except FileNotFoundError:  # the taxonomy's data file is missing from this checkout: no aspects, say so once
+        _missing_taxonomy()
         return ()
-    return tuple(_find_aspects(text, language))
+
+
+@cache
+def _missing_taxonomy() -> None:
+    logger.warning("sentiment/data/taxonomy.json is missing: reviews are analysed without aspects")
 
 
 @cache
