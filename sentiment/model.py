@@ -13,7 +13,6 @@ from __future__ import annotations
 import itertools
 import json
 import math
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -48,13 +47,15 @@ class Weights:
 
     def _words(self, words: Sequence[str]) -> float:
         """The TF-IDF part: sublinear term counts times idf, l2-normalised, dotted with the coefficients."""
-        counts = Counter(bag(words, self.vocabulary))
+        terms = self.terms
+        counts: dict[str, int] = {}
+        for term in bag(words, self.vocabulary):
+            if term in terms:
+                counts[term] = counts.get(term, 0) + 1
         total = norm = 0.0
         for term, count in counts.items():
-            known = self.terms.get(term)
-            if known is None:
-                continue
-            value = (1.0 + math.log(count)) * known[0]
+            known = terms[term]
+            value = (1.0 + math.log(count)) * known[0] if count > 1 else known[0]
             norm += value * value
             total += value * known[1]
         return total / math.sqrt(norm) if norm else 0.0

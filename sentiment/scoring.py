@@ -152,7 +152,7 @@ def score(text: str, lexicon: Lexicon) -> Part:
         sentences=sentences,
         exclamations=exclamations,
         shouted=shouted,
-        tokens=tuple(t for t in tokens if t[0].isalnum()),
+        tokens=tuple([t for t in tokens if t[0].isalnum()]),
     )
 
 
