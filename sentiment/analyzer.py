@@ -7,18 +7,22 @@ have no lexicon for gets no polarity and the neutral label; the ingest step then
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
 from sentiment import lexicon, model, scoring
 from sentiment.language import detect_language
+from sentiment.taxonomy import find_aspects
+
+logger = logging.getLogger(__name__)
 
 Label = Literal["negative", "neutral", "positive"]
 
 # Bumped whenever the lexicons, rules or model change, so `reviews rescore` knows what is stale.
 VERSION = "2026.12.1"
-_NEUTRAL_BAND = 0.1  # |polarity| below this is "neutral"
+_NEUTRAL_BAND = 0.05  # |polarity| below this is "neutral" (the model puts its decision threshold at 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +40,8 @@ class Analysis:
 class Analyzer:
     """Holds what analysing needs (lexicons, model, detector); build one and reuse it."""
 
-    def __init__(self, weights: model.Weights | None = None) -> None:
-        self.weights = model.load() if weights is None else weights
+    def __init__(self, weights: model.Model | None = None) -> None:
+        self.model = model.load() if weights is None else weights
 
     def analyze_review(self, title: str, text: str, language: str | None = None) -> Analysis:
         """Analyse a review whose title and text both count; `language` is used when given."""
@@ -47,9 +51,10 @@ class Analyzer:
         if lang not in lexicon.LANGUAGES:
             return Analysis(0.0, "neutral", lang, _aspects(f"{title}\n{text}", lang), VERSION, analysed=False)
         lex = lexicon.load(lang)
-        head = scoring.score(title, lex)
+        head = scoring.score(scoring.own_title(title, text), lex)
         body = scoring.score(text, lex)
-        polarity = self.weights.polarity(scoring.features(head, body))
+        weights = self.model.for_language(lang)
+        polarity = weights.polarity(scoring.features(head, body), head.tokens + body.tokens)
         return Analysis(round(polarity, 4), label_of(polarity), lang, _aspects(f"{title}\n{text}", lang), VERSION)
 
     def analyze(self, text: str, language: str | None = None) -> Analysis:
@@ -68,10 +73,15 @@ def label_of(polarity: float) -> Label:
 
 def _aspects(text: str, language: str | None) -> tuple[str, ...]:
     try:
-        from sentiment.taxonomy import find_aspects  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:  # the complaints taxonomy has not landed on this branch yet
+        return tuple(find_aspects(text, language))
+    except FileNotFoundError:  # the taxonomy's data file is missing from this checkout: no aspects, say so once
+        _missing_taxonomy()
         return ()
-    return tuple(find_aspects(text, language))
+
+
+@cache
+def _missing_taxonomy() -> None:
+    logger.warning("sentiment/data/taxonomy.json is missing: reviews are analysed without aspects")
 
 
 @cache

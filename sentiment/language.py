@@ -8,16 +8,16 @@ rank every language it knows, so a review in a language we do not analyse is rec
 
 from __future__ import annotations
 
-import math
 import re
 from functools import cache
 from typing import Any
 
 SUPPORTED = ("nl", "en", "de", "fr")
 _WORD = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
-_OTHER_SURE = 0.98  # another language must be this sure (over all of them) to beat ours ...
+_OTHER_SURE = 0.9  # another language must be this sure (over all of them) to beat ours ...
 _OTHER_WORDS = 5  # ... on at least this many words: short texts lean on our four
 _OURS_SURE = 0.6  # below this (over our four) a hint wins
+_SAMPLE = 160  # characters looked at: enough to tell a language, and langid's cost grows with the length
 
 
 @cache
@@ -25,37 +25,39 @@ def _identifier() -> Any:
     """py3langid's identifier over every language it knows (its model is immutable package data)."""
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=False)
+    # norm_probs: probabilities calibrated for the text's length, so "how sure" means the same for 3 words or 30
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
-def _ranked(text: str) -> list[tuple[str, float]]:
-    """Every language with its log-probability, best first."""
-    ranked: list[tuple[str, float]] = _identifier().rank(text)
-    return ranked
+@cache
+def _columns() -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """py3langid's label per score column, and the columns of SUPPORTED."""
+    labels = tuple(_identifier().nb_classes)
+    return labels, tuple(labels.index(lang) for lang in SUPPORTED)
+
+
+def _probabilities(text: str) -> Any:
+    """One probability per column. `_decide` is what `rank` and `classify` call (py3langid is pinned); calling it
+    ourselves skips `rank`'s merging and sorting of ~150 labels, a third of detection's time."""
+    return _identifier()._decide(text)
 
 
 def detect_language(text: str, hint: str | None = None) -> str | None:
     """ISO 639-1 code of `text`'s language (any language py3langid knows), `hint` or None when unsure."""
-    sample = text[:1000]
+    sample = text[:_SAMPLE]
     words = len(_WORD.findall(sample))
     if words < 2:
         return hint
-    ranked = _ranked(sample)
-    scores = dict(ranked)
-    best, best_score = ranked[0]
-    if best not in SUPPORTED and words >= _OTHER_WORDS and _share(best_score, [s for _, s in ranked]) >= _OTHER_SURE:
-        return str(best)
-    ours = sorted(((scores[lang], lang) for lang in SUPPORTED), reverse=True)
-    share = _share(ours[0][0], [s for s, _ in ours])
-    if hint is not None and share < _OURS_SURE:
+    scores = _probabilities(sample)
+    labels, ours = _columns()
+    top = int(scores.argmax())
+    if labels[top] not in SUPPORTED and words >= _OTHER_WORDS and float(scores[top]) >= _OTHER_SURE:
+        return labels[top]
+    mine = [float(scores[column]) for column in ours]
+    best = max(range(len(mine)), key=mine.__getitem__)
+    if hint is not None and mine[best] < _OURS_SURE * (sum(mine) or 1.0):
         return hint
-    return ours[0][1]
-
-
-def _share(score: float, scores: list[float]) -> float:
-    """The probability `score` has among `scores` (log-probabilities, normalised)."""
-    top = max(scores)
-    return math.exp(score - top) / sum(math.exp(s - top) for s in scores)
+    return SUPPORTED[best]
 
 
 def guess_language(text: str, hint: str | None = None) -> str | None:

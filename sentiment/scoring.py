@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sentiment.lexicon import Lexicon
 
-_TOKEN = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*|[.!?;]+|,")
+_TOKEN = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*|\d+|[.!?;]+|,")
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'"})
 _NEGATION_SPAN = 3  # words after a negator that it still turns around ("not at all good")
 _NEGATED = -0.6  # "not good" is weaker than "bad"; "not bad" is mildly positive
@@ -32,10 +32,13 @@ class Part:
     negated_positive: int = 0
     words: int = 0
     last_sentence: float = 0.0
+    worst_sentence: float = 0.0
+    best_sentence: float = 0.0
     negative_sentences: int = 0
     sentences: int = 0
     exclamations: int = 0
     shouted: int = 0  # words of 3+ letters in capitals
+    tokens: tuple[str, ...] = ()  # the words, lower case, for the model's vocabulary part
 
 
 def score(text: str, lexicon: Lexicon) -> Part:
@@ -50,7 +53,7 @@ def score(text: str, lexicon: Lexicon) -> Part:
     pos = neg = ph_pos = ph_neg = 0.0
     negated_pos = n_words = exclamations = 0
     sentence: list[float] = []  # signed contributions of the current sentence
-    last = 0.0
+    last = worst = best = 0.0
     neg_sentences = sentences = 0
     negation = 0  # words still inside a negation's scope
     boost = 1.0
@@ -58,7 +61,7 @@ def score(text: str, lexicon: Lexicon) -> Part:
     i, n = 0, len(tokens)
 
     def close_sentence() -> None:
-        nonlocal pos, neg, last, neg_sentences, sentences, sentence, weight, negation, boost
+        nonlocal pos, neg, last, worst, best, neg_sentences, sentences, sentence, weight, negation, boost
         if sentence:
             net = sum(sentence)
             pos += sum(s for s in sentence if s > 0)
@@ -67,6 +70,8 @@ def score(text: str, lexicon: Lexicon) -> Part:
             if net < 0:
                 neg_sentences += 1
             last = net
+            worst = min(worst, net)
+            best = max(best, net)
         sentence = []
         weight = 1.0
         negation = 0
@@ -75,7 +80,7 @@ def score(text: str, lexicon: Lexicon) -> Part:
     while i < n:
         tok = tokens[i]
         first = tok[0]
-        if not first.isalpha():
+        if not first.isalnum():
             if first in ".!?;":
                 exclamations += tok.count("!")
                 close_sentence()
@@ -104,6 +109,9 @@ def score(text: str, lexicon: Lexicon) -> Part:
             continue
         i += 1
         if tok in contrasts:
+            if not sentence:  # "However, ..." opening a sentence turns against the sentences before it
+                pos *= _BEFORE_CONTRAST
+                neg *= _BEFORE_CONTRAST
             sentence = [s * _BEFORE_CONTRAST for s in sentence]
             weight = _AFTER_CONTRAST
             negation = 0
@@ -138,11 +146,23 @@ def score(text: str, lexicon: Lexicon) -> Part:
         negated_positive=negated_pos,
         words=n_words,
         last_sentence=last,
+        worst_sentence=worst,
+        best_sentence=best,
         negative_sentences=neg_sentences,
         sentences=sentences,
         exclamations=exclamations,
         shouted=shouted,
+        tokens=tuple([t for t in tokens if t[0].isalnum()]),
     )
+
+
+def own_title(title: str, text: str) -> str:
+    """The title, or "" when it is only the text's first words cut off ("I ordered a table and…", as
+    Trustpilot makes them), so those words do not count twice."""
+    head = title.rstrip().removesuffix("…").removesuffix("...").rstrip()
+    if head and len(head) < len(title.rstrip()) and text.lstrip().startswith(head):
+        return ""
+    return title
 
 
 def polarity(title: Part, body: Part) -> float:
@@ -166,6 +186,8 @@ def features(title: Part, body: Part) -> list[float]:
         min(title.phrase_negative + body.phrase_negative, 3.0),
         min(title.negated_positive + body.negated_positive, 3.0),
         math.tanh(body.last_sentence),
+        math.tanh(min(title.worst_sentence, body.worst_sentence)),
+        math.tanh(max(title.best_sentence, body.best_sentence)),
         body.negative_sentences / max(1, body.sentences),
         min(title.exclamations + body.exclamations, 5.0) / 5.0,
         min(title.shouted + body.shouted, 5.0) / 5.0,
