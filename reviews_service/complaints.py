@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from reviews_service import domain, i18n, repository, storable
 from reviews_service.errors import InvalidInput
+from reviews_service.i18n import N_
 from sentiment import analyze
 from sentiment.complaints import RECURRING_IN, WINDOWS, ComplaintReport, Topic, report
 from sentiment.taxonomy import Taxonomy, default_taxonomy
@@ -20,6 +21,20 @@ if TYPE_CHECKING:
 # Reviews one report reads at most (newest first): a few seconds of work on a loaded embedded store, tens of MB.
 MAX_REVIEWS = 10_000
 MAX_DAYS = 365
+# The default taxonomy's labels (sentiment/data/taxonomy.json) marked for the catalogs (complaints.po), since the
+# catalog check extracts msgids from code; tests/test_taxonomy.py holds the two equal.
+DEFAULT_LABELS = (
+    N_("Delivery"),
+    N_("Damage"),
+    N_("Customer service"),
+    N_("Refunds and returns"),
+    N_("Price"),
+    N_("Quality"),
+    N_("Assembly"),
+    N_("Communication"),
+    N_("Wrong or incomplete order"),
+    N_("Payment and invoices"),
+)
 RECURRING_TEXT = f"{RECURRING_IN} of the last {WINDOWS} windows of `days` (the current one included)"
 
 
