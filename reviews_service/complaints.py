@@ -3,6 +3,7 @@ and the digest). The counting is `sentiment.complaints`; this module only reads 
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -49,14 +50,20 @@ class ComplaintTopics:
     oldest: datetime | None  # the oldest review read when capped: windows before it are undercounted
 
 
-def unit_taxonomy(unit: domain.BusinessUnit) -> Taxonomy:
-    """The default taxonomy with the unit's override applied (the default itself when it has none)."""
+def unit_taxonomy(unit: domain.BusinessUnit, state: ServiceState | None = None) -> Taxonomy:
+    """The default taxonomy with the unit's override applied (the default itself when it has none); compiled
+    ones are kept on `state` when given."""
     if not unit.taxonomy:
         return default_taxonomy()
+    key = json.dumps(unit.taxonomy, sort_keys=True, ensure_ascii=False)
+    cached = state.taxonomies.get(key) if state is not None else None
+    if cached is not None:
+        return cached
     try:
-        return default_taxonomy().merged(unit.taxonomy)
+        taxonomy = default_taxonomy().merged(unit.taxonomy)
     except ValueError as exc:  # stored before a bound was tightened: say so instead of failing
         raise InvalidInput(f"The stored taxonomy of '{unit.slug}' is no longer valid: {exc}") from exc
+    return state.taxonomies.put(key, taxonomy, state.taxonomies.ticket()) if state is not None else taxonomy
 
 
 def checked_taxonomy(override: Any) -> Taxonomy:
@@ -98,7 +105,7 @@ def complaint_topics(
     if not 1 <= days <= MAX_DAYS:
         raise InvalidInput(f"days must be between 1 and {MAX_DAYS}; got {days}.")
     unit = repository.get_business_unit(state, business_unit)
-    taxonomy = unit_taxonomy(unit)
+    taxonomy = unit_taxonomy(unit, state)
     language = i18n.pick(locale or (unit.locales[0] if unit.locales else None))
     reviews = repository.reviews_between(business_unit, now - timedelta(days=days * WINDOWS), now, max_reviews + 1)
     capped = len(reviews) > max_reviews
