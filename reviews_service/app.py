@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from reviews_service import __version__, store
 from reviews_service.api import (
     admin,
+    complaints,
     demo,
     digests,
     health,
@@ -25,6 +26,7 @@ from reviews_service.api import (
     hooks,
     openapi,
     reviews,
+    sentiment,
     seo,
     sources,
     tokens,
@@ -168,7 +170,7 @@ def create_app(
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"], allow_headers=["*"], max_age=86400)
     install_error_handlers(app)
     app.add_exception_handler(ConnectionFailure, _database_down)  # AutoReconnect, ServerSelectionTimeout, ...
-    for module in (home, health, reviews, widgets, seo, demo, admin, sources, tokens, hooks):
+    for module in (home, health, reviews, widgets, seo, demo, admin, sources, tokens, hooks, complaints, sentiment):
         app.include_router(module.router)
     app.include_router(hooks.admin_router)
     app.include_router(digests.router)
