@@ -17,12 +17,21 @@ from email.utils import format_datetime, make_msgid
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from reviews_service import digest_chart, digest_render, digest_store, digest_text, mail, rating_buckets, repository
+from reviews_service import (
+    complaints,
+    digest_chart,
+    digest_render,
+    digest_store,
+    digest_text,
+    mail,
+    rating_buckets,
+    repository,
+)
 from reviews_service.config import Settings, SettingsInvalid
 from reviews_service.digest_links import Links, make_links
 from reviews_service.digest_words import Words
 from reviews_service.errors import ReviewsError
-from sentiment.digest import Digest, build_digest, day_bounds, trend_start, yesterday
+from sentiment.digest import ComplaintItem, Digest, FlagItem, build_digest, day_bounds, trend_start, yesterday
 
 if TYPE_CHECKING:
     from reviews_service.state import ServiceState
@@ -31,7 +40,9 @@ log = logging.getLogger("reviews.digest")
 ONE_STAR_LIMIT = 50  # one-star reviews shown in full; more are counted ("and 12 more")
 CLAIM_HOLD = timedelta(minutes=10)  # a sender that died mid-send: another process sends after this
 RETRY_AFTER = timedelta(minutes=5)  # a failed send is tried again from then on
-PENDING = ("flags", "complaints")  # sections whose data the digest cannot read yet (issue 11's other branches)
+FLAGS_SHOWN = 20  # open flags listed (newest first)
+COMPLAINT_DAYS = 30  # the complaints' window, against the one before
+TOPICS_SHOWN, EXAMPLES = 5, 2  # complaint topics shown, and example reviews quoted per topic
 
 
 class MailNotConfigured(ReviewsError):
@@ -51,9 +62,45 @@ def build(state: ServiceState, business_unit: str, day: date, *, now: datetime) 
     ratings = rating_buckets.counts_between(unit.slug, trend_start(day, unit.timezone), end)
     one_stars = digest_store.one_star_reviews(unit.slug, start, end, ONE_STAR_LIMIT)
     products = repository.products(state, unit.slug, [r.product for r in one_stars if r.product])
+    locale = unit.locales[0] if unit.locales else "en"
+    pending: list[str] = []
+    flags: list[FlagItem] = []
+    topics: list[ComplaintItem] = []
+    pending.append("flags")  # FLAGS-PENDING: until the flags branch is merged
+    try:  # a section that cannot be read says so; the rest of the digest still goes out
+        topics = _complaints(state, unit.slug, locale, end)
+    except Exception:
+        log.exception("digest of %s for %s: complaint topics not available", unit.slug, day)
+        pending.append("complaints")
     return build_digest(
-        unit, day, now=now, ratings=ratings, one_stars=one_stars, products=products, sections_pending=PENDING
+        unit,
+        day,
+        now=now,
+        ratings=ratings,
+        one_stars=one_stars,
+        products=products,
+        flags=flags,
+        complaints=topics,
+        sections_pending=pending,
     )
+
+
+def _complaints(state: ServiceState, business_unit: str, locale: str, end: datetime) -> list[ComplaintItem]:
+    """The top recurring complaint topics of the 30 days up to the day's end, against the 30 days before."""
+    topics = complaints.complaint_topics(state, business_unit, now=end, days=COMPLAINT_DAYS, locale=locale)
+    ranked = sorted(topics.report.topics, key=lambda t: (not t.recurring, -t.count, t.label))
+    return [
+        ComplaintItem(
+            topic=t.id,
+            label=t.label,
+            count=t.count,
+            previous=t.previous_count,
+            recurring=t.recurring,
+            examples=tuple(zip(t.examples, t.excerpts, strict=False))[:EXAMPLES],
+        )
+        for t in ranked[:TOPICS_SHOWN]
+        if t.count
+    ]
 
 
 def recount(state: ServiceState, business_unit: str) -> int:
