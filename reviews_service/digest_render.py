@@ -122,7 +122,7 @@ def _complaints(w: Words) -> str:
         examples = "".join(f'<li style="{MUTED}">“{esc(excerpt)}”</li>' for _, excerpt in item.examples)
         cards.append(
             f'<div style="{CARD}"><p style="{CELL};font-weight:bold;margin:0">{esc(item.label)}</p>'
-            f'<p style="{MUTED};margin:2px 0 0 0">{esc(w.reviews(item.count))} · {esc(w.complaint_change(item))}</p>'
+            f'<p style="{MUTED};margin:2px 0 0 0">{esc(w.complaints(item.count))} · {esc(w.complaint_change(item))}</p>'
             + (f'<ul style="margin:6px 0 0 0;padding:0 0 0 20px">{examples}</ul>' if examples else "")
             + "</div>"
         )

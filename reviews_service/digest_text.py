@@ -62,8 +62,9 @@ def text(digest: Digest, links: Links | None) -> str:
     elif not digest.complaints:
         lines.append(w.no_complaints)
     for item in digest.complaints:
-        lines.append(f"- {item.label}: {w.reviews(item.count)}, {w.complaint_change(item)}")
-        lines += [f"    “{excerpt}”" for _, excerpt in item.examples]
+        lines.append(f"- {item.label}: {w.complaints(item.count)}, {w.complaint_change(item)}")
+        for _, excerpt in item.examples:
+            lines += _wrap(f"“{excerpt}”", "    ")
     lines.append("")
     if links is not None:
         lines += [f"{w.open_page}: {links.page}", w.link_until(links.expires)]

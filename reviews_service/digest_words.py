@@ -92,6 +92,10 @@ class Words:
         """The window's change against the one before, or a dash when it cannot be told."""
         return "–" if window.change is None else self.signed(window.change, 2)
 
+    def complaints(self, count: int) -> str:
+        """'4 complaints'."""
+        return i18n.ngettext(self.locale, "{n} complaint", "{n} complaints", count)
+
     def more(self, hidden: int) -> str:
         """'and 3 more' under a capped list."""
         return i18n.ngettext(self.locale, "and {n} more", "and {n} more", hidden)

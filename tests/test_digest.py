@@ -270,3 +270,29 @@ def test_the_trend_follows_edits_and_moderation_and_the_nightly_check_repairs_it
                         text="", created_at=noon, updated_at=noon)  # fmt: skip
     documents.ReviewDoc._get_collection().insert_one(documents.review_to_raw(old))
     assert digests.build(state, "older", DAY, now=NOW).count == 1
+
+
+def test_the_recurring_complaints_with_their_change_and_examples(connected: object, state: ServiceState) -> None:
+    """Late deliveries in each of the last four 30-day windows: a recurring topic, labelled in the unit's
+    language, with its count against the 30 days before and the complaint quoted from an example review."""
+    unit(state, "shop", "nl")
+    noon = datetime(2026, 11, 19, 12, tzinfo=UTC)
+    late = "Na drie weken nog steeds niet geleverd, de levering is veel te laat."
+    records = [
+        record(10 * w + i, 1, noon - timedelta(days=30 * w + 2 * i), text=late, language="nl")
+        for w in range(4)
+        for i in range(3 if w else 5)  # 5 this month, 3 in each month before
+    ]
+    add(state, "shop", records)
+    digest = digests.build(state, "shop", DAY, now=NOW)
+    [delivery] = [c for c in digest.complaints if c.topic == "delivery"]
+    assert (delivery.label, delivery.count, delivery.previous, delivery.change, delivery.recurring) == (
+        "Levering",
+        5,
+        3,
+        2,
+        True,
+    )
+    assert delivery.examples and late in delivery.examples[0][1]
+    text = digests.digest_text.text(digest, None)
+    assert "- Levering: 5 klachten, +2 ten opzichte van de vorige periode" in text
