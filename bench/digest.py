@@ -7,8 +7,9 @@ from `../shared/data/trustpilot-pet-insurance` when it is there, recorded figure
 spread over --days days up to the digest's day, a third about the shop and the rest about five products, into
 the embedded store (a temporary directory, or --data-dir; MONGODB_URL if set), straight through the collection.
 Then it counts the rating buckets once (what ingest keeps up to date; loaded straight into the collection, these
-reviews have none yet) and times, uncached, what a digest costs: the data (the 90-day trend from the buckets, and
-the day's one-star reviews in full), the HTML e-mail with its PNG chart, the plain text and the web page's SVG.
+reviews have none yet) and times, uncached, what a digest costs: the data (the 90-day trend from the buckets, the
+day's one-star reviews in full, open flags, the complaint topics), the HTML e-mail with its PNG chart, the plain
+text and the web page's SVG.
 Target (issue 11): data + HTML + PNG under 2 s.
 """
 
@@ -28,6 +29,7 @@ from bench.scale_data import WORDS, Generator, profile
 from reviews_service import digest_chart, digest_render, digest_text, digests, documents, domain, repository, store
 from reviews_service.config import Settings
 from reviews_service.state import ServiceState
+from sentiment.digest import day_bounds
 
 BU = "bench-digest"
 DAY = date(2026, 11, 19)
@@ -119,6 +121,8 @@ def _run(args: argparse.Namespace, data_dir: str) -> int:
     )
 
     built, digest = _timed(state, lambda: digests.build(state, BU, DAY, now=NOW), args.runs)
+    end = day_bounds(DAY, "Europe/Amsterdam")[1]
+    topics_time, _ = _timed(state, lambda: digests._complaints(state, BU, "nl", end), args.runs)
     assert isinstance(digest, digests.Digest)
     email_time, email = _timed(
         state, lambda: digests.message(settings, digest, ["boss@example.com"], now=NOW), args.runs
@@ -141,7 +145,8 @@ def _run(args: argparse.Namespace, data_dir: str) -> int:
     )
     print(f"\n| step (uncached, median of {args.runs}) | ms |\n|---|---:|")
     rows = [
-        ("data: 90-day trend + the day's one-star reviews", built),
+        ("data: 90-day trend, the day's one-star reviews, flags, complaint topics", built),
+        (f"  of which the complaint topics (newest {digests.COMPLAINT_REVIEWS:,} reviews analysed)", topics_time),
         ("e-mail: HTML + PNG chart + text, as a MIME message", email_time),
         ("  of which the PNG chart", png_time),
         ("plain text alone", text_time),
