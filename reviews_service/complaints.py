@@ -3,6 +3,7 @@ and the digest). The counting is `sentiment.complaints`; this module only reads 
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from reviews_service import domain, i18n, repository, storable
 from reviews_service.errors import InvalidInput
+from reviews_service.i18n import N_
 from sentiment import analyze
 from sentiment.complaints import RECURRING_IN, WINDOWS, ComplaintReport, Topic, report
 from sentiment.taxonomy import Taxonomy, default_taxonomy
@@ -20,6 +22,20 @@ if TYPE_CHECKING:
 # Reviews one report reads at most (newest first): a few seconds of work on a loaded embedded store, tens of MB.
 MAX_REVIEWS = 10_000
 MAX_DAYS = 365
+# The default taxonomy's labels (sentiment/data/taxonomy.json) marked for the catalogs (complaints.po), since the
+# catalog check extracts msgids from code; tests/test_taxonomy.py holds the two equal.
+DEFAULT_LABELS = (
+    N_("Delivery"),
+    N_("Damage"),
+    N_("Customer service"),
+    N_("Refunds and returns"),
+    N_("Price"),
+    N_("Quality"),
+    N_("Assembly"),
+    N_("Communication"),
+    N_("Wrong or incomplete order"),
+    N_("Payment and invoices"),
+)
 RECURRING_TEXT = f"{RECURRING_IN} of the last {WINDOWS} windows of `days` (the current one included)"
 
 
@@ -34,14 +50,20 @@ class ComplaintTopics:
     oldest: datetime | None  # the oldest review read when capped: windows before it are undercounted
 
 
-def unit_taxonomy(unit: domain.BusinessUnit) -> Taxonomy:
-    """The default taxonomy with the unit's override applied (the default itself when it has none)."""
+def unit_taxonomy(unit: domain.BusinessUnit, state: ServiceState | None = None) -> Taxonomy:
+    """The default taxonomy with the unit's override applied (the default itself when it has none); compiled
+    ones are kept on `state` when given."""
     if not unit.taxonomy:
         return default_taxonomy()
+    key = json.dumps(unit.taxonomy, sort_keys=True, ensure_ascii=False)
+    cached = state.taxonomies.get(key) if state is not None else None
+    if cached is not None:
+        return cached
     try:
-        return default_taxonomy().merged(unit.taxonomy)
+        taxonomy = default_taxonomy().merged(unit.taxonomy)
     except ValueError as exc:  # stored before a bound was tightened: say so instead of failing
         raise InvalidInput(f"The stored taxonomy of '{unit.slug}' is no longer valid: {exc}") from exc
+    return state.taxonomies.put(key, taxonomy, state.taxonomies.ticket()) if state is not None else taxonomy
 
 
 def checked_taxonomy(override: Any) -> Taxonomy:
@@ -83,7 +105,7 @@ def complaint_topics(
     if not 1 <= days <= MAX_DAYS:
         raise InvalidInput(f"days must be between 1 and {MAX_DAYS}; got {days}.")
     unit = repository.get_business_unit(state, business_unit)
-    taxonomy = unit_taxonomy(unit)
+    taxonomy = unit_taxonomy(unit, state)
     language = i18n.pick(locale or (unit.locales[0] if unit.locales else None))
     reviews = repository.reviews_between(business_unit, now - timedelta(days=days * WINDOWS), now, max_reviews + 1)
     capped = len(reviews) > max_reviews

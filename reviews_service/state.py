@@ -21,6 +21,7 @@ from widgets.service import Rendered, size_of
 
 if TYPE_CHECKING:
     from reviews_service.repository import ReviewPage
+    from sentiment.taxonomy import Taxonomy
 
 # Other processes write too (serve, scheduler and CLI share the embedded store; replicas share MongoDB). A write
 # reaches their caches through the change poller within a second; the TTL is the safety net behind it.
@@ -48,6 +49,9 @@ class ServiceState:
         # Platforms' call budgets per (source, credential), shared by every unit and run of this instance.
         self.rate_limits = RateLimiters()
         self.access_tokens = AccessTokens()  # OAuth tokens of private APIs, reused until they expire
+        # Units' complaint taxonomies with their compiled matchers (~50 ms a language), keyed by the override's JSON:
+        # content-addressed, so an edit is a new key and nothing needs invalidating.
+        self.taxonomies: TTLCache[str, Taxonomy] = TTLCache(maxsize=64)
         self.changes.record_with(repository.mark_changed)
         self.changes.subscribe_remote(self._forget_unit, on_reset=self._forget_all)
         self.changes.subscribe(self._forget_lists)

@@ -132,3 +132,12 @@ def test_the_read_is_bounded_and_served_by_an_index(
     indexes = [_key(info["key"]) for info in documents.ReviewDoc._get_collection().index_information().values()]
     equal = {k for k, v in find.filter.items() if not isinstance(v, dict)}
     assert any(_serves(index, equal) for index in indexes), (find.filter, indexes)
+
+
+def test_a_unit_s_compiled_taxonomy_is_kept_by_the_app_until_it_changes(state: ServiceState) -> None:
+    unit = domain.BusinessUnit(slug="a", name="A", taxonomy={"aspects": {"smell": {"phrases": {"nl": ["stinkt"]}}}})
+    first = complaints.unit_taxonomy(unit, state)
+    assert complaints.unit_taxonomy(unit, state) is first  # compiled matchers are reused, not rebuilt per request
+    assert complaints.unit_taxonomy(unit, ServiceState()) is not first  # another app instance keeps its own
+    edited = domain.BusinessUnit(slug="a", name="A", taxonomy={"aspects": {"smell": {"phrases": {"nl": ["ruikt"]}}}})
+    assert complaints.unit_taxonomy(edited, state).get("smell").phrases["nl"] == ("ruikt",)  # type: ignore[union-attr]

@@ -73,7 +73,7 @@ def get_taxonomy(bu: str, principal: AdminDep, state: StateDep) -> Response:
     """The unit's taxonomy override and the taxonomy in effect (the default with the override applied)."""
     principal.require(bu)
     unit = repository.get_business_unit(state, bu)
-    effective = complaints.unit_taxonomy(unit)
+    effective = complaints.unit_taxonomy(unit, state)
     return json_response({"business_unit": bu, "override": unit.taxonomy, "effective": effective.to_dict()})
 
 
