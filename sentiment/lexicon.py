@@ -39,6 +39,7 @@ class Lexicon:
     contrasts: frozenset[str]
     phrases: dict[str, tuple[tuple[tuple[str, ...], float], ...]]  # first word -> (rest of the words, score)
     max_phrase: int
+    trailing_negation: bool = False  # a negator at a clause's end turns the word before it (nl, de)
 
 
 def _package_dir(package: str) -> Path:
@@ -91,4 +92,5 @@ def load(language: str) -> Lexicon:
         # longest phrases first, so "nooit meer" wins over "nooit"
         phrases={k: tuple(sorted(v, key=lambda p: -len(p[0]))) for k, v in phrases.items()},
         max_phrase=longest,
+        trailing_negation=bool(overlay.get("trailing_negation", False)),
     )

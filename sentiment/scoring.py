@@ -59,9 +59,11 @@ def score(text: str, lexicon: Lexicon) -> Part:
     boost = 1.0
     weight = 1.0
     i, n = 0, len(tokens)
+    trailing = lexicon.trailing_negation
+    recent: int | None = None  # index after the last scored word of this sentence, for a trailing negator
 
     def close_sentence() -> None:
-        nonlocal pos, neg, last, worst, best, neg_sentences, sentences, sentence, weight, negation, boost
+        nonlocal pos, neg, last, worst, best, neg_sentences, sentences, sentence, weight, negation, boost, recent
         if sentence:
             net = sum(sentence)
             pos += sum(s for s in sentence if s > 0)
@@ -76,6 +78,7 @@ def score(text: str, lexicon: Lexicon) -> Part:
         weight = 1.0
         negation = 0
         boost = 1.0
+        recent = None
 
     while i < n:
         tok = tokens[i]
@@ -104,6 +107,7 @@ def score(text: str, lexicon: Lexicon) -> Part:
                 matched = True
                 negation = 0
                 boost = 1.0
+                recent = None  # a phrase carries its own negation
                 break
         if matched:
             continue
@@ -115,10 +119,18 @@ def score(text: str, lexicon: Lexicon) -> Part:
             sentence = [s * _BEFORE_CONTRAST for s in sentence]
             weight = _AFTER_CONTRAST
             negation = 0
+            recent = None
             if tok in words_of:  # "unfortunately", "helaas": a contrast with an opinion of its own
                 sentence.append(words_of[tok] * weight)
             continue
         if tok in negators:
+            if trailing and _ends_clause(tokens, i) and recent is not None and i - recent <= _NEGATION_SPAN + 1:
+                # Dutch and German put the negation after the verb: "het bevalt me niet", "gefällt mir nicht"
+                if sentence[-1] > 0:
+                    negated_pos += 1
+                sentence[-1] *= _NEGATED
+                recent = None
+                continue
             negation = _NEGATION_SPAN
             continue
         if tok in boosts:
@@ -130,11 +142,13 @@ def score(text: str, lexicon: Lexicon) -> Part:
                 negation -= 1
             continue
         value = found * boost
+        recent = i
         if negation:
             if value > 0:
                 negated_pos += 1
             value *= _NEGATED
             negation = 0
+            recent = None  # turned around already
         boost = 1.0
         sentence.append(max(-1.5, min(1.5, value)) * weight)
     close_sentence()
@@ -154,6 +168,11 @@ def score(text: str, lexicon: Lexicon) -> Part:
         shouted=shouted,
         tokens=tuple([t for t in tokens if t[0].isalnum()]),
     )
+
+
+def _ends_clause(tokens: list[str], i: int) -> bool:
+    """Whether the token at `i` (the one after a negator) ends a clause: punctuation, or the end."""
+    return i >= len(tokens) or not tokens[i][0].isalnum()
 
 
 def own_title(title: str, text: str) -> str:
