@@ -50,6 +50,7 @@ def score(text: str, lexicon: Lexicon) -> Part:
     negators = lexicon.negators
     contrasts = lexicon.contrasts
     phrases = lexicon.phrases
+    known = lexicon.known
     pos = neg = ph_pos = ph_neg = 0.0
     negated_pos = n_words = exclamations = 0
     sentence: list[float] = []  # signed contributions of the current sentence
@@ -93,6 +94,11 @@ def score(text: str, lexicon: Lexicon) -> Part:
             i += 1
             continue
         n_words += 1
+        if tok not in known:  # most words: no opinion, no role; one look-up instead of five
+            i += 1
+            if negation:
+                negation -= 1
+            continue
         matched = False
         for rest, value in phrases.get(tok, ()):
             k = len(rest)
