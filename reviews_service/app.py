@@ -16,7 +16,20 @@ from pymongo.errors import ConnectionFailure
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from reviews_service import __version__, store
-from reviews_service.api import admin, demo, health, home, hooks, openapi, reviews, seo, sources, tokens, widgets
+from reviews_service.api import (
+    admin,
+    demo,
+    flags,
+    health,
+    home,
+    hooks,
+    openapi,
+    reviews,
+    seo,
+    sources,
+    tokens,
+    widgets,
+)
 from reviews_service.api.deps import json_response
 from reviews_service.api.headers import ResponseHeaders, stamp
 from reviews_service.api.methods import HeadAsGet, allowed_methods
@@ -155,7 +168,7 @@ def create_app(
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"], allow_headers=["*"], max_age=86400)
     install_error_handlers(app)
     app.add_exception_handler(ConnectionFailure, _database_down)  # AutoReconnect, ServerSelectionTimeout, ...
-    for module in (home, health, reviews, widgets, seo, demo, admin, sources, tokens, hooks):
+    for module in (home, health, reviews, widgets, seo, demo, admin, flags, sources, tokens, hooks):
         app.include_router(module.router)
     app.include_router(hooks.admin_router)
     app.add_middleware(ResponseHeaders)  # nosniff, Referrer-Policy, no-store on admin, gzip on public reads

@@ -219,14 +219,16 @@ def alert_failed(claim: Claim, done: list[str], error: str, retry_at: datetime |
 # --- what the periodic flags count --------------------------------------------------------------
 
 
-def rating_histogram(business_unit: str, start: datetime, end: datetime) -> dict[int, int]:
-    """Ratings of a unit's published reviews (shop and products) created in [start, end), as a histogram.
+def ratings_between(business_unit: str, start: datetime, end: datetime) -> list[tuple[datetime, int]]:
+    """(created_at, rating) of a unit's published reviews (shop and products) created in [start, end).
 
     The filter is the prefix of the reviews' (business_unit, status, -created_at, -_id) index, and only the
-    rating is read.
+    two fields are read.
     """
-    histogram = dict.fromkeys(domain.RATINGS, 0)
     query = {"business_unit": business_unit, "status": "published", "created_at": {"$gte": start, "$lt": end}}
-    for raw in docs.ReviewDoc._get_collection().find(query, {"_id": 0, "rating": 1}).batch_size(5000):
-        histogram[int(raw["rating"])] += 1
-    return histogram
+    found = []
+    for raw in docs.ReviewDoc._get_collection().find(query, {"_id": 0, "rating": 1, "created_at": 1}).batch_size(5000):
+        created = _utc(raw["created_at"])
+        assert created is not None
+        found.append((created, int(raw["rating"])))
+    return found

@@ -59,9 +59,12 @@ def norm_of(
     published review counts in one of them, and is taken out of it here.
     """
     counted = review.status == "published"
-    for scope, histogram, own in (("product", product, review.product is not None), ("shop", shop, review.product is None)):
-        if histogram is None or (scope == "product" and review.product is None):
+    candidates = [("product", product)] if review.product is not None else []
+    candidates.append(("shop", shop))
+    for scope, histogram in candidates:
+        if histogram is None:
             continue
+        own = (scope == "product") == (review.product is not None)  # the summary this review counts in
         others = _without(histogram, review.rating) if counted and own else dict(histogram)
         if sum(others.values()) >= MIN_NORM:
             return scope, others
