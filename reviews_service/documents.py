@@ -192,12 +192,11 @@ class FlagDoc(me.Document):
         "collection": "flags",
         "auto_create_index": False,
         "indexes": [
-            # A unit's list, newest first in keyset order: by status, optionally by kind (and the last one of a
-            # kind, which keeps the periodic flags from repeating), or everything.
+            # A unit's list, newest first in keyset order: by status, optionally by kind; and the last flag of a
+            # kind, which keeps the periodic flags from repeating.
             {"fields": ["business_unit", "status", "-created_at", "-_id"]},
             {"fields": ["business_unit", "status", "kind", "-created_at", "-_id"]},
             {"fields": ["business_unit", "kind", "-created_at", "-_id"]},
-            {"fields": ["business_unit", "-created_at", "-_id"]},
             # The alerts to send: only a flag with an alert due (or a claim that ran out) has the field.
             {"fields": ["alert_due"], "sparse": True},
         ],

@@ -111,13 +111,9 @@ class FlagPage:
     next_cursor: str | None
 
 
-def list_flags(
-    business_unit: str, *, status: str | None, kind: str | None, limit: int, cursor: str | None = None
-) -> FlagPage:
-    """A unit's flags newest first, keyset-paginated on (created_at, _id); `status`/`kind` None: any."""
-    query: dict[str, Any] = {"business_unit": business_unit}
-    if status is not None:
-        query["status"] = status
+def list_flags(business_unit: str, *, status: str, kind: str | None, limit: int, cursor: str | None = None) -> FlagPage:
+    """A unit's flags of one status newest first, keyset-paginated on (created_at, _id); `kind` None: any."""
+    query: dict[str, Any] = {"business_unit": business_unit, "status": status}
     if kind is not None:
         query["kind"] = kind
     if cursor:

@@ -68,7 +68,7 @@ def list_flags(
     bu: str,
     principal: AdminDep,
     state: StateDep,
-    status: Annotated[Literal["open", "resolved", "all"], Query()] = "open",
+    status: Annotated[Literal["open", "resolved"], Query()] = "open",
     kind: Annotated[Kind | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=100, description="page size")] = 20,
     cursor: Annotated[str | None, Query(max_length=500, description="next_cursor of the previous page")] = None,
@@ -78,7 +78,7 @@ def list_flags(
     principal.require(bu)
     unit = repository.get_business_unit(state, bu)
     language = pick(locale or (unit.locales[0] if unit.locales else None))
-    page = flag_store.list_flags(bu, status=None if status == "all" else status, kind=kind, limit=limit, cursor=cursor)
+    page = flag_store.list_flags(bu, status=status, kind=kind, limit=limit, cursor=cursor)
     reviews = repository.reviews_by_id(f.review_id for f in page.items if f.review_id)
     items = [flag_json(f, language, reviews.get(f.review_id or "")) for f in page.items]
     return json_response({"items": items, "next_cursor": page.next_cursor, "locale": language})
