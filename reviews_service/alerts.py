@@ -19,6 +19,7 @@ import json
 import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import httpx
 
@@ -82,8 +83,6 @@ def payload(flag: domain.Flag, review: domain.Review, unit: domain.BusinessUnit,
 
 def moderate_url(settings: Settings, review: domain.Review) -> str:
     """Where a moderator reads and moderates the review (the admin API's review; PATCH it to hide or reply)."""
-    from urllib.parse import quote
-
     return f"{settings.public_url.rstrip('/')}/v1/admin/reviews/{quote(review.id, safe=':')}"
 
 
