@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from reviews_service import domain, flag_store, ingest, jobs
+from reviews_service import alerts, domain, flag_store, ingest, jobs
 from reviews_service.config import Settings
 from reviews_service.state import ServiceState
 from tests.conftest import local_http_server, make_settings, review
@@ -235,3 +235,15 @@ def test_bad_alert_settings_are_refused_with_the_rule() -> None:
             load_settings()
     message = str(caught.value)
     assert "ALERT_WEBHOOK_SECRET must be set" in message and "'not-an-address' is not an e-mail address" in message
+
+
+def test_an_alert_claimed_by_a_sender_that_died_is_sent_when_the_claim_expires(
+    shop: domain.BusinessUnit, state: ServiceState, receiver: Receiver
+) -> None:
+    settings = alert_settings(receiver, None)
+    arrived = datetime.now(UTC)
+    arrive(state, "broken", arrived)
+    assert flag_store.claim_alert(now=arrived, hold=alerts.CLAIM) is not None  # then its process is killed
+    assert jobs.send_alerts(state, settings, now=arrived + timedelta(seconds=30)) == 0  # still claimed
+    assert jobs.send_alerts(state, settings, now=arrived + alerts.CLAIM + timedelta(seconds=1)) == 1
+    assert len(receiver.accepted) == 1
