@@ -67,6 +67,11 @@ def translations(locale: str) -> NullTranslations:
     return Translations(compiled)
 
 
+def N_(message: str) -> str:
+    """Mark an English msgid for extraction where it is defined, to be translated later with `gettext`."""
+    return message
+
+
 def gettext(locale: str, message: str, **values: object) -> str:
     """`message` in `locale`, its `{placeholders}` filled from `values`."""
     text = translations(pick(locale)).gettext(message)
@@ -100,7 +105,7 @@ def format_percent(value: float, locale: str, decimals: int = 0) -> str:
 
 
 def format_date(value: date | datetime, locale: str, format: str = "medium") -> str:
-    """A calendar date as the locale writes it ('1 dec. 2026', 'Dec 1, 2026')."""
+    """A calendar date as the locale writes it ('1 dec 2026', 'Dec 1, 2026', '01.12.2026')."""
     day = value.date() if isinstance(value, datetime) else value
     return dates.format_date(day, format=format, locale=pick(locale))
 

@@ -30,6 +30,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from reviews_service import domain
+from reviews_service.i18n import gettext
 from widgets import i18n
 
 CONTEXT = "https://schema.org"
@@ -71,7 +72,7 @@ def aggregate_rating(summary: domain.RatingSummary, scale: int) -> dict[str, Any
 
 def author_name(review: domain.Review, locale: str) -> str:
     """The public display name (never an e-mail), cut under Google's 100-character limit."""
-    name = review.author.strip() or i18n.word(locale, "anonymous")
+    name = review.author.strip() or gettext(locale, "Customer")
     return name[:MAX_AUTHOR].strip()
 
 

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import gzip
 import json
+import subprocess
+from importlib import resources
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from reviews_service import domain
+from reviews_service import domain, i18n
 from reviews_service.state import ServiceState
 from tests.conftest import review
+from widgets import i18n as widget_i18n
 
 BADGE = "/widgets/test-shop/badge.html"
 STARS = "/widgets/test-shop/products/oak-chair/stars.html"
@@ -126,6 +130,21 @@ def test_the_loader_is_tiny_and_needs_no_inline_code(client: TestClient) -> None
     assert "eval(" not in loader.text and "new Function" not in loader.text and "import " not in loader.text
     css = client.get("/widgets/widgets.css")
     assert css.status_code == 200 and "[data-reviews-widget=" in css.text
+
+
+def test_the_loaders_fallback_text_comes_from_the_catalogs_and_stays_valid_js(
+    client: TestClient, tmp_path: Path
+) -> None:
+    served = client.get("/widgets/loader.js").text
+    start = served.index("var FALLBACK = ") + len("var FALLBACK = ")
+    fallback = json.loads(served[start : served.index(";", start)])
+    assert fallback == {locale: i18n.gettext(locale, "Read our reviews") for locale in widget_i18n.LOCALES}
+    assert fallback["nl"] == "Bekijk onze beoordelingen" and fallback["fr"] == "Lire nos avis"
+    on_disk = resources.files("widgets").joinpath("static/loader.js").read_text(encoding="utf-8")
+    for name, text in (("served.js", served), ("on-disk.js", on_disk)):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        checked = subprocess.run(["node", "--check", str(tmp_path / name)], capture_output=True, text=True, timeout=30)
+        assert checked.returncode == 0, checked.stderr
 
 
 def test_unknown_business_unit_or_product_is_a_404_problem(client: TestClient, shop: domain.BusinessUnit) -> None:

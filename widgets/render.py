@@ -14,18 +14,15 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_skeleton
+
 from reviews_service import domain
+from reviews_service.i18n import format_number, gettext, ngettext
 from widgets import i18n
 
 STAR = "M12 2l2.9 6.6 7.1.7-5.4 4.7 1.6 7-6.2-3.7-6.2 3.7 1.6-7L2 9.3l7.1-.7z"
 FIVE_STARS = "".join(f'<path transform="translate({24 * i} 0)" d="{STAR}"/>' for i in range(5))
 STARS_SVG = f'<svg viewBox="0 0 120 24" aria-hidden="true" focusable="false">{FIVE_STARS}</svg>'
-MONTHS = {
-    "en": "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(),
-    "nl": "jan. feb. mrt. apr. mei jun. jul. aug. sep. okt. nov. dec.".split(),
-    "de": "Jan. Feb. März Apr. Mai Juni Juli Aug. Sept. Okt. Nov. Dez.".split(),
-    "fr": "janv. févr. mars avr. mai juin juil. août sept. oct. nov. déc.".split(),
-}
 _STAR_LAYERS = f'<span class="rw-stars-bg">{STARS_SVG}</span><span class="rw-stars-fill">{STARS_SVG}</span>'
 READ_MORE_CHARS = 100  # longer texts may not fit three lines: they get a "read more" (the loader hides it if they fit)
 _SAFE_URL = re.compile(r"^(https?://[^\s\"'<>`]+|/[^/\s\"'<>`][^\s\"'<>`]*|/)$", re.IGNORECASE)
@@ -53,22 +50,29 @@ def half_stars(average: float | None) -> float:
 def score_text(summary: domain.RatingSummary, scale: int, locale: str) -> str | None:
     """'8,8' on a 10 scale for nl, '4.4' on a 5 scale for en; None without reviews."""
     value = summary.display_value(scale)
-    return None if value is None else i18n.number(value, locale)
+    return None if value is None else format_number(value, locale)
 
 
 def rated_label(summary: domain.RatingSummary, scale: int, locale: str) -> str:
     """The accessible name of a star rating: 'Rated 4.6 out of 5 based on 4,512 reviews'."""
     score = score_text(summary, scale, locale)
     if score is None:
-        return i18n.word(locale, "no_rating")
-    key = "rated_one" if summary.count == 1 else "rated"
-    return i18n.word(locale, key, value=score, scale=scale, count=i18n.count(summary.count, locale))
+        return gettext(locale, "Not rated yet")
+    return ngettext(
+        locale,
+        "Rated {value} out of {scale} based on {n} review",
+        "Rated {value} out of {scale} based on {n} reviews",
+        summary.count,
+        value=score,
+        scale=scale,
+    )
 
 
 def count_text(n: int, locale: str) -> str:
+    """'4.512 beoordelingen', '1 review'; without reviews it says so in words."""
     if n == 0:
-        return i18n.word(locale, "no_reviews")
-    return i18n.word(locale, "reviews_one") if n == 1 else i18n.word(locale, "reviews", count=i18n.count(n, locale))
+        return gettext(locale, "No reviews yet")
+    return ngettext(locale, "{n} review", "{n} reviews", n)
 
 
 def stars(average: float | None, label: str, size: str = "") -> str:
@@ -90,7 +94,7 @@ def badge(
     label_key = i18n.band(summary.average)
     score = score_text(summary, unit.display_scale, locale)
     parts = [
-        f'<span class="rw-label">{esc(i18n.word(locale, label_key)) if label_key else "&nbsp;"}</span>',
+        f'<span class="rw-label">{esc(gettext(locale, label_key)) if label_key else "&nbsp;"}</span>',
         stars(summary.stars(unit.display_scale), rated_label(summary, unit.display_scale, locale)),
         '<span class="rw-score" aria-hidden="true">'
         + (f"<b>{esc(score)}</b> / {unit.display_scale}" if score else "&nbsp;")
@@ -117,29 +121,22 @@ def product_stars(
     score = score_text(summary, unit.display_scale, locale)
     if not score:
         empty = f'<span class="rw-stars rw-stars-sm rw-s0" aria-hidden="true">{_STAR_LAYERS}</span>'
-        words = (
-            f'<span class="rw-long">{esc(i18n.word(locale, "no_reviews"))}</span>'
-            f'<span class="rw-short">{esc(i18n.word(locale, "no_reviews_short"))}</span>'
-        )
+        long, short = gettext(locale, "No reviews yet"), gettext(locale, "No reviews")
+        words = f'<span class="rw-long">{esc(long)}</span><span class="rw-short">{esc(short)}</span>'
         return _root("product-stars", theme, locale, f'{empty}<span class="rw-count rw-none">{words}</span>')
     inner = stars(summary.stars(unit.display_scale), rated_label(summary, unit.display_scale, locale), "sm")
     inner += (
         f'<span class="rw-score" aria-hidden="true">{esc(score)}'
         f'<span class="rw-scale"> / {unit.display_scale}</span></span>'
-        f'<span class="rw-count" aria-hidden="true">({esc(i18n.count(summary.count, locale))})</span>'
+        f'<span class="rw-count" aria-hidden="true">({esc(format_number(summary.count, locale, decimals=0))})</span>'
     )
     return _root("product-stars", theme, locale, inner)
 
 
 def date_text(moment: datetime, locale: str, timezone: str) -> str:
-    """'20 nov. 2026' / 'Nov 20, 2026' in the shop's time zone."""
+    """'20 nov 2026' / 'Nov 20, 2026' / '20. Nov. 2026' in the shop's time zone: CLDR's day, short month, year."""
     local = moment.astimezone(ZoneInfo(timezone))
-    month = MONTHS[locale][local.month - 1]
-    if locale == "en":
-        return f"{month} {local.day}, {local.year}"
-    if locale == "de":
-        return f"{local.day}. {month} {local.year}"
-    return f"{local.day} {month} {local.year}"
+    return format_skeleton("yMMMd", local.date(), locale=locale)
 
 
 def local_date(moment: datetime, timezone: str) -> str:
@@ -151,14 +148,18 @@ def review_item(unit: domain.BusinessUnit, review: domain.Review, locale: str) -
     """One review in the latest-reviews list; every field escaped, the rating on the shop's scale."""
     scale = unit.display_scale
     value = review.rating * scale // 5
-    label = i18n.word(locale, "stars_label" if scale == 5 else "score_label", value=value, scale=scale)
-    author = review.author or i18n.word(locale, "anonymous")
+    if scale == 5:
+        label = gettext(locale, "{value} out of 5 stars", value=value)
+    else:
+        label = gettext(locale, "{value} out of {scale}", value=value, scale=scale)
+    author = review.author or gettext(locale, "Customer")
     head = stars(review.rating, label, "sm")
     if scale != 5:  # five stars say "4 of 5" by themselves; "8 / 10" needs its number
         head += f'<span class="rw-review-score" aria-hidden="true">{value} / {scale}</span>'
+    verified = gettext(locale, "Verified buyer")
     head += (
         f'<span class="rw-author">{esc(author)}</span>'
-        + (f'<span class="rw-verified">✓ {esc(i18n.word(locale, "verified"))}</span>' if review.verified else "")
+        + (f'<span class="rw-verified">✓ {esc(verified)}</span>' if review.verified else "")
         + f'<time class="rw-date" datetime="{local_date(review.created_at, unit.timezone)}">'
         + f"{esc(date_text(review.created_at, locale, unit.timezone))}</time>"
     )
@@ -171,19 +172,17 @@ def review_item(unit: domain.BusinessUnit, review: domain.Review, locale: str) -
         if len(review.text) > READ_MORE_CHARS or review.text.count("\n") >= 2:
             body += _read_more(locale)
     if review.reply:
-        body += (
-            f'<p class="rw-reply"><span class="rw-reply-from">{esc(i18n.word(locale, "reply", shop=unit.name))}'
-            f"</span> {esc(review.reply)}</p>"
-        )
+        reply_from = gettext(locale, "Reply from {shop}", shop=unit.name)
+        body += f'<p class="rw-reply"><span class="rw-reply-from">{esc(reply_from)}</span> {esc(review.reply)}</p>'
     return f'<li class="rw-review">{body}</li>'
 
 
 def _read_more(locale: str) -> str:
     """A toggle that unclamps the text in CSS alone (works without JS; the full text is always in the page)."""
+    more, less = gettext(locale, "Read more"), gettext(locale, "Show less")
     return (
         '<label class="rw-toggle"><input type="checkbox" class="rw-toggle-box">'
-        f'<span class="rw-toggle-more">{esc(i18n.word(locale, "read_more"))}</span>'
-        f'<span class="rw-toggle-less">{esc(i18n.word(locale, "read_less"))}</span></label>'
+        f'<span class="rw-toggle-more">{esc(more)}</span><span class="rw-toggle-less">{esc(less)}</span></label>'
     )
 
 
@@ -202,14 +201,14 @@ def review_list(
     """
     items = "".join(review_item(unit, r, locale) for r in reviews[:limit])
     if not items:
-        words = esc(i18n.word(locale, "no_reviews")) if empty_text else ""
+        words = esc(gettext(locale, "No reviews yet")) if empty_text else ""
         items = f'<li class="rw-review rw-empty">{words}</li>'
     inner = f'<ol class="rw-list">{items}</ol>'
     url = safe_url(reviews_url)
     if url:
-        link_text = esc(i18n.word(locale, "read_reviews"))
+        link_text = esc(gettext(locale, "Read our reviews"))
         inner += f'<a class="rw-more" href="{esc(url)}" target="_blank" rel="noopener">{link_text}</a>'
-    label = esc(i18n.word(locale, "latest"))
+    label = esc(gettext(locale, "Latest reviews"))
     return _root("reviews", theme, locale, inner, tag="section", extra=f' aria-label="{label}" data-limit="{limit}"')
 
 
@@ -219,7 +218,7 @@ def badge_svg(unit: domain.BusinessUnit, summary: domain.RatingSummary, locale: 
     title = f"{unit.name}: {rated_label(summary, unit.display_scale, locale)}"
     score = score_text(summary, unit.display_scale, locale)
     fill_width = 120 * half_stars(summary.stars(unit.display_scale)) / 5
-    headline = i18n.word(locale, label_key) if label_key else i18n.word(locale, "no_rating")
+    headline = gettext(locale, label_key) if label_key else gettext(locale, "Not rated yet")
     score_line = f"{score} / {unit.display_scale} · {count_text(summary.count, locale)}" if score else ""
     return (
         '<svg xmlns="http://www.w3.org/2000/svg" width="240" height="72" viewBox="0 0 240 72" '

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING
 
 from reviews_service import domain, repository
 from reviews_service.cache import strong_etag
+from reviews_service.i18n import gettext
+from widgets import i18n
 from widgets import query as widget_query
 from widgets import render as markup
 from widgets.query import WidgetQuery
@@ -72,9 +75,20 @@ def size_of(answer: Rendered) -> int:
     return len(answer.body) + len(answer.gzipped) + 512  # the bytes and the object around them
 
 
+# loader.js carries an English-only FALLBACK between these markers so that the file itself is valid JS.
+_FALLBACK = re.compile(r"/\* catalogs \*/.*?/\* /catalogs \*/", re.DOTALL)
+
+
 def _static(name: str, content_type: str) -> Rendered:
     text = resources.files("widgets").joinpath(f"static/{name}").read_text(encoding="utf-8")
+    if name == "loader.js":
+        text = _FALLBACK.sub(lambda _: fallback_words(), text, count=1)
     return Rendered.of(text, content_type, STATIC_CACHE)
+
+
+def fallback_words() -> str:
+    """The loader's link text when the service cannot be reached, per language, as a JS object literal (JSON)."""
+    return json.dumps({locale: gettext(locale, "Read our reviews") for locale in i18n.LOCALES}, sort_keys=True)
 
 
 STATIC = {
