@@ -212,6 +212,22 @@ def alert_failed(claim: Claim, done: list[str], error: str, retry_at: datetime |
     _flags().update_one({"_id": claim.flag.id, "alert_claim": claim.token}, update)
 
 
+# --- what the flags are measured against --------------------------------------------------------
+
+
+def summary_histograms(business_unit: str, skus: list[str]) -> dict[str | None, dict[int, int]]:
+    """The stored 1-5 histograms of the unit's own summary (key None) and of `skus`, in one `$in` by `_id`.
+
+    Read from the store as the ingest just left them, not through the summary caches: an ingest must neither
+    fill them as a side effect nor measure against another process's older figures.
+    """
+    keys = [domain.summary_key(business_unit, None)] + [domain.summary_key(business_unit, s) for s in skus]
+    found: dict[str | None, dict[int, int]] = {}
+    for raw in docs.SummaryDoc._get_collection().find({"_id": {"$in": keys}}):
+        found[raw.get("product")] = {r: int(raw.get(f"h{r}", 0)) for r in domain.RATINGS}
+    return found
+
+
 # --- what the periodic flags count --------------------------------------------------------------
 
 

@@ -12,32 +12,26 @@ import logging
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from reviews_service import domain, flag_store, repository
 from sentiment import flags as rules
-
-if TYPE_CHECKING:
-    from reviews_service.state import ServiceState
 
 log = logging.getLogger("reviews.flags")
 ALERT_MAX_AGE = timedelta(hours=72)  # a one-star review written longer ago than this on arrival is not news
 REPEAT_AFTER = {"score-drop": rules.RECENT, "burst": rules.BURST_WINDOW}  # no second such flag sooner
 
 
-def after_ingest(
-    state: ServiceState, business_unit: str, reviews: Iterable[domain.Review], now: datetime
-) -> list[domain.Flag]:
+def after_ingest(business_unit: str, reviews: Iterable[domain.Review], now: datetime) -> list[domain.Flag]:
     """Flag the reviews an ingest just stored (new or changed), in one batch; returns the flags that are new."""
     judged = [r for r in reviews if r.status in rules.JUDGED]
     if not judged:
         return []
     skus = sorted({r.product for r in judged if r.product is not None})
-    products = repository.summaries_for(state, business_unit, skus) if skus else {}
-    shop = repository.get_summary(state, business_unit).histogram
+    histograms = flag_store.summary_histograms(business_unit, skus)
+    shop = histograms.get(None)
     found: list[domain.Flag] = []
     for review in judged:
-        product = products[review.product].histogram if review.product is not None else None
+        product = histograms.get(review.product) if review.product is not None else None
         for flag in rules.review_flags(review, product, shop, now=now):
             if flag.kind == "one-star":
                 fresh = review.created_at >= now - ALERT_MAX_AGE

@@ -131,7 +131,7 @@ def _store_candidates(
         if review_id not in clashed:
             _add_delta(deltas, old, merged)
     repository.apply_summary_deltas(state, deltas, now)
-    flagging.after_ingest(state, business_unit, (m for i, (_, m) in pending.items() if i not in clashed), now)
+    flagging.after_ingest(business_unit, (m for i, (_, m) in pending.items() if i not in clashed), now)
     for review_id, outcome in counted:
         if review_id not in clashed:
             setattr(report, outcome, getattr(report, outcome) + 1)

@@ -63,3 +63,15 @@ def test_the_periodic_job_reads_only_ratings_in_its_window_by_the_reviews_index(
     assert set(find.filter["created_at"]) == {"$gte", "$lt"}
     indexes = [index for index, _ in _indexes(documents.ReviewDoc)]
     assert [("business_unit", 1), ("status", 1), ("created_at", -1), ("_id", -1)] in indexes
+
+
+def test_an_ingest_batch_reads_the_norms_once_by_id_past_the_caches(
+    shop: domain.BusinessUnit, monkeypatch: pytest.MonkeyPatch, state: ServiceState
+) -> None:
+    summaries = record(monkeypatch, documents.SummaryDoc)
+    records = [review("a", 1, product="oak-chair"), review("b", 2, product="walnut-table"), review("c", 1)]
+    ingest.ingest(state, shop.slug, records, now=NOW)
+    norms = [f for f in summaries.finds if set(f.filter) == {"_id"} and "$in" in f.filter["_id"]]
+    assert len(norms) == 1
+    assert sorted(norms[0].filter["_id"]["$in"]) == ["test-shop", "test-shop/oak-chair", "test-shop/walnut-table"]
+    assert state.summaries.get("test-shop") is None  # flagging filled no cache
