@@ -113,6 +113,27 @@ def _collect_one(
     return 1 if rejected else 0
 
 
+def cmd_rescore(args: argparse.Namespace, settings: Settings) -> int:
+    """Recompute the sentiment of reviews an older analyser scored (or of all), with a progress bar."""
+    from tqdm import tqdm
+
+    from reviews_service import repository, rescore
+    from reviews_service.cli import persistent_store
+
+    state = persistent_store(settings, "rescore reviews")
+    if args.business_unit is not None:
+        try:
+            repository.get_business_unit(state, args.business_unit)
+        except ReviewsError as exc:
+            print(f"reviews: {exc.detail}", file=sys.stderr)
+            return 2
+    total = rescore.to_do(args.business_unit, args.all)
+    with tqdm(total=total, unit="review", desc="rescoring", file=sys.stderr) as bar:
+        report = rescore.rescore(args.business_unit, everything=args.all, progress=bar.update)
+    print(json.dumps(report.as_dict()))
+    return 0
+
+
 def add_commands(command: Callable[..., argparse.ArgumentParser], bu_help: str, store_note: str) -> None:
     """The `scheduler` and `collect` subcommands, made with cli.build_parser's `command` helper."""
     p = command(
@@ -136,3 +157,12 @@ def add_commands(command: Callable[..., argparse.ArgumentParser], bu_help: str, 
     )
     p.add_argument("--full", action="store_true", help="a full resync: catches edits and deletions, not only new ones")
     p.set_defaults(func=cmd_collect)
+    p = command(
+        "rescore",
+        "recompute the sentiment of reviews after the analyser changed, with a progress bar",
+        "Reviews whose sentiment_version is not the current analyser's (or every review with --all), in "
+        f"batches; prints the counts as one JSON line. {store_note}",
+    )
+    p.add_argument("--business-unit", "-b", metavar="BU", help=f"{bu_help} (default: every unit)")
+    p.add_argument("--all", action="store_true", help="every review, not only those an older analyser scored")
+    p.set_defaults(func=cmd_rescore)

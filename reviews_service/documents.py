@@ -30,6 +30,7 @@ class BusinessUnitDoc(me.Document):
     display_scale = me.IntField(default=5, choices=(5, 10))
     sources = me.DictField()
     reviews_url = me.StringField(default="")
+    taxonomy = me.DictField()  # the unit's override of the default complaint taxonomy
     changed_at = me.DateTimeField(null=True)  # last change to its reviews, catalogue or settings
 
     def to_domain(self) -> model.BusinessUnit:
@@ -42,6 +43,7 @@ class BusinessUnitDoc(me.Document):
             display_scale=self.display_scale,
             sources=dict(self.sources or {}),
             reviews_url=self.reviews_url or "",
+            taxonomy=dict(self.taxonomy or {}),
         )
 
 
@@ -82,6 +84,11 @@ class ReviewDoc(me.Document):
             {"fields": ["email"], "sparse": True},
             # A collector's full resync: every review it once stored for a unit (source_store.source_reviews).
             {"fields": ["business_unit", "source", "external_id"]},
+            # `reviews rescore`: the reviews an older analyser wrote (of a unit, or of all), and every review
+            # of a unit in _id order (--all, keyset batches).
+            {"fields": ["business_unit", "sentiment_version"]},
+            {"fields": ["sentiment_version"]},
+            {"fields": ["business_unit", "_id"]},
         ],
     }
     id = me.StringField(primary_key=True)
@@ -105,6 +112,8 @@ class ReviewDoc(me.Document):
     replied_at = me.DateTimeField(null=True)
     sentiment = me.FloatField(null=True)
     sentiment_label = me.StringField(null=True)
+    sentiment_version = me.StringField(null=True)
+    aspects = me.ListField(me.StringField())
     flags = me.ListField(me.StringField())
     fingerprint = me.StringField(default="")
     source_rating = me.FloatField(null=True)  # the platform's score on its own scale (Kiyoh 1-10)
@@ -246,7 +255,7 @@ def ensure_indexes() -> None:
 REVIEW_FIELDS = (
     "business_unit", "source", "external_id", "product", "rating", "title", "text", "language", "author",
     "verified", "email", "order_ref", "created_at", "updated_at", "status", "moderated", "reply",
-    "replied_at", "sentiment", "sentiment_label", "fingerprint", "source_rating", "source_scale",
+    "replied_at", "sentiment", "sentiment_label", "sentiment_version", "fingerprint", "source_rating", "source_scale",
 )  # fmt: skip
 
 
@@ -256,6 +265,7 @@ def review_to_raw(review: model.Review) -> dict[str, Any]:
     for name in REVIEW_FIELDS:
         raw[name] = getattr(review, name)
     raw["flags"] = list(review.flags)
+    raw["aspects"] = list(review.aspects)
     return raw
 
 
@@ -286,6 +296,8 @@ def review_from_raw(raw: dict[str, Any]) -> model.Review:
         replied_at=_utc(raw.get("replied_at")),
         sentiment=raw.get("sentiment"),
         sentiment_label=raw.get("sentiment_label"),
+        sentiment_version=raw.get("sentiment_version"),
+        aspects=tuple(raw.get("aspects") or ()),
         flags=tuple(raw.get("flags") or ()),
         fingerprint=raw.get("fingerprint") or "",
         source_rating=raw.get("source_rating"),

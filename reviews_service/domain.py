@@ -24,6 +24,7 @@ class BusinessUnit:
     display_scale: int = 5
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
     reviews_url: str = ""  # where widgets link to ("Read our reviews"); default https://{domain}/reviews
+    taxonomy: dict[str, Any] = field(default_factory=dict)  # its complaint taxonomy override (sentiment/taxonomy.py)
 
     @property
     def reviews_link(self) -> str:
@@ -72,8 +73,10 @@ class Review:
     moderated: bool = False
     reply: str | None = None
     replied_at: datetime | None = None
-    sentiment: float | None = None
+    sentiment: float | None = None  # the analyser's polarity (-1..1); None where the label came from the rating
     sentiment_label: str | None = None
+    sentiment_version: str | None = None  # the analyser's version that wrote the two above (None: not analysed)
+    aspects: tuple[str, ...] = ()  # complaint aspects found in the title and text (sentiment/taxonomy.py)
     flags: tuple[str, ...] = ()
     fingerprint: str = ""
     source_rating: float | None = None  # the platform's own score when its scale is not 1-5 (Kiyoh's 1-10)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from reviews_service import domain, flagging, repository
 from reviews_service.normalize import RecordRejected, fingerprint, ignored_fields, normalize
+from sentiment.reviews import ensure_analysed
 
 if TYPE_CHECKING:
     from reviews_service.state import ServiceState
@@ -115,7 +116,7 @@ def _store_candidates(
         if stored_as_is or (old is not None and old.fingerprint == new.fingerprint):
             counted.append((new.id, "unchanged"))
             continue
-        merged = _merge(old, new)
+        merged = ensure_analysed(_merge(old, new))
         if new.id in pending:  # the same review twice in one batch: one stored version, the later an update
             counted.append((new.id, "updated"))
             old = pending[new.id][0]
@@ -159,8 +160,14 @@ def _merge(old: domain.Review | None, new: domain.Review) -> domain.Review:
         merged = replace(merged, moderated=False)
     elif old.moderated:  # a moderator's status wins over the source's (a moderator's "removed" too)
         merged = replace(merged, status=old.status, moderated=True)
-    if old.text == new.text and old.rating == new.rating:
-        merged = replace(merged, sentiment=old.sentiment, sentiment_label=old.sentiment_label)
+    if old.text == new.text and old.title == new.title and old.rating == new.rating:  # the analysis still holds
+        merged = replace(
+            merged,
+            sentiment=old.sentiment,
+            sentiment_label=old.sentiment_label,
+            sentiment_version=old.sentiment_version,
+            aspects=old.aspects,
+        )
     return merged
 
 

@@ -54,6 +54,7 @@ BUSINESS_UNIT_DEFAULTS: dict[str, Any] = {
     "display_scale": 5,
     "sources": {},
     "reviews_url": "",
+    "taxonomy": {},
 }
 BUSINESS_UNIT_FIELDS = ("name", *BUSINESS_UNIT_DEFAULTS)
 
@@ -332,6 +333,15 @@ def published_ratings(business_unit: str) -> Iterator[tuple[str | None, int, dat
         yield raw.get("product"), raw["rating"], created if created.tzinfo else created.replace(tzinfo=UTC)
 
 
+def reviews_between(business_unit: str, start: datetime, end: datetime, limit: int) -> list[domain.Review]:
+    """A unit's published reviews created in [start, end), newest first, at most `limit` (complaint windows).
+
+    The filter and sort are the (business_unit, status, -created_at, -_id) index: a range on its sort field.
+    """
+    query = {"business_unit": business_unit, "status": "published", "created_at": {"$gte": start, "$lt": end}}
+    return [docs.review_from_raw(raw) for raw in _reviews().find(query).sort(NEWEST_FIRST).limit(limit)]
+
+
 @dataclass(frozen=True)
 class ReviewPage:
     """One page of the public review list and the cursor of the next."""
@@ -594,3 +604,57 @@ def revoke_token(token_id: str, now: datetime) -> domain.AdminToken:
         doc.save()
     token: domain.AdminToken = doc.to_domain()
     return token
+
+
+def stale_analyses(business_unit: str | None, current: Iterable[str], limit: int) -> list[domain.Review]:
+    """Up to `limit` reviews whose analysis no `current` version wrote (index: (business_unit,) sentiment_version).
+
+    No sort and no cursor: `reviews rescore` rewrites each batch to a current version, so the next call's
+    answer is the next batch.
+    """
+    query: dict[str, Any] = {"sentiment_version": {"$nin": list(current)}}
+    if business_unit is not None:
+        query["business_unit"] = business_unit
+    return [docs.review_from_raw(raw) for raw in _reviews().find(query).limit(limit)]
+
+
+def count_stale_analyses(business_unit: str | None, current: Iterable[str]) -> int:
+    """How many reviews stale_analyses has left to give."""
+    query: dict[str, Any] = {"sentiment_version": {"$nin": list(current)}}
+    if business_unit is not None:
+        query["business_unit"] = business_unit
+    return int(_reviews().count_documents(query))
+
+
+def reviews_after(business_unit: str | None, after: str | None, limit: int) -> list[domain.Review]:
+    """The next `limit` reviews in `_id` order after `after` (index: (business_unit, _id), or `_id` itself)."""
+    query: dict[str, Any] = {} if after is None else {"_id": {"$gt": after}}
+    if business_unit is not None:
+        query["business_unit"] = business_unit
+    return [docs.review_from_raw(raw) for raw in _reviews().find(query).sort("_id", 1).limit(limit)]
+
+
+def count_reviews(business_unit: str | None) -> int:
+    """How many reviews there are (of one unit, or all)."""
+    return int(_reviews().count_documents({} if business_unit is None else {"business_unit": business_unit}))
+
+
+def save_analyses(reviews: Iterable[domain.Review]) -> int:
+    """Write the analysis fields of `reviews` (nothing else: a concurrent edit of the text is not undone)."""
+    updates = [
+        UpdateOne(
+            {"_id": r.id},
+            {
+                "$set": {
+                    "sentiment": r.sentiment,
+                    "sentiment_label": r.sentiment_label,
+                    "sentiment_version": r.sentiment_version,
+                    "aspects": list(r.aspects),
+                }
+            },
+        )
+        for r in reviews
+    ]
+    if not updates:
+        return 0
+    return int(_reviews().bulk_write(updates, ordered=False).modified_count)

@@ -1,5 +1,6 @@
-"""Sentiment analysis of reviews (TextBlob and its language plug-ins) and language guessing."""
+"""Sentiment analysis of reviews (lexicons from TextBlob and its language plug-ins, our rules, a small model)."""
 
-from sentiment.language import guess_language
+from sentiment.analyzer import VERSION, Analysis, Analyzer, analyze, analyze_review
+from sentiment.language import detect_language, guess_language
 
-__all__ = ["guess_language"]
+__all__ = ["VERSION", "Analysis", "Analyzer", "analyze", "analyze_review", "detect_language", "guess_language"]

@@ -32,6 +32,7 @@ def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
         ["admin-token", "create", "--name", "ci"],
         ["scheduler"],
         ["collect", "trustpilot", "--business-unit", "flinders-nl"],
+        ["rescore"],
     ],
 )
 def test_commands_that_would_lose_their_writes_refuse_on_the_in_memory_store(args: list[str], tmp_path: Path) -> None:

@@ -13,11 +13,14 @@ from tests.conftest import NOW, review
 
 BU = "test-shop"
 RECENT = (NOW - timedelta(hours=2)).isoformat()
+ANGRY = "Kapot aangekomen en nog steeds geen geld terug. Nooit meer!"  # a text that agrees with one star
 
 
 def _one_stars(state: ServiceState, count: int) -> None:
     records = [
-        review(f"r{i}", rating=1, created_at=(NOW - timedelta(minutes=i)).isoformat(), email=f"k{i}@example.nl")
+        review(
+            f"r{i}", rating=1, text=ANGRY, created_at=(NOW - timedelta(minutes=i)).isoformat(), email=f"k{i}@example.nl"
+        )
         for i in range(count)
     ]
     ingest.ingest(state, BU, records, now=NOW)
@@ -48,7 +51,7 @@ def test_newest_first_in_pages_that_never_skip_or_repeat(
     client: TestClient, shop: domain.BusinessUnit, state: ServiceState, admin: dict[str, str]
 ) -> None:
     _one_stars(state, 7)
-    ingest.ingest(state, BU, [review("later", rating=1, created_at=RECENT)], now=NOW + timedelta(seconds=1))
+    ingest.ingest(state, BU, [review("later", rating=1, text=ANGRY, created_at=RECENT)], now=NOW + timedelta(seconds=1))
     seen: list[str] = []
     cursor = ""
     for _ in range(10):
@@ -70,7 +73,8 @@ def test_filters_and_reasons_in_the_asked_language(
 ) -> None:
     old = (NOW - timedelta(days=20)).isoformat()
     ingest.ingest(state, BU, [review(f"g{i}", rating=5, created_at=old) for i in range(30)], now=NOW)
-    ingest.ingest(state, BU, [review("low", rating=2, created_at=RECENT), review("one", rating=1)], now=NOW)
+    pair = [review("low", rating=2, text=ANGRY, created_at=RECENT), review("one", rating=1, text=ANGRY)]
+    ingest.ingest(state, BU, pair, now=NOW)
     # each is measured against the shop's other reviews: the thirty 5s and the other one of the pair
     [outlier] = _get(client, admin, "?kind=outlier&locale=de").json()["items"]
     assert outlier["reason"] == "2 Sterne, weit unter dem Durchschnitt des Shops (4,9 aus 31 Bewertungen)"

@@ -10,11 +10,13 @@ from datetime import timedelta
 import pytest
 
 from reviews_service import domain, flag_store, flagging, ingest
+from reviews_service.flag_reasons import reason
 from reviews_service.state import ServiceState
 from sentiment import flags as rules
 from tests.conftest import NOW, review
 
 BU = "test-shop"
+ANGRY = "Kapot aangekomen en nog steeds geen geld terug. Nooit meer!"  # a text that agrees with a low rating
 
 
 def _review(rating: int, **fields: object) -> domain.Review:
@@ -125,8 +127,8 @@ def with_norm(shop: domain.BusinessUnit, state: ServiceState) -> None:
 def test_ingest_flags_each_review_once(with_norm: None, state: ServiceState) -> None:
     recent = (NOW - timedelta(hours=1)).isoformat()
     batch = [
-        review("bad", rating=1, product="oak-chair", created_at=recent),
-        review("meh", rating=2, created_at=recent),
+        review("bad", rating=1, text=ANGRY, product="oak-chair", created_at=recent),
+        review("meh", rating=2, text=ANGRY, created_at=recent),
         review("fine", rating=5, created_at=recent),
     ]
     ingest.ingest(state, BU, batch, now=NOW)
@@ -136,17 +138,32 @@ def test_ingest_flags_each_review_once(with_norm: None, state: ServiceState) -> 
     one_star = flags[0]
     assert one_star.alert == "pending" and one_star.details["count"] == 40 and one_star.details["mean"] == 4.75
     # an edit into one star flags it then, once
-    ingest.ingest(state, BU, [review("fine", rating=1, text="Toch kapot.", created_at=recent)], now=NOW)
-    ingest.ingest(state, BU, [review("fine", rating=1, text="Toch kapot!", created_at=recent)], now=NOW)
+    ingest.ingest(state, BU, [review("fine", rating=1, text="Toch kapot. " + ANGRY, created_at=recent)], now=NOW)
+    ingest.ingest(state, BU, [review("fine", rating=1, text="Toch kapot! " + ANGRY, created_at=recent)], now=NOW)
     assert kinds(flag_store.open_flags(BU)) == ["one-star", "one-star", "outlier"]
 
 
 def test_an_old_one_star_arriving_late_is_flagged_without_an_alert(
     shop: domain.BusinessUnit, state: ServiceState
 ) -> None:
-    ingest.ingest(state, BU, [review("old", rating=1, created_at="2025-01-05T10:00:00Z")], now=NOW)
+    ingest.ingest(state, BU, [review("old", rating=1, text=ANGRY, created_at="2025-01-05T10:00:00Z")], now=NOW)
     [flag] = flag_store.open_flags(BU)
     assert flag.kind == "one-star" and flag.alert == "skipped"
+
+
+def test_ingest_flags_a_rating_its_own_text_contradicts(shop: domain.BusinessUnit, state: ServiceState) -> None:
+    """The analysis sentiment stores at ingest, read by the mismatch rule: five furious stars, one glowing one."""
+    records = [
+        review("furious", rating=5, title="Oplichters", text="Nooit meer! Stoel kwam kapot aan en geen geld terug."),
+        review("glowing", rating=1, title="Prachtig", text="Prachtige stoel, supersnel geleverd. Echt een aanrader!"),
+        review("agrees", rating=5, title="Prachtig", text="Prachtige stoel, supersnel geleverd. Echt een aanrader!"),
+    ]
+    ingest.ingest(state, BU, records, now=NOW)
+    mismatches = {f.review_id: f for f in flag_store.open_flags(BU, kind="mismatch")}
+    assert set(mismatches) == {f"{BU}:api:furious", f"{BU}:api:glowing"}
+    furious = mismatches[f"{BU}:api:furious"]
+    assert furious.details["label"] == "negative" and furious.details["polarity"] <= -0.5
+    assert reason(furious, "en").startswith("5 stars, but the text reads as clearly negative (polarity -")
 
 
 def _spread(prefix: str, count: int, weights: list[float], start: timedelta, end: timedelta, seed: int) -> list[dict]:

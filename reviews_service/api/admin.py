@@ -25,6 +25,7 @@ from reviews_service.api.deps import (
     read_body,
 )
 from reviews_service.api.openapi import ADMIN_ERRORS, BEARER, JSON, UNIT_SAVED_SCHEMA, answers
+from reviews_service.complaints import checked_taxonomy
 from reviews_service.errors import InvalidInput, NotFound
 from reviews_service.normalize import RecordRejected, clean_text
 from reviews_service.source_checks import SourcesChecked, check_for_save
@@ -61,6 +62,9 @@ class BusinessUnitChange(BaseModel):
     reviews_url: str | None = Field(
         None, max_length=2000, description="page the widgets link to; default https://{domain}/reviews"
     )
+    taxonomy: dict[str, Any] | None = Field(
+        None, description="complaint taxonomy override (as PUT .../taxonomy takes); {} goes back to the default"
+    )
 
     @field_validator("name", "domain")
     @classmethod
@@ -87,6 +91,13 @@ class BusinessUnitChange(BaseModel):
             problem = storable.unstorable(value, "sources")
             if problem:
                 raise ValueError(problem)
+        return value
+
+    @field_validator("taxonomy")
+    @classmethod
+    def _valid_taxonomy(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None:
+            checked_taxonomy(value)  # ValueError saying where, as a 422
         return value
 
     @field_validator("reviews_url")
@@ -257,6 +268,7 @@ def _unit_json(unit: domain.BusinessUnit) -> dict[str, Any]:
         "sources": unit.sources,
         "reviews_url": unit.reviews_url,
         "reviews_link": unit.reviews_link,  # what the widgets link to (reviews_url, or derived from domain)
+        "taxonomy": unit.taxonomy,
     }
 
 
