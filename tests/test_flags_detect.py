@@ -5,15 +5,15 @@ from __future__ import annotations
 import random
 import statistics
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from reviews_service import domain, flag_store, flagging, ingest
+from reviews_service import domain, flag_store, flagging, ingest, jobs, source_store
 from reviews_service.flag_reasons import reason
 from reviews_service.state import ServiceState
 from sentiment import flags as rules
-from tests.conftest import NOW, review
+from tests.conftest import NOW, make_settings, review
 
 BU = "test-shop"
 ANGRY = "Kapot aangekomen en nog steeds geen geld terug. Nooit meer!"  # a text that agrees with a low rating
@@ -199,3 +199,17 @@ def test_the_periodic_job_flags_a_burst(shop: domain.BusinessUnit, state: Servic
     [burst] = flagging.detect_patterns(BU, now=NOW)
     assert burst.kind == "burst" and burst.details["count"] == 45 and burst.details["test"] == "poisson-tail"
     assert flagging.detect_patterns(BU, now=NOW + timedelta(hours=2)) == []  # within its window: once
+
+
+def test_the_periodic_job_runs_in_one_process_at_a_time(shop: domain.BusinessUnit, state: ServiceState) -> None:
+    ingest.ingest(state, BU, _spread("b", 140, GOOD, timedelta(days=29), timedelta(days=1), seed=3), now=NOW)
+    ingest.ingest(state, BU, _spread("f", 45, [0, 0, 0, 0, 1], timedelta(hours=5), timedelta(0), seed=4), now=NOW)
+    scheduler = jobs.build_scheduler(make_settings(), state)
+    try:
+        assert source_store.take_lease("flags/patterns", "another-process", now=datetime.now(UTC), seconds=60)
+        assert jobs.detect_flags(scheduler, now=NOW) is None  # the other process is at it
+        assert flag_store.open_flags(BU, kind="burst") == []
+        source_store.release_lease("flags/patterns", "another-process")
+        assert jobs.detect_flags(scheduler, now=NOW) == {BU: 1}
+    finally:
+        scheduler.close()
