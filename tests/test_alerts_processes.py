@@ -58,7 +58,7 @@ def test_two_schedulers_send_each_alert_once(tmp_path: Path, receiver: Receiver)
                 ingest.ingest(state, "flinders-nl", [record], now=datetime.now(UTC))
             wait_for(f"{ALERTS} webhook deliveries", lambda: len(receiver.deliveries) >= ALERTS, 45)
             smtp.inbox.wait_for(ALERTS, timeout=20)
-            sent = lambda: [f.alert for f in flag_store.open_flags("flinders-nl")] == ["sent"] * ALERTS  # noqa: E731
+            sent = lambda: [f.alert for f in flag_store.open_flags("flinders-nl", kind="one-star")] == ["sent"] * ALERTS  # noqa: E731
             wait_for("every alert recorded as sent", sent, 10)
             stop_process(a, grace=10)  # a restart: the replacement finds nothing left to send
             with scheduler(data, tmp_path / "c.log", receiver.url, smtp.url):
@@ -67,6 +67,6 @@ def test_two_schedulers_send_each_alert_once(tmp_path: Path, receiver: Receiver)
         assert sorted(receiver.deliveries) == sorted(set(receiver.deliveries)) and len(receiver.deliveries) == ALERTS
         flag_ids = [m["X-Reviews-Flag"] for m in smtp.inbox.messages]
         assert len(flag_ids) == ALERTS == len(set(flag_ids))
-        assert [f.alert for f in flag_store.open_flags("flinders-nl")] == ["sent"] * ALERTS
+        assert [f.alert for f in flag_store.open_flags("flinders-nl", kind="one-star")] == ["sent"] * ALERTS
     logs = (tmp_path / "a.log").read_text() + (tmp_path / "b.log").read_text()
     assert "Traceback" not in logs, logs
