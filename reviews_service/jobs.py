@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import schedule
 
-from reviews_service import ingest
+from reviews_service import alerts, flagging, ingest
 from reviews_service.collection import Registry
 from reviews_service.config import Settings, SettingsInvalid
 from reviews_service.errors import Busy
@@ -44,6 +44,21 @@ def daily_digest(state: ServiceState, settings: Settings, now: datetime | None =
     """The daily complaints digest's place (issue 11): nothing is built or sent yet."""
     now = now or datetime.now(UTC)
     log.info("daily digest for %s: not built yet, nothing sent", f"{now:%Y-%m-%d}")
+
+
+def send_alerts(state: ServiceState, settings: Settings, now: datetime | None = None) -> int:
+    """Send the due one-star alerts (each claimed by one process only); how many were sent."""
+    return alerts.dispatch(state, settings, now=now or datetime.now(UTC))
+
+
+def detect_flags(scheduler: Scheduler, now: datetime | None = None) -> dict[str, int] | None:
+    """Score-drop and burst flags of every unit, by one process at a time (None: another is at it)."""
+    try:
+        with holding("flags/patterns", scheduler.owner, seconds=scheduler.settings.lease_seconds):
+            return flagging.detect_all(now=now or datetime.now(UTC))
+    except Busy:
+        log.info("flags/patterns: running in another process")
+        return None
 
 
 def once_per_day(scheduler: Scheduler, key: str, job: Callable[[], object]) -> None:
@@ -76,6 +91,11 @@ def build_scheduler(
             f"DIGEST_TIME must be a time of day as HH:MM (24 hours), e.g. 08:00; got {settings.digest_time[:20]!r}"
         ) from None
     scheduler.add("daily-digest", at_digest_time, digest)
+    # one-star alerts within a minute of arrival; the periodic flags a few times an hour
+    alerts_every = max(1, round(settings.alert_every_seconds))
+    scheduler.add("alerts", every(alerts_every).seconds, partial(send_alerts, state, settings))
+    flags_every = max(1, round(settings.flags_every_minutes * 60))
+    scheduler.add("flags", every(flags_every).seconds, partial(detect_flags, scheduler))
     # the sources' timers: read now, and again periodically (in the loop's thread: schedule is not thread-safe)
     every(max(1, round(settings.scheduler_reload_seconds))).seconds.do(
         guarded("refresh-sources", scheduler.refresh)
