@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     analysed = repository.count_reviews(None) - stale
     rows = [
         (
-            "first import + sentiment",
+            "first import, analysed",
             f"{n1:,} reviews in {t1:.2f} s",
             f"{n1 / t1:,.0f} reviews/s",
             ">= 1,000/s",

@@ -21,6 +21,7 @@ from reviews_service.api import (
     complaints,
     demo,
     digests,
+    flags,
     health,
     home,
     hooks,
@@ -170,7 +171,8 @@ def create_app(
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"], allow_headers=["*"], max_age=86400)
     install_error_handlers(app)
     app.add_exception_handler(ConnectionFailure, _database_down)  # AutoReconnect, ServerSelectionTimeout, ...
-    for module in (home, health, reviews, widgets, seo, demo, admin, sources, tokens, hooks, complaints, sentiment):
+    routers = (home, health, reviews, widgets, seo, demo, admin, sources, tokens, hooks, complaints, sentiment, flags)
+    for module in routers:
         app.include_router(module.router)
     app.include_router(hooks.admin_router)
     app.include_router(digests.router)

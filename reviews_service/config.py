@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Literal
 
@@ -9,6 +10,7 @@ from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from reviews_service.errors import ReviewsError
+from reviews_service.mail import recipients
 
 PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "dev", "development", "placeholder", "xxx"}
 DEV_SECRET = "development-only-secret-key"
@@ -43,8 +45,14 @@ class Settings(BaseSettings):
     digest_recipients: str = Field("", alias="DIGEST_RECIPIENTS")
     digest_time: str = Field("08:00", alias="DIGEST_TIME")
     digest_timezone: str = Field("Europe/Amsterdam", alias="DIGEST_TIMEZONE")
-    digest_from: str = Field("reviews@localhost", alias="DIGEST_FROM")  # the digest e-mail's From address
-    public_url: str = Field("http://127.0.0.1:8000", alias="REVIEWS_PUBLIC_URL")  # links in e-mails start with it
+    # one-star alerts (reviews_service.alerts): a signed webhook POST and/or an e-mail, each on when configured
+    alert_webhook_url: str = Field("", alias="ALERT_WEBHOOK_URL")
+    alert_webhook_secret: SecretStr | None = Field(None, alias="ALERT_WEBHOOK_SECRET")  # signs the body
+    alert_recipients: str | None = Field(None, alias="ALERT_RECIPIENTS")  # unset: DIGEST_RECIPIENTS
+    mail_from: str = Field("reviews@localhost", alias="MAIL_FROM")  # the From of alerts (and digests)
+    public_url: str = Field("http://127.0.0.1:8000", alias="REVIEWS_PUBLIC_URL")  # links in e-mails point here
+    alert_every_seconds: float = Field(10.0, gt=0, le=60, alias="REVIEWS_ALERT_EVERY_SECONDS")
+    flags_every_minutes: float = Field(15.0, gt=0, alias="REVIEWS_FLAGS_EVERY_MINUTES")  # score drops, bursts
     lease_seconds: float = Field(120.0, gt=0, alias="REVIEWS_LEASE_SECONDS")  # a dead scheduler's jobs wait this
     scheduler_reload_seconds: float = Field(60.0, gt=0, alias="REVIEWS_SCHEDULER_RELOAD_SECONDS")
     scheduler_workers: int = Field(4, ge=1, le=64, alias="REVIEWS_SCHEDULER_WORKERS")  # jobs at once, per process
@@ -67,6 +75,40 @@ class Settings(BaseSettings):
     def ephemeral(self) -> bool:
         """True when the data lives in this process's memory only (embedded with REVIEWS_DATA_DIR=:memory:)."""
         return self.embedded and self.data_dir.strip() == ":memory:"
+
+    @property
+    def alert_addresses(self) -> list[str]:
+        """Who gets one-star alerts by e-mail: ALERT_RECIPIENTS, else DIGEST_RECIPIENTS (validated already)."""
+        text = self.digest_recipients if self.alert_recipients is None else self.alert_recipients
+        return recipients(text)
+
+    @model_validator(mode="after")
+    def _alert_rules(self) -> Settings:
+        # checked at start-up, so a typo is a clear message then instead of alerts that silently never leave
+        rules = []
+        url = self.alert_webhook_url.strip()
+        if url and not re.fullmatch(r"https?://[^\s/?#]+[^\s]*", url):
+            rules.append("ALERT_WEBHOOK_URL must be an http:// or https:// URL, e.g. https://hooks.example/reviews")
+        secret = self.alert_webhook_secret.get_secret_value() if self.alert_webhook_secret else ""
+        if url and len(secret) < MIN_SECRET:
+            rules.append(
+                f"ALERT_WEBHOOK_SECRET must be set with {MIN_SECRET}+ random characters when ALERT_WEBHOOK_URL is "
+                f"set: it signs every alert so the receiver can tell it is ours ({HOW_TO_MAKE_ONE})"
+            )
+        elif url and secret.strip().lower() in PLACEHOLDER_SECRETS:
+            rules.append("ALERT_WEBHOOK_SECRET is a placeholder; use random characters")
+        for name, text in (("ALERT_RECIPIENTS", self.alert_recipients), ("DIGEST_RECIPIENTS", self.digest_recipients)):
+            try:
+                recipients(text or "")
+            except ValueError as exc:
+                rules.append(f"{name}: {exc}")
+        if not re.fullmatch(r"https?://[^\s/?#]+[^\s]*", self.public_url.strip()):
+            rules.append("REVIEWS_PUBLIC_URL must be the service's http(s) base URL, e.g. https://reviews.example")
+        if "@" not in self.mail_from or any(c in self.mail_from for c in "\r\n"):
+            rules.append("MAIL_FROM must be an e-mail address, e.g. reviews@flinders.example")
+        if rules:
+            raise ValueError("; ".join(rules))
+        return self
 
     @model_validator(mode="after")
     def _production_rules(self) -> Settings:

@@ -23,6 +23,8 @@ from reviews_service import (
     digest_render,
     digest_store,
     digest_text,
+    flag_reasons,
+    flagging,
     mail,
     rating_buckets,
     repository,
@@ -69,8 +71,12 @@ def build(state: ServiceState, business_unit: str, day: date, *, now: datetime) 
     pending: list[str] = []
     flags: list[FlagItem] = []
     topics: list[ComplaintItem] = []
-    pending.append("flags")  # FLAGS-PENDING: until the flags branch is merged
     try:  # a section that cannot be read says so; the rest of the digest still goes out
+        flags = _open_flags(unit.slug, locale, {r.id for r in one_stars})
+    except Exception:
+        log.exception("digest of %s for %s: open flags not available", unit.slug, day)
+        pending.append("flags")
+    try:
         topics = _complaints(state, unit.slug, locale, end)
     except Exception:
         log.exception("digest of %s for %s: complaint topics not available", unit.slug, day)
@@ -86,6 +92,16 @@ def build(state: ServiceState, business_unit: str, day: date, *, now: datetime) 
         complaints=topics,
         sections_pending=pending,
     )
+
+
+def _open_flags(business_unit: str, locale: str, shown: set[str]) -> list[FlagItem]:
+    """The unit's open flags, newest first, but for the one-star flags of the reviews the digest shows in full."""
+    found = []
+    for flag in flagging.open_flags(business_unit, limit=FLAGS_SHOWN + len(shown)):
+        if flag.kind == "one-star" and flag.review_id in shown:
+            continue
+        found.append(FlagItem(flag.id, flag.kind, flag_reasons.reason(flag, locale), flag.review_id, flag.created_at))
+    return found[:FLAGS_SHOWN]
 
 
 def _complaints(state: ServiceState, business_unit: str, locale: str, end: datetime) -> list[ComplaintItem]:
@@ -130,7 +146,7 @@ def message(settings: Settings, digest: Digest, to: list[str], *, now: datetime)
     )
     email = EmailMessage()
     email["Subject"] = words.subject()
-    email["From"] = settings.digest_from
+    email["From"] = settings.mail_from
     email["To"] = ", ".join(to)
     email["Date"] = format_datetime(now)
     email["Message-ID"] = make_msgid(domain="digest.reviews")

@@ -225,6 +225,43 @@ class DigestDoc(me.Document):
     last_error = me.StringField(null=True)
 
 
+class FlagDoc(me.Document):
+    """Something for a moderator to look at (reviews_service.flag_store), and the state of its alert."""
+
+    meta = {
+        "collection": "flags",
+        "auto_create_index": False,
+        "indexes": [
+            # A unit's list, newest first in keyset order: by status, optionally by kind; and the last flag of a
+            # kind, which keeps the periodic flags from repeating.
+            {"fields": ["business_unit", "status", "-created_at", "-_id"]},
+            {"fields": ["business_unit", "status", "kind", "-created_at", "-_id"]},
+            {"fields": ["business_unit", "kind", "-created_at", "-_id"]},
+            # The alerts to send: only a flag with an alert due (or a claim that ran out) has the field.
+            {"fields": ["alert_due"], "sparse": True},
+        ],
+    }
+    id = me.StringField(primary_key=True)  # natural: "{bu}:one-star:{review id}", "{bu}:score-drop:{date}", ...
+    business_unit = me.StringField(required=True)
+    kind = me.StringField(required=True, choices=model.FLAG_KINDS)
+    review_id = me.StringField(null=True)
+    product = me.StringField(null=True)
+    details = me.DictField()
+    status = me.StringField(default="open", choices=("open", "resolved"))
+    note = me.StringField(null=True)
+    created_at = me.DateTimeField(required=True)
+    updated_at = me.DateTimeField(null=True)
+    resolved_at = me.DateTimeField(null=True)
+    resolved_by = me.StringField(null=True)
+    alert = me.StringField(default="none")  # none, pending, sent, failed, skipped
+    alert_due = me.DateTimeField()  # when a sender may take it next (a claim moves it to the claim's expiry)
+    alert_claim = me.StringField(null=True)  # the claim of the sender that holds it
+    alert_attempts = me.IntField(default=0)
+    alert_error = me.StringField(null=True)
+    alert_sent_at = me.DateTimeField(null=True)
+    alert_done = me.ListField(me.StringField())  # channels that have it already ("webhook", "email")
+
+
 ALL_DOCUMENTS: tuple[type[me.Document], ...] = (
     BusinessUnitDoc,
     ProductDoc,
@@ -236,6 +273,7 @@ ALL_DOCUMENTS: tuple[type[me.Document], ...] = (
     LeaseDoc,
     DigestDoc,
     RatingBucketDoc,
+    FlagDoc,
 )
 
 

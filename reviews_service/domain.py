@@ -228,3 +228,34 @@ class SourceState:
     last_report: dict[str, Any] = field(default_factory=dict)
     failures: int = 0
     next_run_at: datetime | None = None
+
+
+FlagKind = Literal["one-star", "outlier", "mismatch", "score-drop", "burst"]
+FLAG_KINDS: tuple[FlagKind, ...] = ("one-star", "outlier", "mismatch", "score-drop", "burst")
+FlagStatus = Literal["open", "resolved"]
+
+
+@dataclass(frozen=True)
+class Flag:
+    """Something a moderator should look at: a review (one-star, outlier, mismatch) or a unit's pattern.
+
+    `details` holds the numbers behind it (e.g. {"rating": 1, "mean": 4.6, "count": 38}); its reason in words is
+    rendered from kind + details in the reader's language (reviews_service.flagging.reason). `id` is natural
+    (`{bu}:one-star:{review id}`, `{bu}:score-drop:{date}`, ...), so nothing is flagged twice.
+    """
+
+    id: str
+    business_unit: str
+    kind: FlagKind
+    created_at: datetime
+    details: dict[str, Any] = field(default_factory=dict)
+    review_id: str | None = None
+    product: str | None = None
+    status: FlagStatus = "open"
+    note: str | None = None
+    resolved_at: datetime | None = None
+    resolved_by: str | None = None
+    alert: str = "none"  # "none" (not alerted), "pending", "sent", "failed", "skipped"
+    alert_attempts: int = 0
+    alert_error: str | None = None
+    alert_sent_at: datetime | None = None

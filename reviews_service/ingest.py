@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from reviews_service import domain, rating_buckets, repository
+from reviews_service import domain, flagging, rating_buckets, repository
 from reviews_service.normalize import RecordRejected, fingerprint, ignored_fields, normalize
 from sentiment.reviews import ensure_analysed
 
@@ -133,6 +133,7 @@ def _store_candidates(
             _add_delta(deltas, old, merged)
     repository.apply_summary_deltas(state, deltas, now)
     rating_buckets.count_moves(deltas.values())
+    flagging.after_ingest(business_unit, (m for i, (_, m) in pending.items() if i not in clashed), now)
     for review_id, outcome in counted:
         if review_id not in clashed:
             setattr(report, outcome, getattr(report, outcome) + 1)

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING
 
-from reviews_service import digests, ingest, repository
+from reviews_service import alerts, digests, flagging, ingest, repository
 from reviews_service.collection import Registry
 from reviews_service.config import Settings, SettingsInvalid
 from reviews_service.errors import Busy
@@ -54,6 +54,21 @@ def daily_digest(
             log.warning("daily digests are not sent: %s", exc)
 
 
+def send_alerts(state: ServiceState, settings: Settings, now: datetime | None = None) -> int:
+    """Send the due one-star alerts (each claimed by one process only); how many were sent."""
+    return alerts.dispatch(state, settings, now=now or datetime.now(UTC))
+
+
+def detect_flags(scheduler: Scheduler, now: datetime | None = None) -> dict[str, int] | None:
+    """Score-drop and burst flags of every unit, by one process at a time (None: another is at it)."""
+    try:
+        with holding("flags/patterns", scheduler.owner, seconds=scheduler.settings.lease_seconds):
+            return flagging.detect_all(now=now or datetime.now(UTC))
+    except Busy:
+        log.info("flags/patterns: running in another process")
+        return None
+
+
 def once_per_day(scheduler: Scheduler, key: str, job: Callable[[], object]) -> None:
     """Run `job` under the lease `key`, kept an hour after, so of all processes one runs it today."""
     try:
@@ -86,6 +101,11 @@ def build_scheduler(
     look = partial(daily_digest, state, settings, scheduler.owner, set())
     scheduler.add("daily-digest", every(min(DIGEST_LOOK_SECONDS, reload_every)).seconds, look)
     scheduler.submit("daily-digest", look)
+    # one-star alerts within a minute of arrival; the periodic flags a few times an hour
+    alerts_every = max(1, round(settings.alert_every_seconds))
+    scheduler.add("alerts", every(alerts_every).seconds, partial(send_alerts, state, settings))
+    flags_every = max(1, round(settings.flags_every_minutes * 60))
+    scheduler.add("flags", every(flags_every).seconds, partial(detect_flags, scheduler))
     # the sources' timers: read now, and again periodically (in the loop's thread: schedule is not thread-safe)
     every(reload_every).seconds.do(guarded("refresh-sources", scheduler.refresh)).tag("refresh-sources")
     guarded("refresh-sources", scheduler.refresh)()

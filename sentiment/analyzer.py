@@ -45,17 +45,18 @@ class Analyzer:
 
     def analyze_review(self, title: str, text: str, language: str | None = None) -> Analysis:
         """Analyse a review whose title and text both count; `language` is used when given."""
+        both = f"{title}\n{text}"
         lang = language if language in lexicon.LANGUAGES else None
         if lang is None:
-            lang = detect_language(f"{title}\n{text}", hint=language)
+            lang = detect_language(both, hint=language)
         if lang not in lexicon.LANGUAGES:
-            return Analysis(0.0, "neutral", lang, _aspects(f"{title}\n{text}", lang), VERSION, analysed=False)
+            return Analysis(0.0, "neutral", lang, _aspects(both, lang), VERSION, analysed=False)
         lex = lexicon.load(lang)
         head = scoring.score(scoring.own_title(title, text), lex)
         body = scoring.score(text, lex)
         weights = self.model.for_language(lang)
         polarity = weights.polarity(scoring.features(head, body), head.tokens + body.tokens)
-        return Analysis(round(polarity, 4), label_of(polarity), lang, _aspects(f"{title}\n{text}", lang), VERSION)
+        return Analysis(round(polarity, 4), label_of(polarity), lang, _aspects(both, lang), VERSION)
 
     def analyze(self, text: str, language: str | None = None) -> Analysis:
         """Analyse one text (no title)."""

@@ -17,7 +17,7 @@ _WORD = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
 _OTHER_SURE = 0.9  # another language must be this sure (over all of them) to beat ours ...
 _OTHER_WORDS = 5  # ... on at least this many words: short texts lean on our four
 _OURS_SURE = 0.6  # below this (over our four) a hint wins
-_SAMPLE = 160  # characters looked at: enough to tell a language, and langid's cost grows with the length
+_SAMPLE = 120  # characters looked at: enough to tell a language, and langid's cost grows with the length
 
 
 @cache

@@ -39,6 +39,8 @@ class Lexicon:
     contrasts: frozenset[str]
     phrases: dict[str, tuple[tuple[tuple[str, ...], float], ...]]  # first word -> (rest of the words, score)
     max_phrase: int
+    trailing_negation: bool = False  # a negator at a clause's end turns the word before it (nl, de)
+    known: frozenset[str] = frozenset()  # every word with a role above, for the scorer's quick skip
 
 
 def _package_dir(package: str) -> Path:
@@ -82,13 +84,17 @@ def load(language: str) -> Lexicon:
         tokens = tuple(phrase.lower().split())
         longest = max(longest, len(tokens))
         phrases.setdefault(tokens[0], []).append((tokens[1:], float(score)))
+    negators = frozenset(w.lower() for w in overlay.get("negators", []))
+    contrasts = frozenset(w.lower() for w in overlay.get("contrasts", []))
     return Lexicon(
         language=language,
         words=words,
         intensifiers=intensifiers,
-        negators=frozenset(w.lower() for w in overlay.get("negators", [])),
-        contrasts=frozenset(w.lower() for w in overlay.get("contrasts", [])),
+        negators=negators,
+        contrasts=contrasts,
         # longest phrases first, so "nooit meer" wins over "nooit"
         phrases={k: tuple(sorted(v, key=lambda p: -len(p[0]))) for k, v in phrases.items()},
         max_phrase=longest,
+        trailing_negation=bool(overlay.get("trailing_negation", False)),
+        known=frozenset(words) | frozenset(intensifiers) | negators | contrasts | frozenset(phrases),
     )

@@ -50,6 +50,7 @@ def score(text: str, lexicon: Lexicon) -> Part:
     negators = lexicon.negators
     contrasts = lexicon.contrasts
     phrases = lexicon.phrases
+    known = lexicon.known
     pos = neg = ph_pos = ph_neg = 0.0
     negated_pos = n_words = exclamations = 0
     sentence: list[float] = []  # signed contributions of the current sentence
@@ -59,9 +60,11 @@ def score(text: str, lexicon: Lexicon) -> Part:
     boost = 1.0
     weight = 1.0
     i, n = 0, len(tokens)
+    trailing = lexicon.trailing_negation
+    recent: int | None = None  # index after the last scored word of this sentence, for a trailing negator
 
     def close_sentence() -> None:
-        nonlocal pos, neg, last, worst, best, neg_sentences, sentences, sentence, weight, negation, boost
+        nonlocal pos, neg, last, worst, best, neg_sentences, sentences, sentence, weight, negation, boost, recent
         if sentence:
             net = sum(sentence)
             pos += sum(s for s in sentence if s > 0)
@@ -76,6 +79,7 @@ def score(text: str, lexicon: Lexicon) -> Part:
         weight = 1.0
         negation = 0
         boost = 1.0
+        recent = None
 
     while i < n:
         tok = tokens[i]
@@ -90,6 +94,11 @@ def score(text: str, lexicon: Lexicon) -> Part:
             i += 1
             continue
         n_words += 1
+        if tok not in known:  # most words: no opinion, no role; one look-up instead of five
+            i += 1
+            if negation:
+                negation -= 1
+            continue
         matched = False
         for rest, value in phrases.get(tok, ()):
             k = len(rest)
@@ -104,6 +113,7 @@ def score(text: str, lexicon: Lexicon) -> Part:
                 matched = True
                 negation = 0
                 boost = 1.0
+                recent = None  # a phrase carries its own negation
                 break
         if matched:
             continue
@@ -115,10 +125,18 @@ def score(text: str, lexicon: Lexicon) -> Part:
             sentence = [s * _BEFORE_CONTRAST for s in sentence]
             weight = _AFTER_CONTRAST
             negation = 0
+            recent = None
             if tok in words_of:  # "unfortunately", "helaas": a contrast with an opinion of its own
                 sentence.append(words_of[tok] * weight)
             continue
         if tok in negators:
+            if trailing and _ends_clause(tokens, i) and recent is not None and i - recent <= _NEGATION_SPAN + 1:
+                # Dutch and German put the negation after the verb: "het bevalt me niet", "gefällt mir nicht"
+                if sentence[-1] > 0:
+                    negated_pos += 1
+                sentence[-1] *= _NEGATED
+                recent = None
+                continue
             negation = _NEGATION_SPAN
             continue
         if tok in boosts:
@@ -130,11 +148,13 @@ def score(text: str, lexicon: Lexicon) -> Part:
                 negation -= 1
             continue
         value = found * boost
+        recent = i
         if negation:
             if value > 0:
                 negated_pos += 1
             value *= _NEGATED
             negation = 0
+            recent = None  # turned around already
         boost = 1.0
         sentence.append(max(-1.5, min(1.5, value)) * weight)
     close_sentence()
@@ -154,6 +174,11 @@ def score(text: str, lexicon: Lexicon) -> Part:
         shouted=shouted,
         tokens=tuple([t for t in tokens if t[0].isalnum()]),
     )
+
+
+def _ends_clause(tokens: list[str], i: int) -> bool:
+    """Whether the token at `i` (the one after a negator) ends a clause: punctuation, or the end."""
+    return i >= len(tokens) or not tokens[i][0].isalnum()
 
 
 def own_title(title: str, text: str) -> str:

@@ -114,7 +114,7 @@ def test_every_one_star_review_of_the_day_in_full_and_no_other(connected: object
 def make_settings_for_mail() -> Settings:
     from tests.conftest import make_settings
 
-    return make_settings(DIGEST_FROM="reviews@shop.example", REVIEWS_PUBLIC_URL="https://reviews.example")
+    return make_settings(REVIEWS_PUBLIC_URL="https://reviews.example")
 
 
 def test_an_empty_day_says_so_in_the_units_language(connected: object, state: ServiceState) -> None:
@@ -296,3 +296,17 @@ def test_the_recurring_complaints_with_their_change_and_examples(connected: obje
     assert delivery.examples and late in delivery.examples[0][1]
     text = digests.digest_text.text(digest, None)
     assert "- Levering: 5 klachten, +2 ten opzichte van de vorige periode" in text
+
+
+def test_open_flags_with_their_reasons_but_not_the_days_one_stars_twice(connected: object, state: ServiceState) -> None:
+    """An older one-star review's open flag is listed with its reason in the unit's language; the day's own
+    one-star reviews are shown in full above, so their flags are not repeated."""
+    unit(state, "shop", "nl")
+    noon = datetime(2026, 11, 19, 12, tzinfo=UTC)
+    bad = "Kapot aangekomen en de klantenservice reageert niet. Slecht."
+    add(state, "shop", [record(1, 1, noon - timedelta(days=2), text=bad), record(2, 1, noon, text=bad)])
+    digest = digests.build(state, "shop", DAY, now=NOW)
+    assert [(f.kind, f.review_id) for f in digest.flags] == [("one-star", "shop:test:r1")]
+    assert digest.flags[0].reason and "ster" in digest.flags[0].reason
+    assert digest.sections_pending == ()
+    assert digest.flags[0].reason in digests.digest_text.text(digest, None)

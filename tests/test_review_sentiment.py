@@ -79,6 +79,8 @@ def test_rescore_recomputes_what_an_older_analyser_wrote(tmp_path: Path) -> None
     assert "rescoring" in result.stderr and "7/7" in result.stderr  # tqdm's bar
     report = json.loads(result.stdout)
     assert (report["rescored"], report["version"], report["label_changed"]) == (7, VERSION, 7)
+    unknown = subprocess.run([*REVIEWS, "rescore", "-b", "nope"], capture_output=True, text=True, timeout=120, env=env)
+    assert unknown.returncode == 2 and "nope" in unknown.stderr
     again = subprocess.run([*REVIEWS, "rescore"], capture_output=True, text=True, timeout=120, env=env)
     assert json.loads(again.stdout)["rescored"] == 0
     everything = subprocess.run([*REVIEWS, "rescore", "--all"], capture_output=True, text=True, timeout=120, env=env)

@@ -38,7 +38,7 @@ class SentimentIn(BaseModel):
     )
 
 
-@router.post("/sentiment", **answers(JSON, *ADMIN_ERRORS, 413, 415, 422, schema=ANALYSIS_SCHEMA))
+@router.post("/sentiment", **answers(JSON, *ADMIN_ERRORS, 400, 413, 415, 422, schema=ANALYSIS_SCHEMA))
 def analyse_text(body: SentimentIn, principal: AdminDep) -> Response:
     """Polarity, label, language and complaint aspects of a text, as ingest would store them."""
     result = analyze(body.text, body.language)
