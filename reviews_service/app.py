@@ -20,6 +20,7 @@ from reviews_service.api import (
     admin,
     complaints,
     demo,
+    digests,
     flags,
     health,
     home,
@@ -174,6 +175,8 @@ def create_app(
     for module in routers:
         app.include_router(module.router)
     app.include_router(hooks.admin_router)
+    app.include_router(digests.router)
+    app.include_router(digests.pages)
     app.add_middleware(ResponseHeaders)  # nosniff, Referrer-Policy, no-store on admin, gzip on public reads
     openapi.install(app)
     app.add_middleware(WidgetFastPath, state=state)  # outermost but for HEAD: cached widget bytes skip everything else

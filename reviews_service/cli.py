@@ -331,6 +331,9 @@ def build_parser() -> argparse.ArgumentParser:
     from reviews_service.cli_jobs import add_commands
 
     add_commands(command, BU_HELP, STORE_NOTE)
+    from reviews_service.cli_digest import add_command as add_digest
+
+    add_digest(command, BU_HELP)
 
     p = command(
         "seo-validate",

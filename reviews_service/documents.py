@@ -194,6 +194,37 @@ class LeaseDoc(me.Document):
     expires = me.DateTimeField(required=True)
 
 
+class RatingBucketDoc(me.Document):
+    """Published ratings counted per quarter of an hour (UTC), for the digest's trend (rating_buckets)."""
+
+    meta = {"collection": "rating_buckets", "auto_create_index": False, "indexes": [{"fields": ["business_unit"]}]}
+    id = me.StringField(primary_key=True)  # "{bu}@2026-11-19T23:45", or "{bu}@complete" once counted in full
+    business_unit = me.StringField(required=True)
+    start = me.DateTimeField(null=True)
+    h1 = me.IntField(default=0)
+    h2 = me.IntField(default=0)
+    h3 = me.IntField(default=0)
+    h4 = me.IntField(default=0)
+    h5 = me.IntField(default=0)
+
+
+class DigestDoc(me.Document):
+    """One per (business unit, day): claimed before its e-mail goes out, so each day's is sent once (digest_store)."""
+
+    meta = {"collection": "digests", "auto_create_index": False}
+    id = me.StringField(primary_key=True)  # "{bu}:{YYYY-MM-DD}", the unit's own calendar day
+    business_unit = me.StringField(required=True)
+    day = me.StringField(required=True)
+    status = me.StringField(choices=("sending", "sent", "failed"))
+    owner = me.StringField(null=True)  # who is sending it (a lease owner id)
+    claimed_until = me.DateTimeField(null=True)  # a sender that died mid-send: another may take it after this
+    retry_at = me.DateTimeField(null=True)  # a failed send is tried again from then on
+    attempts = me.IntField(default=0)
+    sends = me.IntField(default=0)  # messages handed to the SMTP server (re-sends on request count too)
+    sent_at = me.DateTimeField(null=True)
+    last_error = me.StringField(null=True)
+
+
 class FlagDoc(me.Document):
     """Something for a moderator to look at (reviews_service.flag_store), and the state of its alert."""
 
@@ -240,6 +271,8 @@ ALL_DOCUMENTS: tuple[type[me.Document], ...] = (
     ChangeDoc,
     SourceStateDoc,
     LeaseDoc,
+    DigestDoc,
+    RatingBucketDoc,
     FlagDoc,
 )
 

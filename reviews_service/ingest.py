@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from reviews_service import domain, flagging, repository
+from reviews_service import domain, flagging, rating_buckets, repository
 from reviews_service.normalize import RecordRejected, fingerprint, ignored_fields, normalize
 from sentiment.reviews import ensure_analysed
 
@@ -132,6 +132,7 @@ def _store_candidates(
         if review_id not in clashed:
             _add_delta(deltas, old, merged)
     repository.apply_summary_deltas(state, deltas, now)
+    rating_buckets.count_moves(deltas.values())
     flagging.after_ingest(business_unit, (m for i, (_, m) in pending.items() if i not in clashed), now)
     for review_id, outcome in counted:
         if review_id not in clashed:
@@ -187,6 +188,7 @@ def _add_delta(
     if old is not None and old.status == "published":
         delta = delta_for(old)
         delta.histogram[old.rating] -= 1
+        delta.moves.append((old.created_at, old.rating, -1))
         still_there = (
             new is not None
             and new.status == "published"
@@ -198,6 +200,7 @@ def _add_delta(
     if new is not None and new.status == "published":
         delta = delta_for(new)
         delta.histogram[new.rating] += 1
+        delta.moves.append((new.created_at, new.rating, 1))
         if delta.newest is None or new.created_at > delta.newest:
             delta.newest = new.created_at
 
@@ -212,6 +215,7 @@ def moderate(
         deltas: dict[str, repository.SummaryDelta] = {}
         _add_delta(deltas, old, new)
         repository.apply_summary_deltas(state, deltas, now)
+        rating_buckets.count_moves(deltas.values())
     state.changes.publish(new.business_unit, frozenset({old.product, new.product}))
     return new
 

@@ -1,4 +1,4 @@
-"""The periodic jobs: every source's collection, the nightly rebuild, the daily digest's place; and the loop.
+"""The periodic jobs: every source's collection, the nightly rebuild, the daily digests; and the loop.
 
 Every job holds a lease in the store while it runs (reviews_service.leases), so `reviews serve` on the embedded
 store and a separate `reviews scheduler` on the same data (or two schedulers on one MongoDB) never run one job
@@ -15,9 +15,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING
 
-import schedule
-
-from reviews_service import alerts, flagging, ingest
+from reviews_service import alerts, digests, flagging, ingest, repository
 from reviews_service.collection import Registry
 from reviews_service.config import Settings, SettingsInvalid
 from reviews_service.errors import Busy
@@ -29,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Scheduler", "build_scheduler", "guarded", "run_forever", "start_in_thread"]
 log = logging.getLogger("reviews.jobs")
+DIGEST_LOOK_SECONDS = 60  # how often the scheduler looks for digests that are due
 DAILY_HOLD = 3600.0  # seconds a daily job's lease outlives the job: the others' timers fire within it
 
 
@@ -37,13 +36,22 @@ def check_summaries(state: ServiceState) -> dict[str, object]:
     report = ingest.rebuild_summaries(state, None, now=datetime.now(UTC))
     if report["differed"]:
         log.warning("summaries repaired: %s", report["differed"])
+    for unit in repository.list_business_units():  # and the digest's rating buckets, which move with them
+        if moved := digests.recount(state, unit.slug):
+            log.warning("rating buckets of %s repaired: %d", unit.slug, moved)
     return report
 
 
-def daily_digest(state: ServiceState, settings: Settings, now: datetime | None = None) -> None:
-    """The daily complaints digest's place (issue 11): nothing is built or sent yet."""
-    now = now or datetime.now(UTC)
-    log.info("daily digest for %s: not built yet, nothing sent", f"{now:%Y-%m-%d}")
+def daily_digest(
+    state: ServiceState, settings: Settings, owner: str, told: set[str], now: datetime | None = None
+) -> None:
+    """Send each business unit's digest of its own yesterday once DIGEST_TIME has come (each exactly once)."""
+    try:
+        digests.send_due(state, settings, now=now or datetime.now(UTC), owner=owner)
+    except digests.MailNotConfigured as exc:  # said once per process, not at every look
+        if str(exc) not in told:
+            told.add(str(exc))
+            log.warning("daily digests are not sent: %s", exc)
 
 
 def send_alerts(state: ServiceState, settings: Settings, now: datetime | None = None) -> int:
@@ -80,26 +88,26 @@ def build_scheduler(
         registry = REGISTRY
     scheduler = Scheduler(settings, state, registry, owner)
     every = scheduler.schedule.every
+    reload_every = max(1, round(settings.scheduler_reload_seconds))
     nightly = partial(once_per_day, scheduler, "nightly/check-summaries", partial(check_summaries, state))
     scheduler.add("check-summaries", every().day.at("03:30"), nightly)
-    digest = partial(once_per_day, scheduler, "daily/digest", partial(daily_digest, state, settings))
     try:
-        at_digest_time = every().day.at(settings.digest_time)  # the host's clock; issue 11 makes it per unit
-    except schedule.ScheduleValueError:
+        digests.check_settings(settings)
+    except SettingsInvalid:
         scheduler.close()
-        raise SettingsInvalid(
-            f"DIGEST_TIME must be a time of day as HH:MM (24 hours), e.g. 08:00; got {settings.digest_time[:20]!r}"
-        ) from None
-    scheduler.add("daily-digest", at_digest_time, digest)
+        raise
+    # A look every minute, and one now: a scheduler (re)started after DIGEST_TIME still sends what is due; the
+    # digest's claim in the store (not a lease here) makes each unit's day go out once, whoever looks.
+    look = partial(daily_digest, state, settings, scheduler.owner, set())
+    scheduler.add("daily-digest", every(min(DIGEST_LOOK_SECONDS, reload_every)).seconds, look)
+    scheduler.submit("daily-digest", look)
     # one-star alerts within a minute of arrival; the periodic flags a few times an hour
     alerts_every = max(1, round(settings.alert_every_seconds))
     scheduler.add("alerts", every(alerts_every).seconds, partial(send_alerts, state, settings))
     flags_every = max(1, round(settings.flags_every_minutes * 60))
     scheduler.add("flags", every(flags_every).seconds, partial(detect_flags, scheduler))
     # the sources' timers: read now, and again periodically (in the loop's thread: schedule is not thread-safe)
-    every(max(1, round(settings.scheduler_reload_seconds))).seconds.do(
-        guarded("refresh-sources", scheduler.refresh)
-    ).tag("refresh-sources")
+    every(reload_every).seconds.do(guarded("refresh-sources", scheduler.refresh)).tag("refresh-sources")
     guarded("refresh-sources", scheduler.refresh)()
     return scheduler
 

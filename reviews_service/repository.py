@@ -14,7 +14,7 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -451,6 +451,7 @@ class SummaryDelta:
     histogram: dict[int, int]
     newest: datetime | None = None
     recompute_last: bool = False
+    moves: list[tuple[datetime, int, int]] = field(default_factory=list)  # (created_at, rating, +1/-1): rating_buckets
 
 
 def apply_summary_deltas(state: ServiceState, deltas: Mapping[str, SummaryDelta], now: datetime) -> None:
