@@ -107,6 +107,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from reviews_service.cli_jobs import registry_of
     from reviews_service.state import ServiceState
 
+    if "public_url" not in settings.model_fields_set:
+        # Links in e-mails (digest pages, alerts) point at this server when REVIEWS_PUBLIC_URL is not set.
+        shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
+        settings = settings.model_copy(update={"public_url": f"http://{shown_host}:{args.port}"})
     info = store.connect(settings)
     state = ServiceState()  # the app's, shared with the start-up and the in-process scheduler: one set of caches
     lines, token_id = _start_up(args, settings, info, state)

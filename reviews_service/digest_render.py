@@ -12,12 +12,15 @@ from typing import Any
 from reviews_service import i18n
 from reviews_service.digest_links import Links
 from reviews_service.digest_words import Words
-from sentiment.digest import Digest
+from sentiment.digest import Digest, FlagItem
 
 FONT = "font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif"
 WRAP = "overflow-wrap:anywhere;word-break:break-word"  # a long unbroken word (a pasted URL) never widens a phone's page
 CELL = f"{FONT};font-size:15px;line-height:1.45;color:#1f2933;{WRAP}"
 MUTED = f"{FONT};font-size:13px;line-height:1.4;color:#52606d;{WRAP}"
+# The trend table holds only our own words and numbers: they wrap between words, never inside one ("Versc|hil").
+TABLE_HEAD = f"{FONT};font-size:13px;line-height:1.4;color:#52606d"
+TABLE_NUMBER = f"{FONT};font-size:15px;line-height:1.45;color:#1f2933;white-space:nowrap"
 H2 = f"{FONT};font-size:18px;font-weight:bold;color:#1f2933;margin:24px 0 8px 0"
 LINK = "color:#0b6e4f;text-decoration:underline"
 CARD = "border:1px solid #d9dee3;border-radius:6px;padding:12px;margin:0 0 12px 0;background:#ffffff"
@@ -51,14 +54,14 @@ def _summary(w: Words) -> str:
 def _trend(w: Words, chart: str) -> str:
     rows = "".join(
         f'<tr><td style="{CELL};padding:4px 8px 4px 0">{esc(w.window_name(window))}</td>'
-        f'<td style="{CELL};padding:4px 8px;text-align:right">{esc(w.number(window.count, 0))}</td>'
-        f'<td style="{CELL};padding:4px 8px;text-align:right;font-weight:bold">'
+        f'<td style="{TABLE_NUMBER};padding:4px 8px;text-align:right">{esc(w.number(window.count, 0))}</td>'
+        f'<td style="{TABLE_NUMBER};padding:4px 8px;text-align:right;font-weight:bold">'
         f"{esc('–' if window.average is None else w.number(window.average, 2))}</td>"
-        f'<td style="{CELL};padding:4px 0 4px 8px;text-align:right">{esc(w.window_change(window))}</td></tr>'
+        f'<td style="{TABLE_NUMBER};padding:4px 0 4px 8px;text-align:right">{esc(w.window_change(window))}</td></tr>'
         for window in w.digest.windows
     )
     head = "".join(
-        f'<th style="{MUTED};text-align:{align};padding:0 8px 4px 0;font-weight:normal">{esc(label)}</th>'
+        f'<th style="{TABLE_HEAD};text-align:{align};padding:0 8px 4px 0;font-weight:normal">{esc(label)}</th>'
         for label, align in (
             (i18n.gettext(w.locale, "Period"), "left"),
             (i18n.gettext(w.locale, "Reviews"), "right"),
@@ -96,6 +99,16 @@ def _one_stars(w: Words, links: Links) -> str:
     return "".join(cards) + more
 
 
+def flag_subject(flag: FlagItem, locale: str) -> str:
+    """What a review's flag is about: '“Terrible communication” · David S. · 12 nov 2026'; '' for patterns."""
+    if not flag.subject:
+        return ""
+    parts = [f"“{flag.subject}”", flag.author.strip()]
+    if flag.review_created_at is not None:
+        parts.append(i18n.format_date(flag.review_created_at, locale))
+    return " · ".join(p for p in parts if p)
+
+
 def _flags(w: Words, links: Links) -> str:
     d = w.digest
     if "flags" in d.sections_pending:
@@ -107,7 +120,9 @@ def _flags(w: Words, links: Links) -> str:
         link = ""
         if flag.review_id:
             link = f' <a href="{esc(links.moderate(flag.review_id))}" style="{LINK}">{esc(w.review)}</a>'
-        items.append(f'<li style="{CELL};margin:0 0 6px 0">{esc(flag.reason)}{link}</li>')
+        about = flag_subject(flag, w.locale)
+        about_html = f'<br><span style="{MUTED}">{esc(about)}</span>' if about else ""
+        items.append(f'<li style="{CELL};margin:0 0 6px 0">{esc(flag.reason)}{link}{about_html}</li>')
     return f'<ul style="margin:0;padding:0 0 0 20px">{"".join(items)}</ul>'
 
 
@@ -208,7 +223,10 @@ def json_view(digest: Digest, links: Links) -> dict[str, Any]:
             for review in digest.one_stars
         ],
         "one_star_total": digest.one_stars_total,
-        "flags": [{"id": f.id, "kind": f.kind, "reason": f.reason, "review_id": f.review_id} for f in digest.flags],
+        "flags": [
+            {"id": f.id, "kind": f.kind, "reason": f.reason, "review_id": f.review_id, "about": f.subject or None}
+            for f in digest.flags
+        ],
         "complaints": [
             {
                 "topic": c.topic,

@@ -6,6 +6,7 @@ import textwrap
 
 from reviews_service import i18n
 from reviews_service.digest_links import Links
+from reviews_service.digest_render import flag_subject
 from reviews_service.digest_words import Words
 from sentiment.digest import Digest
 
@@ -55,7 +56,9 @@ def text(digest: Digest, links: Links | None) -> str:
         lines.append(w.not_yet)
     elif not digest.flags:
         lines.append(w.no_flags)
-    lines += [f"- {flag.reason}" for flag in digest.flags]
+    for flag in digest.flags:
+        subject = flag_subject(flag, w.locale)
+        lines.append(f"- {flag.reason}" + (f"\n  {subject}" if subject else ""))
     lines += _heading(i18n.gettext(w.locale, "Recurring complaints"))
     if "complaints" in digest.sections_pending:
         lines.append(w.not_yet)

@@ -23,6 +23,7 @@ from reviews_service import (
     digest_render,
     digest_store,
     digest_text,
+    domain,
     flag_reasons,
     flagging,
     mail,
@@ -94,14 +95,39 @@ def build(state: ServiceState, business_unit: str, day: date, *, now: datetime) 
     )
 
 
+SUBJECT_CHARS = 80
+
+
 def _open_flags(business_unit: str, locale: str, shown: set[str]) -> list[FlagItem]:
     """The unit's open flags, newest first, but for the one-star flags of the reviews the digest shows in full."""
+    flags = [
+        f
+        for f in flagging.open_flags(business_unit, limit=FLAGS_SHOWN + len(shown))
+        if not (f.kind == "one-star" and f.review_id in shown)
+    ][:FLAGS_SHOWN]
+    reviews = repository.reviews_by_id(f.review_id for f in flags if f.review_id)
     found = []
-    for flag in flagging.open_flags(business_unit, limit=FLAGS_SHOWN + len(shown)):
-        if flag.kind == "one-star" and flag.review_id in shown:
-            continue
-        found.append(FlagItem(flag.id, flag.kind, flag_reasons.reason(flag, locale), flag.review_id, flag.created_at))
-    return found[:FLAGS_SHOWN]
+    for flag in flags:
+        review = reviews.get(flag.review_id or "")
+        found.append(
+            FlagItem(
+                flag.id,
+                flag.kind,
+                flag_reasons.reason(flag, locale),
+                flag.review_id,
+                flag.created_at,
+                subject=_subject(review) if review else "",
+                author=review.author if review else "",
+                review_created_at=review.created_at if review else None,
+            )
+        )
+    return found
+
+
+def _subject(review: domain.Review) -> str:
+    """A review's title, or the first words of its text when it has none."""
+    text = review.title.strip() or review.text.strip()
+    return text if len(text) <= SUBJECT_CHARS else text[:SUBJECT_CHARS].rsplit(" ", 1)[0] + "…"
 
 
 def _complaints(state: ServiceState, business_unit: str, locale: str, end: datetime) -> list[ComplaintItem]:

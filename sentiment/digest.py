@@ -73,6 +73,11 @@ class FlagItem:
     reason: str
     review_id: str | None
     created_at: datetime | None
+    # What the flag is about, so twenty one-star flags are told apart: the review's title (or its opening
+    # words), author and date; empty for a unit's patterns (score drops, bursts).
+    subject: str = ""
+    author: str = ""
+    review_created_at: datetime | None = None
 
 
 @dataclass(frozen=True)

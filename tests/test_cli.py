@@ -72,6 +72,10 @@ def test_serve_runs_the_demo_shop_on_the_embedded_store(server: str) -> None:
     assert {r["language"] for r in page.json()["items"]} >= {"nl", "fr"}
     assert "@example" not in page.text
     assert httpx.get(f"{url}/docs").status_code == 200
+    # With REVIEWS_PUBLIC_URL unset, links in e-mails point at this very server (not a default port).
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    digest = httpx.get(f"{url}/v1/admin/business-units/flinders-nl/digests/2026-11-30", headers=auth).json()
+    assert digest["links"]["page"].startswith(f"{url}/digests/flinders-nl/2026-11-30?")
 
 
 def test_import_through_a_running_service_with_progress(server: str, tmp_path: Path) -> None:

@@ -310,3 +310,29 @@ def test_open_flags_with_their_reasons_but_not_the_days_one_stars_twice(connecte
     assert digest.flags[0].reason and "ster" in digest.flags[0].reason
     assert digest.sections_pending == ()
     assert digest.flags[0].reason in digests.digest_text.text(digest, None)
+
+
+def test_each_open_flag_says_which_review_it_is_about(connected: object, state: ServiceState) -> None:
+    """Twenty one-star flags read alike ("1 star, while the shop averages 4.0"): each line also names the
+    review (its title, or its first words without one), its author and its date, escaped in the HTML."""
+    unit(state, "shop", "nl")
+    noon = datetime(2026, 11, 19, 12, tzinfo=UTC)
+    long_text = "Nooit geleverd " + "en niemand neemt de telefoon op " * 10
+    add(
+        state,
+        "shop",
+        [
+            record(1, 1, noon - timedelta(days=2), title="Kast <b>kapot</b>", author="Anouk"),
+            record(2, 1, noon - timedelta(days=3), title="", text=long_text, author="Bram"),
+        ],
+    )
+    digest = digests.build(state, "shop", DAY, now=NOW)
+    by_review = {f.review_id: f for f in digest.flags}
+    assert by_review["shop:test:r1"].subject == "Kast <b>kapot</b>"
+    assert by_review["shop:test:r1"].author == "Anouk"
+    second = by_review["shop:test:r2"].subject
+    assert second.startswith("Nooit geleverd") and second.endswith("…") and len(second) <= 81
+    text = digests.digest_text.text(digest, None)
+    assert "“Kast <b>kapot</b>” · Anouk · 17 nov 2026" in text
+    html = digests.digest_render.html(digest, make_links("http://x", "k" * 32, "shop", DAY, now=NOW), "<svg></svg>")
+    assert "“Kast &lt;b&gt;kapot&lt;/b&gt;” · Anouk" in html and "<b>kapot" not in html
