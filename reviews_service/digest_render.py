@@ -18,8 +18,9 @@ FONT = "font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif"
 WRAP = "overflow-wrap:anywhere;word-break:break-word"  # a long unbroken word (a pasted URL) never widens a phone's page
 CELL = f"{FONT};font-size:15px;line-height:1.45;color:#1f2933;{WRAP}"
 MUTED = f"{FONT};font-size:13px;line-height:1.4;color:#52606d;{WRAP}"
-# The trend table holds only our own words and numbers: they wrap between words, never inside one ("Versc|hil").
-TABLE_HEAD = f"{FONT};font-size:13px;line-height:1.4;color:#52606d"
+# The trend table holds only our own words and numbers: they wrap between words, never inside one ("Versc|hil");
+# WRAP is inherited from the cell around the table, so it is undone here.
+TABLE_HEAD = f"{FONT};font-size:13px;line-height:1.4;color:#52606d;overflow-wrap:normal;word-break:normal"
 TABLE_NUMBER = f"{FONT};font-size:15px;line-height:1.45;color:#1f2933;white-space:nowrap"
 H2 = f"{FONT};font-size:18px;font-weight:bold;color:#1f2933;margin:24px 0 8px 0"
 LINK = "color:#0b6e4f;text-decoration:underline"
