@@ -18,6 +18,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench import SHARED_REVIEWS, shared_csvs
 from collectors.csv_import import parse_trustpilot_csv
 from reviews_service import domain, repository, store
 from reviews_service.complaints import complaint_topics
@@ -29,7 +30,7 @@ from sentiment.discovery import discover
 from sentiment.taxonomy import Taxonomy, default_taxonomy, find_aspects
 from sentiment.taxonomy import normalize as fold
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "trustpilot-pet-insurance"
+DEFAULT_DATA = SHARED_REVIEWS
 # What the one-star reviews of pet insurers are known to be about (the issue), as patterns over theme labels.
 EXPECTED = {
     "denied claims": r"\bden(y|ied|ial)",
@@ -75,9 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--themes", type=int, default=12, help="at most this many themes overall (8 per company)")
     args = parser.parse_args(argv)
-    files = sorted(args.data.glob("*.csv"))
+    files = shared_csvs(args.data)
     if not files:
-        print(f"no CSV files in {args.data}: this benchmark needs ../shared/data/trustpilot-pet-insurance")
         return 2
     companies = {f.stem: load(f) for f in files}
     names = list(companies)  # a company's own name is never a theme

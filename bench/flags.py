@@ -22,11 +22,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from statistics import median
 
+from bench import SHARED_REVIEWS, shared_csvs
 from reviews_service import domain, flag_store, flagging, imports, repository, store
 from reviews_service.config import Settings
 from reviews_service.state import ServiceState
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "trustpilot-pet-insurance"
+DEFAULT_DATA = SHARED_REVIEWS
 
 
 def _import(files: list[Path], bodies: list[bytes], flags: bool) -> tuple[int, float, float]:
@@ -63,12 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
-    files = sorted(args.data.glob("*.csv"))
+    files = shared_csvs(args.data)
     if not files:
-        print(
-            f"no CSV files in {args.data}: this benchmark needs ../shared/data/trustpilot-pet-insurance",
-            file=sys.stderr,
-        )
         return 2
     bodies = [f.read_bytes() for f in files]
     rates: dict[bool, list[float]] = {True: [], False: []}

@@ -22,13 +22,14 @@ from pathlib import Path
 
 import httpx
 
+from bench import SHARED_REVIEWS, shared_csvs
 from reviews_service import repository, store
 from reviews_service.app import create_app
 from reviews_service.config import Settings
 from sentiment.analyzer import VERSION
 from sentiment.reviews import RATING_FALLBACK
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "trustpilot-pet-insurance"
+DEFAULT_DATA = SHARED_REVIEWS
 TOKEN = "bench-admin-token-0123456789"
 
 
@@ -57,12 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--calls", type=int, default=1000)
     args = parser.parse_args(argv)
-    files = sorted(args.data.glob("*.csv"))
+    files = shared_csvs(args.data)
     if not files:
-        print(
-            f"no CSV files in {args.data}: this benchmark needs ../shared/data/trustpilot-pet-insurance",
-            file=sys.stderr,
-        )
         return 2
     settings = Settings(REVIEWS_ENV="test", REVIEWS_ADMIN_TOKEN=TOKEN, REVIEWS_DATA_DIR=":memory:", MONGODB_URL=None)  # type: ignore[call-arg]
     rss_before = _peak_rss_mb()

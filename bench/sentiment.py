@@ -16,14 +16,14 @@ import argparse
 import csv
 import os
 import platform
-import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from bench import SHARED_REVIEWS, shared_csvs
 from sentiment import analyzer, model, train
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "trustpilot-pet-insurance"
+DEFAULT_DATA = SHARED_REVIEWS
 
 
 def _rows(file: Path) -> list[tuple[str, str, int]]:
@@ -57,12 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--speed-only", action="store_true", help="skip the accuracy table (about a minute)")
     args = parser.parse_args(argv)
-    files = sorted(args.data.glob("*.csv"))
+    files = shared_csvs(args.data)
     if not files:
-        print(
-            f"no CSV files in {args.data}: this benchmark needs ../shared/data/trustpilot-pet-insurance",
-            file=sys.stderr,
-        )
         return 2
     if not args.speed_only:
         _accuracy(files)
