@@ -5,42 +5,32 @@ from __future__ import annotations
 
 import subprocess
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from reviews_service import domain, flag_store, ingest, repository
-from tests.conftest import REVIEWS, _env, make_settings, review, stop_process
+from tests.conftest import REVIEWS, review, stop_process
 from tests.mail_server import MailServer
 from tests.test_alerts import SECRET, Receiver, receiver  # noqa: F401  (the receiver fixture)
-from tests.test_scheduler_processes import on_disk, wait_for
+from tests.test_scheduler_processes import on_disk, scheduler, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 ALERTS = 30
 
 
-@contextmanager
-def scheduler(data: Path, log: Path, hook: str, smtp_url: str) -> Iterator[subprocess.Popen[str]]:
+def alert_scheduler(data: Path, log: Path, hook: str, smtp_url: str) -> AbstractContextManager[subprocess.Popen[str]]:
     """One `reviews scheduler` process sending alerts every second."""
-    env = _env(
-        REVIEWS_DATA_DIR=str(data),
+    return scheduler(
+        data,
+        log,
+        entry=REVIEWS,
         REVIEWS_ALERT_EVERY_SECONDS="1",
         ALERT_WEBHOOK_URL=hook,
         ALERT_WEBHOOK_SECRET=SECRET,
         SMTP_URL=smtp_url,
         ALERT_RECIPIENTS="directie@flinders.example",
-        MONGODB_DB=make_settings().mongodb_db,
     )
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [*REVIEWS, "scheduler"], env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, text=True
-        )
-        try:
-            yield proc
-        finally:
-            if proc.poll() is None:
-                stop_process(proc, grace=10)
 
 
 def test_two_schedulers_send_each_alert_once(tmp_path: Path, receiver: Receiver) -> None:  # noqa: F811
@@ -48,8 +38,8 @@ def test_two_schedulers_send_each_alert_once(tmp_path: Path, receiver: Receiver)
     with MailServer() as smtp, on_disk(data) as state:
         repository.save_business_unit(state, domain.BusinessUnit(slug="flinders-nl", name="Flinders", locales=("nl",)))
         with (
-            scheduler(data, tmp_path / "a.log", receiver.url, smtp.url) as a,
-            scheduler(data, tmp_path / "b.log", receiver.url, smtp.url),
+            alert_scheduler(data, tmp_path / "a.log", receiver.url, smtp.url) as a,
+            alert_scheduler(data, tmp_path / "b.log", receiver.url, smtp.url),
         ):
             time.sleep(1.5)  # both are up and polling
             now = datetime.now(UTC)
@@ -61,7 +51,7 @@ def test_two_schedulers_send_each_alert_once(tmp_path: Path, receiver: Receiver)
             sent = lambda: [f.alert for f in flag_store.open_flags("flinders-nl", kind="one-star")] == ["sent"] * ALERTS  # noqa: E731
             wait_for("every alert recorded as sent", sent, 10)
             stop_process(a, grace=10)  # a restart: the replacement finds nothing left to send
-            with scheduler(data, tmp_path / "c.log", receiver.url, smtp.url):
+            with alert_scheduler(data, tmp_path / "c.log", receiver.url, smtp.url):
                 time.sleep(3)
         assert receiver.refused == 0
         assert sorted(receiver.deliveries) == sorted(set(receiver.deliveries)) and len(receiver.deliveries) == ALERTS

@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -75,18 +75,23 @@ def add_unit(state: ServiceState, slug: str, **config: Any) -> None:
 
 
 @contextmanager
-def scheduler(data: Path, log: Path, lease: float = LEASE) -> Iterator[subprocess.Popen[str]]:
-    """One `reviews scheduler` process (killed at the end if still alive); its output goes to `log`."""
+def scheduler(
+    data: Path, log: Path, lease: float = LEASE, entry: Sequence[str] = ENTRY, **settings: str
+) -> Iterator[subprocess.Popen[str]]:
+    """One `reviews scheduler` process on `data` (killed at the end if still alive); its output goes to `log`.
+
+    `entry` is the command (the tests' counting collector registered, by default); `settings` add environment."""
     env = _env(
         REVIEWS_DATA_DIR=str(data),
         REVIEWS_LEASE_SECONDS=str(lease),
         REVIEWS_SCHEDULER_RELOAD_SECONDS="1",
         REVIEWS_ADMIN_TOKEN=ADMIN_TOKEN,
         MONGODB_DB=make_settings().mongodb_db,  # the database on_disk writes the units into
+        **settings,
     )
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [*ENTRY, "scheduler"], env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, text=True
+            [*entry, "scheduler"], env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, text=True
         )
         try:
             yield proc
