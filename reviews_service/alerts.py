@@ -30,6 +30,7 @@ from reviews_service.api.deps import iso, review_json
 from reviews_service.config import Settings
 from reviews_service.errors import NotFound
 from reviews_service.flag_reasons import reason
+from reviews_service.leases import ticking
 from reviews_service.mail import MailError, send
 
 if TYPE_CHECKING:
@@ -91,16 +92,17 @@ def dispatch(state: ServiceState, settings: Settings, *, now: datetime, limit: i
     wanted = channels(settings)
     if not wanted:
         return 0  # nothing configured: the alerts stay due (and expire after a day) until a channel is
-    sent = 0
+    sent, clock = 0, ticking(now)  # one delivery may take ~50 s: each claim counts from its own moment
     for _ in range(limit):
-        claim = flag_store.claim_alert(now=now, hold=CLAIM)
+        at = clock()
+        claim = flag_store.claim_alert(now=at, hold=CLAIM)
         if claim is None:
             break
         try:
-            sent += _deliver(state, settings, claim, wanted, now)
+            sent += _deliver(state, settings, claim, wanted, at)
         except Exception as exc:  # a bug or a store hiccup with one alert must not stop the others
             log.exception("alert %s failed unexpectedly", claim.flag.id)
-            _failed(claim, list(claim.done), f"{type(exc).__name__}: {exc}", now)
+            _failed(claim, list(claim.done), f"{type(exc).__name__}: {exc}", at)
     return sent
 
 

@@ -49,7 +49,9 @@ def make_links(base_url: str, secret: str, business_unit: str, day: date, *, now
 
 def check(secret: str, business_unit: str, day: date, expires: str, sig: str, *, now: datetime) -> str | None:
     """Why a page link must be refused ("forged" or "expired"), or None when it is good."""
-    if not expires.isdigit() or len(expires) > 12 or len(sig) != 64 or not set(sig.lower()) <= HEX:
+    # isascii: '²' is a digit to isdigit() but not to int(), which would turn a bad link into a 500
+    well_formed = expires.isascii() and expires.isdigit() and len(expires) <= 12
+    if not well_formed or len(sig) != 64 or not set(sig.lower()) <= HEX:
         return "forged"
     wanted = signature(secret, business_unit, day, int(expires))
     if not hmac.compare_digest(wanted, sig.lower()):  # compared in constant time: no guessing byte by byte

@@ -34,6 +34,7 @@ from reviews_service.config import Settings, SettingsInvalid
 from reviews_service.digest_links import Links, make_links
 from reviews_service.digest_words import Words
 from reviews_service.errors import ReviewsError
+from reviews_service.leases import ticking
 from sentiment.digest import ComplaintItem, Digest, FlagItem, build_digest, day_bounds, trend_start, yesterday
 
 if TYPE_CHECKING:
@@ -248,18 +249,20 @@ def send_due(state: ServiceState, settings: Settings, *, now: datetime, owner: s
     if not due:
         return []
     url, to = smtp_url(settings), recipients(settings)
-    sent = []
+    sent, clock = [], ticking(now)  # each unit's claim counts from its own moment, not the look's start
     for unit, day in due:
-        if not digest_store.claim(unit.slug, day, owner, now=now, hold=CLAIM_HOLD):
+        at = clock()
+        if not digest_store.claim(unit.slug, day, owner, now=at, hold=CLAIM_HOLD):
             continue  # sent already, being sent by another process, or failed and waiting for its retry
         try:
-            digest = build(state, unit.slug, day, now=now)
-            mail.send(url, message(settings, digest, to, now=now))
+            digest = build(state, unit.slug, day, now=at)
+            mail.send(url, message(settings, digest, to, now=at))
         except Exception as exc:  # recorded and retried; one unit's failure never stops the others'
-            digest_store.mark_failed(unit.slug, day, owner, str(exc) or type(exc).__name__, retry_at=now + RETRY_AFTER)
+            reason = str(exc) or type(exc).__name__
+            digest_store.mark_failed(unit.slug, day, owner, reason, retry_at=at + RETRY_AFTER)
             log.warning("digest of %s for %s not sent (tried again in 5 minutes): %s", unit.slug, day, exc)
             continue
-        digest_store.mark_sent(unit.slug, day, owner, now=now)
+        digest_store.mark_sent(unit.slug, day, owner, now=clock())
         log.info("digest of %s for %s sent to %d recipient(s)", unit.slug, day, len(to))
         sent.append(digest_store.digest_key(unit.slug, day))
     return sent

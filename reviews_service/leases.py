@@ -14,16 +14,24 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from reviews_service import source_store
 from reviews_service.errors import Busy
 
 log = logging.getLogger("reviews.leases")
 Clock = Callable[[], datetime]
+
+
+def ticking(now: datetime) -> Callable[[], datetime]:
+    """A clock that starts at `now` (passed in) and moves with real time: a claim taken late in a long batch
+    expires counted from when it was taken, not from when the batch began."""
+    started = time.monotonic()
+    return lambda: now + timedelta(seconds=time.monotonic() - started)
 
 
 def utcnow() -> datetime:

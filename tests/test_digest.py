@@ -226,6 +226,7 @@ def test_the_signed_link_opens_the_web_page_and_nothing_else(
         f"/digests/shop/2026-11-19?exp={int(exp) + 86400}&sig={sig}",
         f"/digests/shop/2026-11-19?exp={exp}&sig={sig[:-1]}{'0' if sig[-1] != '0' else '1'}",
         f"/digests/shop/2026-11-19?exp={exp}&sig=%C3%A9{sig[2:]}",
+        f"/digests/shop/2026-11-19?exp=%C2%B2&sig={sig}",  # '²': a digit to str.isdigit(), not to int()
         "/digests/shop/2026-11-19",
         f"/digests/shop/not-a-day?exp={exp}&sig={sig}",
     ]

@@ -179,3 +179,16 @@ def test_a_digest_time_that_is_not_a_time_of_day_is_refused_by_name(state: Servi
 
     with pytest.raises(SettingsInvalid, match=r"DIGEST_TIME must be a time of day as HH:MM .* got '8am'"):
         jobs.build_scheduler(make_settings(DIGEST_TIME="8am"), state, REGISTRY)
+
+
+def test_a_batchs_clock_starts_at_the_given_time_and_moves_with_real_time() -> None:
+    """Alerts and digests claim one item after another: each claim counts from its own moment, so a slow
+    delivery early in a batch cannot leave the later claims already expired when they are taken."""
+    from reviews_service.leases import ticking
+
+    start = datetime(2026, 11, 19, 8, tzinfo=UTC)
+    clock = ticking(start)
+    first = clock()
+    time.sleep(0.05)
+    later = clock()
+    assert start <= first < start + timedelta(seconds=0.05) <= later < start + timedelta(seconds=5)
