@@ -63,4 +63,8 @@ def detect_language(text: str, hint: str | None = None) -> str | None:
 def guess_language(text: str, hint: str | None = None) -> str | None:
     """One of SUPPORTED for a stored review, or `hint`/None when the text is too short or in another language."""
     found = detect_language(text, hint)
-    return found if found in SUPPORTED else hint
+    if found is None or found in SUPPORTED:
+        return found
+    # Confidently another language (Spanish in a Dutch shop): not the hint, or the Dutch lexicon would score it;
+    # None leaves it to the analyser, which labels it by its stars.
+    return None

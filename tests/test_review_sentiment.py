@@ -48,6 +48,26 @@ def test_a_language_we_do_not_analyse_is_labelled_by_its_rating(shop: domain.Bus
     assert (stored.sentiment, stored.sentiment_label, stored.sentiment_version) == (None, "negative", RATING_FALLBACK)
 
 
+def test_a_one_language_shop_does_not_lend_its_language_to_a_review_plainly_in_another(
+    connected: object, state: ServiceState
+) -> None:
+    """A Dutch-only shop's language helps texts too short to tell; a Spanish review is still not scored as Dutch."""
+    repository.save_business_unit(state, domain.BusinessUnit(slug="nl-only", name="NL", locales=("nl",)))
+    text = "Muy mal servicio, nunca llegó el pedido y nadie contesta los correos electrónicos."
+    ingest.ingest(
+        state, "nl-only", [review("es", 4, title="", text=text), review("kort", 5, title="", text="Top!")], now=NOW
+    )
+    (spanish,) = [r for r in repository.iter_reviews("nl-only") if r.external_id == "es"]
+    (short,) = [r for r in repository.iter_reviews("nl-only") if r.external_id == "kort"]
+    assert spanish.language is None
+    assert (spanish.sentiment, spanish.sentiment_label, spanish.sentiment_version) == (
+        None,
+        "positive",
+        RATING_FALLBACK,
+    )
+    assert short.language == "nl"
+
+
 def test_unchanged_text_keeps_its_analysis_and_an_edit_is_analysed_again(
     shop: domain.BusinessUnit, state: ServiceState
 ) -> None:
