@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from reviews_service import domain, i18n, repository, storable
 from reviews_service.errors import InvalidInput
 from reviews_service.i18n import N_
-from sentiment import analyze
+from sentiment.analyzer import default_analyzer
 from sentiment.complaints import RECURRING_IN, WINDOWS, ComplaintReport, Topic, report
 from sentiment.taxonomy import Taxonomy, default_taxonomy
 
@@ -76,7 +76,7 @@ def checked_taxonomy(override: Any) -> Taxonomy:
 
 def negative_sentence(sentence: str, language: str | None) -> bool:
     """The sentence judge: `sentiment.analyze` calls it negative."""
-    return analyze(sentence, language).label == "negative"
+    return default_analyzer().analyze_review("", sentence, language, aspects=False).label == "negative"
 
 
 def label(taxonomy: Taxonomy, aspect_id: str, locale: str) -> str:

@@ -7,7 +7,6 @@ have no lexicon for gets no polarity and the neutral label; the ingest step then
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from functools import cache
 from typing import Literal
@@ -15,8 +14,6 @@ from typing import Literal
 from sentiment import lexicon, model, scoring
 from sentiment.language import detect_language
 from sentiment.taxonomy import find_aspects
-
-logger = logging.getLogger(__name__)
 
 Label = Literal["negative", "neutral", "positive"]
 
@@ -43,20 +40,22 @@ class Analyzer:
     def __init__(self, weights: model.Model | None = None) -> None:
         self.model = model.load() if weights is None else weights
 
-    def analyze_review(self, title: str, text: str, language: str | None = None) -> Analysis:
-        """Analyse a review whose title and text both count; `language` is used when given."""
+    def analyze_review(self, title: str, text: str, language: str | None = None, *, aspects: bool = True) -> Analysis:
+        """Analyse a review whose title and text both count; `language` is used when given.
+
+        `aspects=False` skips the taxonomy scan (the complaints' sentence judge needs only the label)."""
         both = f"{title}\n{text}"
         lang = language if language in lexicon.LANGUAGES else None
         if lang is None:
             lang = detect_language(both, hint=language)
         if lang not in lexicon.LANGUAGES:
-            return Analysis(0.0, "neutral", lang, _aspects(both, lang), VERSION, analysed=False)
+            return Analysis(0.0, "neutral", lang, _aspects(both, lang, aspects), VERSION, analysed=False)
         lex = lexicon.load(lang)
         head = scoring.score(scoring.own_title(title, text), lex)
         body = scoring.score(text, lex)
         weights = self.model.for_language(lang)
         polarity = weights.polarity(scoring.features(head, body), head.tokens + body.tokens)
-        return Analysis(round(polarity, 4), label_of(polarity), lang, _aspects(both, lang), VERSION)
+        return Analysis(round(polarity, 4), label_of(polarity), lang, _aspects(both, lang, aspects), VERSION)
 
     def analyze(self, text: str, language: str | None = None) -> Analysis:
         """Analyse one text (no title)."""
@@ -72,17 +71,8 @@ def label_of(polarity: float) -> Label:
     return "neutral"
 
 
-def _aspects(text: str, language: str | None) -> tuple[str, ...]:
-    try:
-        return tuple(find_aspects(text, language))
-    except FileNotFoundError:  # the taxonomy's data file is missing from this checkout: no aspects, say so once
-        _missing_taxonomy()
-        return ()
-
-
-@cache
-def _missing_taxonomy() -> None:
-    logger.warning("sentiment/data/taxonomy.json is missing: reviews are analysed without aspects")
+def _aspects(text: str, language: str | None, wanted: bool) -> tuple[str, ...]:
+    return tuple(find_aspects(text, language)) if wanted else ()
 
 
 @cache
