@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from pymongo import ReturnDocument
@@ -29,10 +29,6 @@ def _digests() -> Any:
     return docs.DigestDoc._get_collection()
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def _newest_first(
     query: dict[str, Any], start: datetime, end: datetime, projection: dict[str, int] | None, page: int
 ) -> Iterator[dict[str, Any]]:
@@ -46,7 +42,7 @@ def _newest_first(
             bound = {"$or": [{"created_at": {"$lt": at}}, {"created_at": at, "_id": {"$lt": last_id}}]}
         raws = list(_reviews().find({**query, **bound}, projection).sort(NEWEST_FIRST).limit(page))
         for raw in raws:
-            if _aware(raw["created_at"]) < start:
+            if docs.as_utc(raw["created_at"]) < start:
                 return
             yield raw
         if len(raws) < page:
@@ -121,7 +117,7 @@ def settled(keys: list[str], *, now: datetime) -> set[str]:
     for raw in _digests().find({"_id": {"$in": keys}}, {"status": 1, "claimed_until": 1, "retry_at": 1}):
         status = raw.get("status")
         until = raw.get("claimed_until") if status == "sending" else raw.get("retry_at")
-        if status == "sent" or (until is not None and _aware(until) > now):
+        if status == "sent" or (until is not None and docs.as_utc(until) > now):
             done.add(raw["_id"])
     return done
 
@@ -162,6 +158,6 @@ def send_state(business_unit: str, day: date) -> SendState:
         status=raw.get("status"),
         attempts=int(raw.get("attempts") or 0),
         sends=int(raw.get("sends") or 0),
-        sent_at=None if sent is None else _aware(sent),
+        sent_at=None if sent is None else docs.as_utc(sent),
         last_error=raw.get("last_error"),
     )

@@ -7,14 +7,19 @@ needs a unique secondary index (mongomock enforces those by scanning the whole c
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, overload
 
 import mongoengine as me
 
 from reviews_service import domain as model
 
 
-def _utc(value: datetime | None) -> datetime | None:
+@overload
+def as_utc(value: datetime) -> datetime: ...
+@overload
+def as_utc(value: None) -> None: ...
+def as_utc(value: datetime | None) -> datetime | None:
+    """A stored time as an aware UTC datetime (the embedded store and pymongo hand back naive ones)."""
     if value is None:
         return None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
@@ -148,7 +153,7 @@ class AdminTokenDoc(me.Document):
     revoked_at = me.DateTimeField(null=True)
 
     def to_domain(self) -> model.AdminToken:
-        created = _utc(self.created_at)
+        created = as_utc(self.created_at)
         assert created is not None
         return model.AdminToken(
             id=self.id,
@@ -156,7 +161,7 @@ class AdminTokenDoc(me.Document):
             digest=self.digest,
             business_unit=self.business_unit,
             created_at=created,
-            revoked_at=_utc(self.revoked_at),
+            revoked_at=as_utc(self.revoked_at),
         )
 
 
@@ -304,8 +309,8 @@ def review_to_raw(review: model.Review) -> dict[str, Any]:
 
 def review_from_raw(raw: dict[str, Any]) -> model.Review:
     """A stored review document as a domain Review."""
-    created = _utc(raw["created_at"])
-    updated = _utc(raw.get("updated_at")) or created
+    created = as_utc(raw["created_at"])
+    updated = as_utc(raw.get("updated_at")) or created
     assert created is not None and updated is not None
     return model.Review(
         id=raw["_id"],
@@ -326,7 +331,7 @@ def review_from_raw(raw: dict[str, Any]) -> model.Review:
         status=raw.get("status") or "published",
         moderated=bool(raw.get("moderated")),
         reply=raw.get("reply"),
-        replied_at=_utc(raw.get("replied_at")),
+        replied_at=as_utc(raw.get("replied_at")),
         sentiment=raw.get("sentiment"),
         sentiment_label=raw.get("sentiment_label"),
         sentiment_version=raw.get("sentiment_version"),
@@ -369,6 +374,6 @@ def summary_from_raw(raw: dict[str, Any]) -> model.RatingSummary:
         business_unit=raw["business_unit"],
         product=raw.get("product"),
         histogram={r: int(raw.get(f"h{r}", 0)) for r in model.RATINGS},
-        last_review_at=_utc(raw.get("last_review_at")),
-        updated_at=_utc(raw.get("updated_at")),
+        last_review_at=as_utc(raw.get("last_review_at")),
+        updated_at=as_utc(raw.get("updated_at")),
     )

@@ -28,10 +28,6 @@ def _flags() -> Any:
     return docs.FlagDoc._get_collection()
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    return docs._utc(value)
-
-
 def to_raw(flag: domain.Flag) -> dict[str, Any]:
     """A Flag as the stored document; a pending alert is due at once."""
     raw: dict[str, Any] = {
@@ -58,7 +54,7 @@ def to_raw(flag: domain.Flag) -> dict[str, Any]:
 
 def from_raw(raw: dict[str, Any]) -> domain.Flag:
     """A stored flag document as a domain Flag."""
-    created = _utc(raw["created_at"])
+    created = docs.as_utc(raw["created_at"])
     assert created is not None
     return domain.Flag(
         id=raw["_id"],
@@ -70,12 +66,12 @@ def from_raw(raw: dict[str, Any]) -> domain.Flag:
         product=raw.get("product"),
         status=raw.get("status") or "open",
         note=raw.get("note"),
-        resolved_at=_utc(raw.get("resolved_at")),
+        resolved_at=docs.as_utc(raw.get("resolved_at")),
         resolved_by=raw.get("resolved_by"),
         alert=raw.get("alert") or "none",
         alert_attempts=int(raw.get("alert_attempts") or 0),
         alert_error=raw.get("alert_error"),
-        alert_sent_at=_utc(raw.get("alert_sent_at")),
+        alert_sent_at=docs.as_utc(raw.get("alert_sent_at")),
     )
 
 
@@ -240,7 +236,7 @@ def ratings_between(business_unit: str, start: datetime, end: datetime) -> list[
     query = {"business_unit": business_unit, "status": "published", "created_at": {"$gte": start, "$lt": end}}
     found = []
     for raw in docs.ReviewDoc._get_collection().find(query, {"_id": 0, "rating": 1, "created_at": 1}).batch_size(5000):
-        created = _utc(raw["created_at"])
+        created = docs.as_utc(raw["created_at"])
         assert created is not None
         found.append((created, int(raw["rating"])))
     return found

@@ -75,7 +75,7 @@ def counts_between(business_unit: str, start: datetime, end: datetime) -> list[t
         at += QUARTER
     found = []
     for raw in _buckets().find({"_id": {"$in": keys}}):
-        begins = raw["start"] if raw["start"].tzinfo else raw["start"].replace(tzinfo=UTC)
+        begins = docs.as_utc(raw["start"])
         found += [(begins, r, int(raw.get(f"h{r}") or 0)) for r in domain.RATINGS if raw.get(f"h{r}")]
     return found
 

@@ -105,7 +105,7 @@ def mark_changed(business_unit: str, _products: frozenset[str | None]) -> tuple[
 def changed_at(business_unit: str) -> datetime | None:
     """When the business unit's reviews, catalogue or settings last changed (None: never recorded)."""
     raw = docs.BusinessUnitDoc._get_collection().find_one({"_id": business_unit}, {"changed_at": 1})
-    return None if raw is None else docs._utc(raw.get("changed_at"))
+    return None if raw is None else docs.as_utc(raw.get("changed_at"))
 
 
 def get_business_unit(state: ServiceState, slug: str) -> domain.BusinessUnit:
@@ -485,7 +485,7 @@ def _newest_published(business_unit: str, product: str | None) -> datetime | Non
         projection={"created_at": 1},
         sort=NEWEST_FIRST,
     )
-    return None if raw is None else docs._utc(raw["created_at"])
+    return None if raw is None else docs.as_utc(raw["created_at"])
 
 
 def get_summary(state: ServiceState, business_unit: str, product: str | None = None) -> domain.RatingSummary:

@@ -23,7 +23,7 @@ def record(business_unit: str) -> tuple[int, datetime]:
         {"_id": business_unit}, bump, upsert=True, return_document=ReturnDocument.AFTER
     )
     collection.update_one({"_id": ANY_UNIT}, bump, upsert=True)  # after the unit's: see total
-    return raw["version"], docs._utc(raw["at"]) or _now_ms()
+    return raw["version"], docs.as_utc(raw["at"]) or _now_ms()
 
 
 ANY_UNIT = "~any"  # the `changes` document bumped after every unit's (not a slug: slugs have no `~`)
@@ -44,7 +44,7 @@ def since(since: datetime | None) -> list[tuple[str, int, datetime]]:
     if since is not None:
         query["at"] = {"$gte": since}
     rows = docs.ChangeDoc._get_collection().find(query, {"version": 1, "at": 1})
-    return [(raw["_id"], raw.get("version", 0), docs._utc(raw.get("at")) or _now_ms()) for raw in rows]
+    return [(raw["_id"], raw.get("version", 0), docs.as_utc(raw.get("at")) or _now_ms()) for raw in rows]
 
 
 def _now_ms() -> datetime:

@@ -31,7 +31,7 @@ EXAMPLES = 5
 EXCERPT = 200
 TREND_MIN_CHANGE = 2
 TREND_MIN_SHARE = 0.2
-# Judges one sentence: True when it is negative. `sentiment.analyze` behind it once it is there.
+# Judges one sentence: True when it is negative (the service passes the analyser's label).
 Judge = Callable[[str, str | None], bool]
 Trend = Literal["up", "down", "flat"]
 _SENTENCE = re.compile(r"(?<=[.!?…])\s+|\n+")

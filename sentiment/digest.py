@@ -202,7 +202,6 @@ def build_digest(
     now: datetime,
     ratings: Iterable[tuple[datetime, int, int]],
     one_stars: Sequence[domain.Review],
-    one_stars_total: int | None = None,
     products: dict[str, domain.Product] | None = None,
     flags: Sequence[FlagItem] = (),
     complaints: Sequence[ComplaintItem] = (),
@@ -241,7 +240,7 @@ def build_digest(
         histogram={rating: histogram[rating - 1] for rating in domain.RATINGS},
         windows=_windows(day, per_day),
         one_stars=tuple(stars),
-        one_stars_total=max(len(stars), histogram[0], one_stars_total or 0),  # the day's 1s, shown or not
+        one_stars_total=max(len(stars), histogram[0]),  # the day's 1s, shown or not
         flags=tuple(flags),
         complaints=tuple(complaints),
         sections_pending=tuple(sections_pending),

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Body, Query
 from fastapi.responses import Response
 
 from reviews_service import complaints, repository
+from reviews_service.api.admin import LOCALE_PATTERN
 from reviews_service.api.deps import AdminDep, NowDep, StateDep, json_response
 from reviews_service.api.openapi import ADMIN_ERRORS, BEARER, JSON, answers
 from reviews_service.errors import InvalidInput
-from reviews_service.i18n import LOCALES
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[BEARER])
 _WHEN = {"type": "string", "description": "UTC ISO 8601"}
@@ -47,7 +47,6 @@ COMPLAINTS_SCHEMA: dict[str, Any] = {
         "topics": {"type": "array", "items": TOPIC_SCHEMA},
     },
 }
-LOCALE = f"^({'|'.join(LOCALES)})(-[A-Z]{{2}})?$"
 
 
 @router.get("/business-units/{bu}/complaints", **answers(JSON, *ADMIN_ERRORS, 404, 422, schema=COMPLAINTS_SCHEMA))
@@ -57,7 +56,7 @@ def list_complaints(
     state: StateDep,
     now: NowDep,
     days: Annotated[int, Query(ge=1, le=complaints.MAX_DAYS, description="length of each window")] = 30,
-    locale: Annotated[str | None, Query(pattern=LOCALE, description="labels in this language")] = None,
+    locale: Annotated[str | None, Query(pattern=LOCALE_PATTERN, description="labels in this language")] = None,
     examples: Annotated[int, Query(ge=0, le=20, description="example review ids per topic")] = 5,
 ) -> Response:
     """Recurring complaint topics (taxonomy aspects and discovered themes) with counts, trend and examples.
