@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from statistics import median
 
-from bench import SHARED_REVIEWS, shared_csvs
+from bench import SHARED_REVIEWS, print_targets, shared_csvs
 from reviews_service import domain, flag_store, flagging, imports, repository, store
 from reviews_service.config import Settings
 from reviews_service.state import ServiceState
@@ -110,11 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         ("periodic job", f"{runs:,} runs (a day each, over every unit's history)", per_run, "", True),
     ]
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, embedded store")
-    print(f"| {'measure':<20} | {'work':<58} | {'result':<16} | {'target':<10} | ok  |")
-    print(f"|{'-' * 22}|{'-' * 60}|{'-' * 18}|{'-' * 12}|-----|")
-    for name, work, result, target, ok in rows:
-        print(f"| {name:<20} | {work:<58} | {result:<16} | {target:<10} | {'yes' if ok else 'NO':<3} |")
-    return 0 if all(r[4] for r in rows) else 1
+    return print_targets(rows)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import httpx
 
-from bench import SHARED_REVIEWS, shared_csvs
+from bench import SHARED_REVIEWS, print_targets, shared_csvs
 from reviews_service import repository, store
 from reviews_service.app import create_app
 from reviews_service.config import Settings
@@ -109,11 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, embedded store")
     print(f"counts: first {c1}, again {c2}; summary: {summary['review_count']} reviews, average {summary['average']}")
-    print(f"| {'measure':<22} | {'work':<28} | {'result':<30} | {'target':<11} | ok  |")
-    print(f"|{'-' * 24}|{'-' * 30}|{'-' * 32}|{'-' * 13}|-----|")
-    for name, work, result, target, ok in rows:
-        print(f"| {name:<22} | {work:<28} | {result:<30} | {target:<11} | {'yes' if ok else 'NO':<3} |")
-    return 0 if all(r[4] for r in rows) else 1
+    return print_targets(rows)
 
 
 if __name__ == "__main__":
