@@ -36,6 +36,7 @@ class BusinessUnitDoc(me.Document):
     sources = me.DictField()
     reviews_url = me.StringField(default="")
     taxonomy = me.DictField()  # the unit's override of the default complaint taxonomy
+    invitations = me.DictField()  # its InvitationPolicy (delay_days, reminder_days, expiry_days); {}: defaults
     changed_at = me.DateTimeField(null=True)  # last change to its reviews, catalogue or settings
 
     def to_domain(self) -> model.BusinessUnit:
@@ -49,7 +50,19 @@ class BusinessUnitDoc(me.Document):
             sources=dict(self.sources or {}),
             reviews_url=self.reviews_url or "",
             taxonomy=dict(self.taxonomy or {}),
+            invitations=invitation_policy(self.invitations),
         )
+
+
+def invitation_policy(raw: dict[str, Any] | None) -> model.InvitationPolicy:
+    """A stored invitation policy (a unit made before policies existed has none: the defaults)."""
+    default = model.InvitationPolicy()
+    raw = raw or {}
+    return model.InvitationPolicy(
+        delay_days=float(raw.get("delay_days", default.delay_days)),
+        reminder_days=float(raw.get("reminder_days", default.reminder_days)),
+        expiry_days=int(raw.get("expiry_days", default.expiry_days)),
+    )
 
 
 class ProductDoc(me.Document):
@@ -123,6 +136,8 @@ class ReviewDoc(me.Document):
     fingerprint = me.StringField(default="")
     source_rating = me.FloatField(null=True)  # the platform's score on its own scale (Kiyoh 1-10)
     source_scale = me.IntField(null=True)
+    collection_method = me.StringField(null=True)
+    photos = me.ListField(me.StringField())
 
 
 class SummaryDoc(me.Document):
@@ -267,6 +282,70 @@ class FlagDoc(me.Document):
     alert_done = me.ListField(me.StringField())  # channels that have it already ("webhook", "email")
 
 
+class InvitationDoc(me.Document):
+    """One order's invitation: the one collection that holds a buyer's e-mail address, name and order reference
+    (so erasure and export look here, and nowhere else, for them)."""
+
+    meta = {
+        "collection": "invitations",
+        "auto_create_index": False,
+        "indexes": [
+            # the admin list, newest first, of a unit (and of one state's invitations through its times)
+            {"fields": ["business_unit", "-created_at", "-_id"]},
+            # the mailer's two queues: first mails and reminders that are due
+            {"fields": ["send_at"], "sparse": True},
+            {"fields": ["reminder_at"], "sparse": True},
+            {"fields": ["email"], "sparse": True},
+        ],
+    }
+    id = me.StringField(primary_key=True)
+    business_unit = me.StringField(required=True)
+    order_ref = me.StringField(required=True)
+    email = me.StringField(null=True)
+    name = me.StringField(default="")
+    locale = me.StringField(required=True)
+    products = me.ListField(me.StringField())
+    channel = me.StringField(required=True, choices=model.CHANNELS)
+    created_at = me.DateTimeField(required=True)
+    expires_at = me.DateTimeField(required=True)
+    send_at = me.DateTimeField(null=True)
+    sent_at = me.DateTimeField(null=True)
+    reminder_at = me.DateTimeField(null=True)
+    reminded_at = me.DateTimeField(null=True)
+    opened_at = me.DateTimeField(null=True)
+    reviewed_at = me.DateTimeField(null=True)
+    submissions = me.IntField(default=0)
+    opted_out_at = me.DateTimeField(null=True)
+    mail_attempts = me.IntField(default=0)
+    mail_error = me.StringField(null=True)
+    claim = me.StringField(null=True)  # the mailer holding it: its `send_at`/`reminder_at` moved to the claim's end
+
+
+class SuppressionDoc(me.Document):
+    """An address that must never be mailed again (opted out, or erased), kept as a keyed hash, never as itself."""
+
+    meta = {"collection": "suppressions", "auto_create_index": False}
+    id = me.StringField(primary_key=True)  # HMAC-SHA256(REVIEWS_SECRET_KEY, normalised address), hex
+    reason = me.StringField(required=True, choices=("opted_out", "erased"))
+    at = me.DateTimeField(required=True)
+
+
+class PhotoDoc(me.Document):
+    """A buyer's photo, re-encoded (no EXIF, no GPS), in one document: under 1 MB, far below MongoDB's 16 MB, where
+    MongoDB's own advice is a document, not GridFS."""
+
+    meta = {"collection": "photos", "auto_create_index": False, "indexes": [{"fields": ["review_id"]}]}
+    id = me.StringField(primary_key=True)  # random; the public URL's name
+    business_unit = me.StringField(required=True)
+    review_id = me.StringField(required=True)
+    content_type = me.StringField(required=True)
+    data = me.BinaryField(required=True)
+    width = me.IntField(required=True)
+    height = me.IntField(required=True)
+    status = me.StringField(default="published", choices=("published", "hidden"))
+    created_at = me.DateTimeField(required=True)
+
+
 ALL_DOCUMENTS: tuple[type[me.Document], ...] = (
     BusinessUnitDoc,
     ProductDoc,
@@ -279,6 +358,9 @@ ALL_DOCUMENTS: tuple[type[me.Document], ...] = (
     DigestDoc,
     RatingBucketDoc,
     FlagDoc,
+    InvitationDoc,
+    SuppressionDoc,
+    PhotoDoc,
 )
 
 
@@ -294,6 +376,7 @@ REVIEW_FIELDS = (
     "business_unit", "source", "external_id", "product", "rating", "title", "text", "language", "author",
     "verified", "email", "order_ref", "created_at", "updated_at", "status", "moderated", "reply",
     "replied_at", "sentiment", "sentiment_label", "sentiment_version", "fingerprint", "source_rating", "source_scale",
+    "collection_method",
 )  # fmt: skip
 
 
@@ -304,6 +387,7 @@ def review_to_raw(review: model.Review) -> dict[str, Any]:
         raw[name] = getattr(review, name)
     raw["flags"] = list(review.flags)
     raw["aspects"] = list(review.aspects)
+    raw["photos"] = list(review.photos)
     return raw
 
 
@@ -340,6 +424,8 @@ def review_from_raw(raw: dict[str, Any]) -> model.Review:
         fingerprint=raw.get("fingerprint") or "",
         source_rating=raw.get("source_rating"),
         source_scale=raw.get("source_scale"),
+        collection_method=raw.get("collection_method"),
+        photos=tuple(raw.get("photos") or ()),
     )
 
 

@@ -13,6 +13,16 @@ MAX_IGNORED = 50  # distinct unknown field names an ingest report lists (a hosti
 
 
 @dataclass(frozen=True)
+class InvitationPolicy:
+    """When a unit's buyers are asked: the first mail `delay_days` after the order, one reminder
+    `reminder_days` after that if nothing was reviewed (0: none), the link valid `expiry_days` from the order."""
+
+    delay_days: float = 3.0
+    reminder_days: float = 7.0
+    expiry_days: int = 45
+
+
+@dataclass(frozen=True)
 class BusinessUnit:
     """One storefront (e.g. flinders-nl): what its reviews belong to."""
 
@@ -25,6 +35,7 @@ class BusinessUnit:
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
     reviews_url: str = ""  # where widgets link to ("Read our reviews"); default https://{domain}/reviews
     taxonomy: dict[str, Any] = field(default_factory=dict)  # its complaint taxonomy override (sentiment/taxonomy.py)
+    invitations: InvitationPolicy = field(default_factory=InvitationPolicy)
 
     @property
     def reviews_link(self) -> str:
@@ -81,6 +92,10 @@ class Review:
     fingerprint: str = ""
     source_rating: float | None = None  # the platform's own score when its scale is not 1-5 (Kiyoh's 1-10)
     source_scale: int | None = None  # that score's best value (10); `rating` is its 1-5 star mapping
+    # How the source came by it, in Google's product reviews feed's words ("post_fulfillment": asked after an order,
+    # "unsolicited", "campaign_driven"); None where the source does not say.
+    collection_method: str | None = None
+    photos: tuple[str, ...] = ()  # ids of the buyer's photos (reviews_service.photos), shown while both are published
 
     @property
     def summary_keys(self) -> tuple[str, ...]:
@@ -228,6 +243,57 @@ class SourceState:
     last_report: dict[str, Any] = field(default_factory=dict)
     failures: int = 0
     next_run_at: datetime | None = None
+
+
+Channel = Literal["web", "store"]
+CHANNELS: tuple[Channel, ...] = ("web", "store")
+# An invitation's life: made, mailed (or printed), opened, answered; or past its expiry; or its buyer said no more.
+InvitationState = Literal["created", "sent", "opened", "reviewed", "expired", "opted_out"]
+INVITATION_STATES: tuple[InvitationState, ...] = ("created", "sent", "opened", "reviewed", "expired", "opted_out")
+
+
+@dataclass(frozen=True)
+class Invitation:
+    """One order's request for reviews: the shop, and each product bought.
+
+    The only place a buyer's e-mail address, name and order reference are kept (reviews made from it carry
+    the display name only). `id` is random and says nothing about the order; the form's link signs it.
+    """
+
+    id: str
+    business_unit: str
+    order_ref: str
+    email: str | None  # None: an in-store order with no address (the QR code on the receipt is the way in)
+    name: str
+    locale: str
+    products: tuple[str, ...]
+    channel: Channel
+    created_at: datetime  # when the order was placed (the delay and the expiry count from it)
+    expires_at: datetime
+    send_at: datetime | None = None  # when the first mail is due; None: no mail (no address, or send=false)
+    sent_at: datetime | None = None
+    reminder_at: datetime | None = None  # when the one reminder is due (None: none, or already sent)
+    reminded_at: datetime | None = None
+    opened_at: datetime | None = None
+    reviewed_at: datetime | None = None  # the first submission
+    submissions: int = 0
+    opted_out_at: datetime | None = None
+    mail_attempts: int = 0
+    mail_error: str | None = None
+
+    def state(self, now: datetime) -> InvitationState:
+        """Where it stands for a reader at `now` (a review wins over an expiry; an opt-out over everything)."""
+        if self.opted_out_at is not None:
+            return "opted_out"
+        if self.reviewed_at is not None:
+            return "reviewed"
+        if now >= self.expires_at:
+            return "expired"
+        if self.opened_at is not None:
+            return "opened"
+        if self.sent_at is not None:
+            return "sent"
+        return "created"
 
 
 FlagKind = Literal["one-star", "outlier", "mismatch", "score-drop", "burst"]

@@ -38,7 +38,12 @@ _BIDI = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068
 KNOWN_FIELDS = {
     "source", "external_id", "rating", "title", "text", "author", "created_at", "language", "product",
     "verified", "email", "order_ref", "status", "reply", "replied_at", "source_rating", "source_scale",
+    "collection_method", "photos",
 }  # fmt: skip
+# Google's product reviews feed's words for how a review was asked for (schema 2.4 `collection_method`).
+COLLECTION_METHODS = ("unsolicited", "post_fulfillment", "campaign_driven")
+MAX_PHOTOS = 3
+_PHOTO_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 # What a record's `status` may say; "removed", only from a collector, is a review the platform no longer has
 # (kept, out of the summaries).
 RECORD_STATUSES = ("published", "pending", "hidden", "removed")
@@ -252,6 +257,14 @@ def normalize(
     status = cast(domain.Status, status)
     reply = clean_text(record.get("reply"), "reply", MAX_REPLY) or None  # the shop's answer, as the source has it
     replied_at = parse_time(record["replied_at"], "replied_at", now) if record.get("replied_at") else None
+    method = record.get("collection_method")
+    if method is not None and method not in COLLECTION_METHODS:
+        raise RecordRejected("collection_method must be one of " + ", ".join(COLLECTION_METHODS))
+    photos = record.get("photos") or []
+    if not isinstance(photos, list) or len(photos) > MAX_PHOTOS:
+        raise RecordRejected(f"photos must be a list of at most {MAX_PHOTOS} photo ids")
+    if not all(isinstance(p, str) and _PHOTO_ID_RE.match(p) for p in photos):
+        raise RecordRejected("photos must be photo ids (letters, digits, - and _)")
     review = domain.Review(
         id=domain.review_id(business_unit.slug, source, external_id),
         business_unit=business_unit.slug,
@@ -273,6 +286,8 @@ def normalize(
         replied_at=replied_at or (now if reply else None),
         source_rating=source_rating,
         source_scale=source_scale,
+        collection_method=method,
+        photos=tuple(photos),
     )
     return review
 
@@ -286,4 +301,6 @@ def fingerprint(review: domain.Review) -> str:
     ]  # fmt: skip
     if review.source_scale is not None or review.reply is not None:  # only then: older fingerprints stay valid
         material += [review.source_rating, review.source_scale, review.reply]
+    if review.collection_method is not None or review.photos:
+        material += [review.collection_method, list(review.photos)]
     return hashlib.sha1(json.dumps(material, ensure_ascii=False).encode(), usedforsecurity=False).hexdigest()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -55,6 +56,7 @@ BUSINESS_UNIT_DEFAULTS: dict[str, Any] = {
     "sources": {},
     "reviews_url": "",
     "taxonomy": {},
+    "invitations": dataclasses.asdict(domain.InvitationPolicy()),
 }
 BUSINESS_UNIT_FIELDS = ("name", *BUSINESS_UNIT_DEFAULTS)
 
@@ -73,7 +75,7 @@ def update_business_unit(
     One atomic `$set` (with `$setOnInsert` defaults for a new unit), so two admins changing different
     fields at once both keep their change. Returns the stored unit and whether it was created.
     """
-    changes_ = {k: (list(v) if k == "locales" else v) for k, v in fields.items() if k in BUSINESS_UNIT_FIELDS}
+    changes_ = {k: _stored_field(k, v) for k, v in fields.items() if k in BUSINESS_UNIT_FIELDS}
     collection = docs.BusinessUnitDoc._get_collection()
     if changes_:
         before = collection.find_one_and_update({"_id": slug}, {"$set": changes_})
@@ -91,6 +93,15 @@ def update_business_unit(
     state.business_units.pop(slug)
     state.changes.publish(slug, frozenset())
     return get_business_unit(state, slug), created
+
+
+def _stored_field(name: str, value: Any) -> Any:
+    """A business unit's field as the document keeps it (tuples as lists, the invitation policy as a dict)."""
+    if name == "locales":
+        return list(value)
+    if isinstance(value, domain.InvitationPolicy):
+        return dataclasses.asdict(value)
+    return value
 
 
 def mark_changed(business_unit: str, _products: frozenset[str | None]) -> tuple[int, datetime]:

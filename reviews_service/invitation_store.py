@@ -1,0 +1,172 @@
+"""Every query on invitations and on the suppression list (addresses never to be mailed again).
+
+Invitations are the one place a buyer's e-mail address, name and order reference are kept. An invitation's id is
+a keyed hash of (business unit, order reference): the same order sent twice (a retried call, a CSV imported
+again) finds the invitation it made instead of making a second one, with no unique secondary index, and the id
+says nothing about the order to anyone without REVIEWS_SECRET_KEY.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from pymongo import InsertOne, ReturnDocument
+from pymongo.errors import BulkWriteError
+
+from reviews_service import documents as docs
+from reviews_service import domain
+from reviews_service.errors import NotFound
+
+ID_CHARS = 24  # hex characters of the keyed hash: 96 bits, no collision among any shop's orders
+
+
+def _invitations() -> Any:
+    return docs.InvitationDoc._get_collection()
+
+
+def _suppressions() -> Any:
+    return docs.SuppressionDoc._get_collection()
+
+
+def invitation_id(secret: str, business_unit: str, order_ref: str) -> str:
+    """The invitation id of one order of one unit (a keyed hash: stable, unguessable, nothing personal)."""
+    message = f"invitation\n{business_unit}\n{order_ref}".encode("utf-8", "surrogatepass")
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:ID_CHARS]
+
+
+def address_key(secret: str, email: str) -> str:
+    """The keyed hash an address is suppressed under (the address itself is never stored there)."""
+    message = f"address\n{email.strip().lower()}".encode("utf-8", "surrogatepass")
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+FIELDS = (
+    "business_unit", "order_ref", "email", "name", "locale", "channel", "created_at", "expires_at", "send_at",
+    "sent_at", "reminder_at", "reminded_at", "opened_at", "reviewed_at", "submissions", "opted_out_at",
+    "mail_attempts", "mail_error",
+)  # fmt: skip
+
+
+def to_raw(invitation: domain.Invitation) -> dict[str, Any]:
+    """An Invitation as the stored document."""
+    raw: dict[str, Any] = {"_id": invitation.id, "products": list(invitation.products)}
+    raw.update({name: getattr(invitation, name) for name in FIELDS})
+    return {k: v for k, v in raw.items() if v is not None or k in ("email",)}
+
+
+def from_raw(raw: dict[str, Any]) -> domain.Invitation:
+    """A stored invitation document as a domain Invitation."""
+    created = docs.as_utc(raw["created_at"])
+    expires = docs.as_utc(raw["expires_at"])
+    return domain.Invitation(
+        id=raw["_id"],
+        business_unit=raw["business_unit"],
+        order_ref=raw["order_ref"],
+        email=raw.get("email"),
+        name=raw.get("name") or "",
+        locale=raw["locale"],
+        products=tuple(raw.get("products") or ()),
+        channel=raw["channel"],
+        created_at=created,
+        expires_at=expires,
+        send_at=docs.as_utc(raw.get("send_at")),
+        sent_at=docs.as_utc(raw.get("sent_at")),
+        reminder_at=docs.as_utc(raw.get("reminder_at")),
+        reminded_at=docs.as_utc(raw.get("reminded_at")),
+        opened_at=docs.as_utc(raw.get("opened_at")),
+        reviewed_at=docs.as_utc(raw.get("reviewed_at")),
+        submissions=int(raw.get("submissions") or 0),
+        opted_out_at=docs.as_utc(raw.get("opted_out_at")),
+        mail_attempts=int(raw.get("mail_attempts") or 0),
+        mail_error=raw.get("mail_error"),
+    )
+
+
+def add_invitations(invitations: Iterable[domain.Invitation]) -> set[str]:
+    """Store the invitations not stored yet (one batch); returns the ids this call stored (the others existed)."""
+    unique = list({i.id: i for i in invitations}.values())
+    if not unique:
+        return set()
+    skipped: set[str] = set()
+    try:
+        _invitations().bulk_write([InsertOne(to_raw(i)) for i in unique], ordered=False)
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if any(e.get("code") != 11000 for e in errors):
+            raise
+        skipped = {unique[e["index"]].id for e in errors}
+    return {i.id for i in unique} - skipped
+
+
+def get_invitation(invitation_id: str) -> domain.Invitation:
+    """One invitation by id, or NotFound."""
+    raw = _invitations().find_one({"_id": invitation_id})
+    if raw is None:
+        raise NotFound(f"No invitation with id '{invitation_id}'.")
+    return from_raw(raw)
+
+
+def find_invitation(invitation_id: str) -> domain.Invitation | None:
+    """One invitation by id, or None."""
+    raw = _invitations().find_one({"_id": invitation_id})
+    return None if raw is None else from_raw(raw)
+
+
+def mark_opened(invitation_id: str, now: datetime) -> None:
+    """Record the first time its form was opened (later openings change nothing)."""
+    _invitations().update_one({"_id": invitation_id, "opened_at": None}, {"$set": {"opened_at": now}})
+
+
+def record_submission(invitation_id: str, now: datetime) -> domain.Invitation:
+    """Count a submission of its form; the first sets `reviewed_at` and cancels the reminder."""
+    _invitations().update_one(
+        {"_id": invitation_id, "reviewed_at": None}, {"$set": {"reviewed_at": now, "reminder_at": None}}
+    )
+    raw = _invitations().find_one_and_update(
+        {"_id": invitation_id}, {"$inc": {"submissions": 1}}, return_document=ReturnDocument.AFTER
+    )
+    if raw is None:
+        raise NotFound(f"No invitation with id '{invitation_id}'.")
+    return from_raw(raw)
+
+
+def suppress(secret: str, email: str, reason: str, now: datetime) -> None:
+    """Never mail this address again (kept as a keyed hash); an erasure outranks an opt-out."""
+    key = address_key(secret, email)
+    if reason == "erased":
+        _suppressions().update_one({"_id": key}, {"$set": {"reason": reason, "at": now}}, upsert=True)
+    else:
+        _suppressions().update_one({"_id": key}, {"$setOnInsert": {"reason": reason, "at": now}}, upsert=True)
+
+
+def suppressed(secret: str, emails: Iterable[str]) -> set[str]:
+    """Which of these addresses must not be mailed (opted out or erased), in one `$in` read."""
+    keys = {address_key(secret, e): e for e in emails if e}
+    if not keys:
+        return set()
+    found = _suppressions().find({"_id": {"$in": list(keys)}}, {"_id": 1})
+    return {keys[raw["_id"]] for raw in found}
+
+
+def opt_out(secret: str, invitation_id: str, now: datetime) -> domain.Invitation:
+    """The buyer asked for no more mail: this invitation stops, and its address is suppressed for every unit."""
+    raw = _invitations().find_one_and_update(
+        {"_id": invitation_id},
+        {"$set": {"send_at": None, "reminder_at": None}},
+        return_document=ReturnDocument.AFTER,
+    )
+    if raw is None:
+        raise NotFound(f"No invitation with id '{invitation_id}'.")
+    if raw.get("opted_out_at") is None:
+        raw = _invitations().find_one_and_update(
+            {"_id": invitation_id, "opted_out_at": None},
+            {"$set": {"opted_out_at": now}},
+            return_document=ReturnDocument.AFTER,
+        ) or _invitations().find_one({"_id": invitation_id})
+    if raw.get("email"):
+        suppress(secret, raw["email"], "opted_out", now)
+    return from_raw(raw)
