@@ -34,8 +34,10 @@ def make_token(secret: str, invitation_id: str, expires_at: datetime) -> str:
     return str(_serializer(secret).dumps([invitation_id, int(expires_at.timestamp())]))
 
 
-def read_token(secret: str, token: str, *, now: datetime) -> str:
-    """The invitation id a token names, or TokenRefused("forged" | "expired")."""
+def read_token(secret: str, token: str, *, now: datetime, allow_expired: bool = False) -> str:
+    """The invitation id a token names, or TokenRefused("forged" | "expired").
+
+    `allow_expired`: an unsubscribe link keeps working after the form's has expired (a genuine token still)."""
     if not token or len(token) > MAX_TOKEN or not token.isascii():
         raise TokenRefused("forged")
     try:
@@ -46,7 +48,7 @@ def read_token(secret: str, token: str, *, now: datetime) -> str:
         raise TokenRefused("forged")
     if not isinstance(payload[1], int) or isinstance(payload[1], bool):
         raise TokenRefused("forged")
-    if payload[1] <= now.timestamp():
+    if payload[1] <= now.timestamp() and not allow_expired:
         raise TokenRefused("expired")
     return payload[0]
 
