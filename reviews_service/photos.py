@@ -53,20 +53,20 @@ def process(upload: bytes) -> Processed:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(upload))  # reads the header only
-            if image.format not in FORMATS:
+            opened = Image.open(io.BytesIO(upload))  # reads the header only
+            if opened.format not in FORMATS:
                 raise PhotoRefused("format")
-            width, height = image.size
+            width, height = opened.size
             if width * height > MAX_PIXELS or width < 1 or height < 1:
                 raise PhotoRefused("too-many-pixels")
-            image.load()
+            opened.load()
     except PhotoRefused:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise PhotoRefused("too-many-pixels") from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         raise PhotoRefused("not-an-image") from None
-    image = ImageOps.exif_transpose(image) or image
+    image: Image.Image = ImageOps.exif_transpose(opened) or opened
     if image.mode not in ("RGB", "L"):
         background = Image.new("RGB", image.size, "white")  # transparency on white, as a page shows it
         rgba = image.convert("RGBA")
