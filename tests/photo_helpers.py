@@ -32,13 +32,15 @@ def review_with_photos(
     now: datetime = NOW,
     **fields: object,
 ) -> tuple[str, list[str]]:
-    """A published review with `count` photos; returns its id and the photo ids (in order)."""
+    """A published review with `count` photos, written at `now` (unless `fields` say `created_at`); returns its id
+    and the photo ids (in order)."""
     review_id = domain.review_id(business_unit, str(fields.get("source", "api")), external_id)
     ids = []
     for n in range(count):
         photo_id = photos.new_photo_id()
         photos.save_photo(photo_id, business_unit, review_id, photos.process(photo_bytes(COLOURS[n % 4])), now)
         ids.append(photo_id)
-    report = ingest.ingest(state, business_unit, [review(external_id, photos=ids, **fields)], now=now)
+    record = review(external_id, photos=ids, **{"created_at": now.isoformat(), **fields})
+    report = ingest.ingest(state, business_unit, [record], now=now)
     assert report.inserted + report.updated == 1, report
     return review_id, ids
