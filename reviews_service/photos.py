@@ -2,7 +2,8 @@
 
 A phone's JPEG carries EXIF (the camera, the time, often the GPS position of the buyer's home). Nothing of the
 upload is kept but its pixels: it is decoded, turned upright by its EXIF orientation, scaled to at most
-MAX_SIDE pixels a side, and written anew as a JPEG with no metadata at all, with a THUMB_SIDE thumbnail beside
+MAX_SIDE pixels a side, converted to sRGB from the upload's colour profile, and written anew as a JPEG with no
+metadata at all, with a THUMB_SIDE thumbnail beside
 it (widgets load only that). Before anything is decoded its header is checked: only JPEG (and MPO, the
 multi-picture JPEG many phones write), PNG and WebP, at most MAX_PIXELS pixels (a decompression bomb is a few
 kilobytes that unpack into gigabytes), and at most MAX_UPLOAD bytes.
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from reviews_service import documents as docs
 from reviews_service.cache import strong_etag
@@ -35,6 +36,7 @@ QUALITY = 82
 THUMB_QUALITY = 75
 FORMATS = {"JPEG", "MPO", "PNG", "WEBP"}  # MPO: Pillow's name for a phone JPEG with a second (depth) picture
 CONTENT_TYPE = "image/jpeg"
+_SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))  # what every stored JPEG's pixels are in
 # What new_photo_id() makes (16 characters) within what normalize accepts in a record's `photos`.
 PHOTO_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
@@ -79,18 +81,35 @@ def _decode(upload: bytes) -> Image.Image:
             opened.load()
             # a broken orientation tag is the upload's problem, not ours: refused like any broken file
             image: Image.Image = ImageOps.exif_transpose(opened) or opened
+            icc = opened.info.get("icc_profile")
     except PhotoRefused:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise PhotoRefused("too-many-pixels") from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, KeyError, EOFError):
         raise PhotoRefused("not-an-image") from None
+    if icc and image.mode in ("RGB", "CMYK", "L"):
+        image = _in_srgb(image, icc)
     if image.mode not in ("RGB", "L"):
         background = Image.new("RGB", image.size, "white")  # transparency on white, as a page shows it
         rgba = image.convert("RGBA")
         background.paste(rgba, mask=rgba.getchannel("A"))
         image = background
     return image
+
+
+def _in_srgb(image: Image.Image, icc: bytes) -> Image.Image:
+    """The pixels converted from the upload's colour profile to sRGB, which is what a JPEG without a profile means.
+
+    Phones write wide-gamut (Display P3) photos with a profile; dropping it without converting would wash out
+    their colours. A profile that cannot be read leaves the pixels as they are.
+    """
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        converted = ImageCms.profileToProfile(image, source, _SRGB, outputMode="RGB")
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return image
+    return converted or image
 
 
 def _jpeg(image: Image.Image, quality: int) -> bytes:

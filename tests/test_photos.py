@@ -194,3 +194,61 @@ def test_photo_ids_are_unguessable_and_pass_the_ingest_check() -> None:
     assert len(ids) == 200
     assert all(_PHOTO_ID_RE.match(i) and photos.valid_photo_id(i) for i in ids)
     assert not photos.valid_photo_id("../../etc/passwd") and not photos.valid_photo_id("short")
+
+
+def _s15(value: float) -> bytes:
+    return struct.pack(">i", round(value * 65536))
+
+
+def _rgb_profile(
+    red: tuple[float, float, float], green: tuple[float, float, float], blue: tuple[float, float, float]
+) -> bytes:
+    """A minimal ICC v2 display profile (matrix + gamma 2.2) with these D50 colorants."""
+    xyz = lambda v: b"XYZ \x00\x00\x00\x00" + b"".join(_s15(c) for c in v)  # noqa: E731
+    curve = b"curv\x00\x00\x00\x00" + struct.pack(">IH", 1, 0x0233) + b"\x00\x00"
+    text = b"swapped primaries\x00"
+    desc = b"desc\x00\x00\x00\x00" + struct.pack(">I", len(text)) + text + b"\x00" * 8 + b"\x00\x00\x00" + b"\x00" * 67
+    tags = [(b"rXYZ", xyz(red)), (b"gXYZ", xyz(green)), (b"bXYZ", xyz(blue)), (b"wtpt", xyz((0.9642, 1.0, 0.8249))),
+            (b"rTRC", curve), (b"gTRC", curve), (b"bTRC", curve), (b"desc", desc)]  # fmt: skip
+    offset, table, data = 128 + 4 + 12 * len(tags), b"", b""
+    for signature, body in tags:
+        body += b"\x00" * (-len(body) % 4)
+        table += signature + struct.pack(">II", offset + len(data), len(body))
+        data += body
+    size = offset + len(data)
+    header = struct.pack(">I4sI4s4s4s", size, b"lcms", 0x02100000, b"mntr", b"RGB ", b"XYZ ") + b"\x00" * 12
+    header += b"acsp" + b"\x00" * 24 + struct.pack(">I", 0) + _s15(0.9642) + _s15(1.0) + _s15(0.8249) + b"\x00" * 48
+    assert len(header) == 128
+    return header + struct.pack(">I", len(tags)) + table + data
+
+
+SRGB_RED, SRGB_GREEN, SRGB_BLUE = (0.4361, 0.2225, 0.0139), (0.3851, 0.7169, 0.0971), (0.1431, 0.0606, 0.7141)
+
+
+def test_colours_are_converted_from_the_upload_s_profile_to_srgb() -> None:
+    # a profile whose "red" channel is sRGB's blue: a camera that says (255, 0, 0) in it means blue
+    swapped = _rgb_profile(SRGB_BLUE, SRGB_GREEN, SRGB_RED)
+    out = io.BytesIO()
+    Image.new("RGB", (64, 64), (255, 0, 0)).save(out, "JPEG", icc_profile=swapped, quality=95)
+    assert opened(out.getvalue()).info.get("icc_profile") == swapped
+    done = photos.process(out.getvalue())
+    pixel = opened(done.data).convert("RGB").getpixel((32, 32))
+    assert isinstance(pixel, tuple) and pixel[2] > 200 and pixel[0] < 60, pixel
+    assert "icc_profile" not in opened(done.data).info and b"swapped primaries" not in done.data
+
+
+def test_an_unreadable_profile_leaves_the_pixels_as_they_are() -> None:
+    out = io.BytesIO()
+    Image.new("RGB", (64, 64), (255, 0, 0)).save(out, "JPEG", icc_profile=b"not a profile at all" * 10, quality=95)
+    pixel = opened(photos.process(out.getvalue()).data).convert("RGB").getpixel((32, 32))
+    assert isinstance(pixel, tuple) and pixel[0] > 200 and pixel[2] < 60, pixel
+
+
+def test_a_cmyk_jpeg_becomes_an_rgb_one() -> None:
+    out = io.BytesIO()
+    Image.new("CMYK", (40, 30), (0, 255, 255, 0)).save(out, "JPEG")  # no ink but magenta and yellow: red
+    done = photos.process(out.getvalue())
+    image = opened(done.data)
+    assert image.mode == "RGB"
+    pixel = image.getpixel((20, 15))
+    assert isinstance(pixel, tuple) and pixel[0] > 200 and pixel[1] < 60 and pixel[2] < 60, pixel
