@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -179,3 +180,12 @@ def stored_bytes(photo_id: str, thumbnail: bool) -> bytes | None:
     field = "thumbnail" if thumbnail else "data"
     raw = _photos().find_one({"_id": photo_id}, {field: 1})
     return None if raw is None or not raw.get(field) else bytes(raw[field])
+
+
+def hidden_among(photo_ids: Iterable[str]) -> set[str]:
+    """Which of these photo ids a moderator has hidden (one `$in` read on `_id`): what a re-ingest of a record that
+    still names them must leave out of the review (reviews_service.ingest, before it fingerprints a batch)."""
+    wanted = list(dict.fromkeys(p for p in photo_ids if valid_photo_id(p)))
+    if not wanted:
+        return set()
+    return {raw["_id"] for raw in _photos().find({"_id": {"$in": wanted}, "status": "hidden"}, {"_id": 1})}

@@ -1,12 +1,11 @@
 """Buyers' photos: decoded and re-encoded with Pillow, so that what is stored and served is pixels only.
 
 A phone's JPEG carries EXIF (the camera, the time, often the GPS position of the buyer's home). Nothing of the
-upload is kept but its pixels: it is decoded, turned upright by its EXIF orientation, scaled to at most
-MAX_SIDE pixels a side, converted to sRGB from the upload's colour profile, and written anew as a JPEG with no
-metadata at all, with a THUMB_SIDE thumbnail beside
-it (widgets load only that). Before anything is decoded its header is checked: only JPEG (and MPO, the
-multi-picture JPEG many phones write), PNG and WebP, at most MAX_PIXELS pixels (a decompression bomb is a few
-kilobytes that unpack into gigabytes), and at most MAX_UPLOAD bytes.
+upload is kept but its pixels: it is decoded, turned upright by its EXIF orientation, scaled to at most MAX_SIDE
+pixels a side, converted to sRGB from the upload's colour profile, and written anew as a JPEG with no metadata at
+all, with a THUMB_SIDE thumbnail beside it (widgets load only that). Before anything is decoded its header is
+checked: only JPEG (and MPO, the multi-picture JPEG many phones write), PNG and WebP, at most MAX_PIXELS pixels (a
+decompression bomb is a few kilobytes that unpack into gigabytes), and at most MAX_UPLOAD bytes.
 
 Storage: one document per photo (reviews_service.documents.PhotoDoc), both JPEGs in it; the moderation and
 listing queries are in reviews_service.photo_store.
@@ -75,8 +74,10 @@ def _decode(upload: bytes) -> Image.Image:
             width, height = opened.size
             if width * height > MAX_PIXELS or width < 1 or height < 1:
                 raise PhotoRefused("too-many-pixels")
-            if opened.format in ("JPEG", "MPO"):  # decode at 1/2, 1/4 or 1/8 scale where that still fills MAX_SIDE:
-                scale = MAX_SIDE / max(width, height)  # a quarter of the memory and time for a 12 MP phone photo
+            if opened.format in ("JPEG", "MPO"):
+                # decoded at 1/2, 1/4 or 1/8 scale where that still covers MAX_SIDE: a 12 MP phone photo then
+                # takes a quarter of the memory and time
+                scale = MAX_SIDE / max(width, height)
                 opened.draft("RGB", (math.ceil(width * scale), math.ceil(height * scale)))
             opened.load()
             # a broken orientation tag is the upload's problem, not ours: refused like any broken file
@@ -120,8 +121,8 @@ def _jpeg(image: Image.Image, quality: int) -> bytes:
 
 
 def process(upload: bytes) -> Processed:
-    """The upload re-encoded (upright, at most MAX_SIDE a side, no EXIF/GPS/ICC/text) with a thumbnail,
-    or PhotoRefused."""
+    """The upload re-encoded (upright, in sRGB, at most MAX_SIDE a side, no EXIF/GPS/profile/text) with a
+    thumbnail, or PhotoRefused."""
     image = _decode(upload)
     image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
     small = image.copy()

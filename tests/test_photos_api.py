@@ -238,3 +238,13 @@ def test_the_list_has_its_index(connected: object) -> None:
     assert [("business_unit", 1), ("status", 1), ("created_at", -1), ("_id", -1)] in [
         [tuple(k) for k in key] for key in keys
     ]
+
+
+def test_hidden_among_names_the_hidden_ones_only(
+    client: TestClient, shop: domain.BusinessUnit, state: ServiceState, admin: dict[str, str]
+) -> None:
+    _, (first, second) = review_with_photos(state, BU, "p1")
+    assert photo_store.hidden_among([first, second, "AAAAAAAAAAAAAAAA", "../x"]) == set()
+    assert _moderate(client, admin, first, status="hidden").status_code == 200
+    assert photo_store.hidden_among([first, second, first]) == {first}
+    assert photo_store.hidden_among([]) == set()
