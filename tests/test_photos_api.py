@@ -248,3 +248,22 @@ def test_hidden_among_names_the_hidden_ones_only(
     assert _moderate(client, admin, first, status="hidden").status_code == 200
     assert photo_store.hidden_among([first, second, first]) == {first}
     assert photo_store.hidden_among([]) == set()
+
+
+def test_a_record_ingested_again_does_not_bring_back_a_hidden_photo(
+    client: TestClient, shop: domain.BusinessUnit, state: ServiceState, admin: dict[str, str]
+) -> None:
+    review_id, (first, second) = review_with_photos(state, BU, "p1")
+    assert _moderate(client, admin, first, status="hidden").status_code == 200
+    # the same record again (a script re-posting, the form submitted twice), and then an edit of its text
+    for text in ("Mooie stoel, snel geleverd en goed verpakt.", "Na een maand nog steeds blij."):
+        posted = client.post(
+            f"/v1/admin/business-units/{BU}/reviews",
+            headers=admin,
+            json=[review("p1", photos=[first, second], text=text)],
+        )
+        assert posted.status_code == 200 and not posted.json()["rejected"], posted.text
+        assert repository.get_review(review_id).photos == (second,)
+        assert [p["url"].rsplit("/", 1)[1] for p in _public_review(client, review_id)["photos"]] == [f"{second}.jpg"]
+    assert _moderate(client, admin, first, status="published").status_code == 200
+    assert repository.get_review(review_id).photos == (second, first)
