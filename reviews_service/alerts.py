@@ -78,7 +78,11 @@ def payload(flag: domain.Flag, review: domain.Review, unit: domain.BusinessUnit,
             "details": flag.details,
             "created_at": iso(flag.created_at),
         },
-        "review": {**review_json(review), "status": review.status, "moderate_url": moderate_url(settings, review)},
+        "review": {
+            **review_json(review, base_url=settings.public_url),  # its photos' URLs absolute, as the links here
+            "status": review.status,
+            "moderate_url": moderate_url(settings, review),
+        },
     }
 
 

@@ -26,6 +26,7 @@ from reviews_service.api import (
     home,
     hooks,
     openapi,
+    photos,
     reviews,
     sentiment,
     seo,
@@ -175,10 +176,13 @@ def create_app(
     for module in routers:
         app.include_router(module.router)
     app.include_router(hooks.admin_router)
+    app.include_router(photos.router)  # buyers' photos: the public JPEGs, and their moderation
+    app.include_router(photos.admin_router)
     app.include_router(digests.router)
     app.include_router(digests.pages)
     app.add_middleware(ResponseHeaders)  # nosniff, Referrer-Policy, no-store on admin, gzip on public reads
     openapi.install(app)
-    app.add_middleware(WidgetFastPath, state=state)  # outermost but for HEAD: cached widget bytes skip everything else
+    # outermost but for HEAD: cached widget bytes skip everything else (photo URLs in them on REVIEWS_PUBLIC_URL)
+    app.add_middleware(WidgetFastPath, state=state, base_url=settings.public_url)
     app.add_middleware(HeadAsGet)  # around it all, so HEAD is GET without a body on every route
     return app

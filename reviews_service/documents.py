@@ -334,7 +334,16 @@ class PhotoDoc(me.Document):
     """A buyer's photo, re-encoded (no EXIF, no GPS), in one document: under 1 MB, far below MongoDB's 16 MB, where
     MongoDB's own advice is a document, not GridFS."""
 
-    meta = {"collection": "photos", "auto_create_index": False, "indexes": [{"fields": ["review_id"]}]}
+    meta = {
+        "collection": "photos",
+        "auto_create_index": False,
+        "indexes": [
+            {"fields": ["review_id"]},
+            # the moderators' list of a unit's photos, newest first in keyset order: of one status, or all
+            {"fields": ["business_unit", "status", "-created_at", "-_id"]},
+            {"fields": ["business_unit", "-created_at", "-_id"]},
+        ],
+    }
     id = me.StringField(primary_key=True)  # random; the public URL's name
     business_unit = me.StringField(required=True)
     review_id = me.StringField(required=True)
@@ -342,7 +351,15 @@ class PhotoDoc(me.Document):
     data = me.BinaryField(required=True)
     width = me.IntField(required=True)
     height = me.IntField(required=True)
+    etag = me.StringField()  # of `data`, computed once when stored
+    thumbnail = me.BinaryField()  # reviews_service.photos.THUMB_SIDE a side: what widgets load
+    thumb_width = me.IntField()
+    thumb_height = me.IntField()
+    thumb_etag = me.StringField()
     status = me.StringField(default="published", choices=("published", "hidden"))
+    reason = me.StringField()  # the moderator's, when hidden (admin only)
+    moderated_at = me.DateTimeField()
+    moderated_by = me.StringField()
     created_at = me.DateTimeField(required=True)
 
 

@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from reviews_service import domain, flagging, rating_buckets, repository
+from reviews_service import domain, flagging, photo_store, rating_buckets, repository
 from reviews_service.normalize import RecordRejected, fingerprint, ignored_fields, normalize
 from sentiment.reviews import ensure_analysed
 
@@ -68,6 +68,7 @@ def _ingest_batch(
     # only the products this batch names, in one `$in` read: never the whole catalogue
     named = (r.get("product") for _, r in batch if isinstance(r, Mapping))
     skus = repository.products(state, bu.slug, (p for p in named if isinstance(p, str) and p))
+    hidden = photo_store.hidden_among(_photo_ids(batch))  # no read unless some record names photos
     candidates: list[tuple[int, domain.Review]] = []
     for index, record in batch:
         for name in ignored_fields(record):
@@ -87,12 +88,20 @@ def _ingest_batch(
             shown = None if external_id is None else str(external_id)[:200].encode("utf-8", "replace").decode()
             report.rejected.append(domain.Rejection(index, shown, str(exc)))
             continue
+        if hidden and review.photos:  # a moderator hid these: a record that still names them does not show them
+            review = replace(review, photos=tuple(p for p in review.photos if p not in hidden))
         candidates.append((index, replace(review, fingerprint=fingerprint(review))))
     if not candidates:
         return report
     with state.ingest_locks[bu.slug]:
         _store_candidates(state, bu.slug, candidates, report, now)
     return report
+
+
+def _photo_ids(batch: list[tuple[int, Mapping[str, Any]]]) -> list[str]:
+    """The photo ids a batch's records name (whatever their shape: normalize judges them)."""
+    named = (r.get("photos") for _, r in batch if isinstance(r, Mapping))
+    return [p for photos in named if isinstance(photos, list) for p in photos if isinstance(p, str)]
 
 
 def _store_candidates(

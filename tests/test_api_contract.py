@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from reviews_service import domain
-from tests.conftest import review
+from reviews_service import domain, photos
+from tests.conftest import NOW, review
+from tests.photo_helpers import photo_bytes
 
 
 @pytest.mark.parametrize("locale", ["€", "\r\nX-Injected: 1", 'n"l', "nl\x00"])
@@ -121,11 +122,15 @@ def test_head_answers_like_get_without_a_body_on_every_get_route(
     client: TestClient, shop: domain.BusinessUnit, admin: dict[str, str]
 ) -> None:
     """HEAD is GET's status and headers with no body, on every GET route (FastAPI's routes answer GET alone)."""
-    ingested = client.post("/v1/admin/business-units/test-shop/reviews", json=[review("r1")], headers=admin)
+    photo = photos.new_photo_id()  # a buyer's photo of r1, for the photo routes
+    photos.save_photo(photo, "test-shop", "test-shop:api:r1", photos.process(photo_bytes()), NOW)
+    ingested = client.post(
+        "/v1/admin/business-units/test-shop/reviews", json=[review("r1", photos=[photo])], headers=admin
+    )
     assert ingested.status_code == 200
     token = client.post("/v1/admin/tokens", json={"name": "ci"}, headers=admin).json()["id"]
     values = {"{bu}": "test-shop", "{sku}": "oak-chair", "{review_id}": "test-shop:api:r1", "{token_id}": token,
-              "{day}": "2026-11-19"}  # fmt: skip
+              "{day}": "2026-11-19", "{photo_id}": photo}  # fmt: skip
     doc = client.get("/openapi.json").json()
     templates = [p for p, ops in doc["paths"].items() if "get" in ops] + NOT_IN_THE_DOCUMENT
     assert len(templates) > 20

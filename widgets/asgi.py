@@ -23,11 +23,13 @@ _BASE_HEADERS = [(b"access-control-allow-origin", b"*"), (b"vary", b"Accept-Enco
 
 
 class WidgetFastPath:
-    """Serve GET/HEAD /widgets/... from the instance's widget cache (`state`); pass everything else to `app`."""
+    """Serve GET/HEAD /widgets/... from the instance's widget cache (`state`); pass everything else to `app`.
+    `base_url`: the service's public URL (REVIEWS_PUBLIC_URL), which review photos are linked on."""
 
-    def __init__(self, app: ASGIApp, state: ServiceState) -> None:
+    def __init__(self, app: ASGIApp, state: ServiceState, base_url: str = "") -> None:
         self.app = app
         self.state = state
+        self.base_url = base_url
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD") or not scope["path"].startswith(PREFIX):
@@ -37,7 +39,7 @@ class WidgetFastPath:
         answer = service.lookup(self.state, path, query)
         if answer is None:
             try:
-                answer = await run_in_threadpool(service.render, self.state, path, query)
+                answer = await run_in_threadpool(service.render, self.state, path, query, self.base_url)
             except ReviewsError as exc:
                 await _problem(send, exc)
                 return

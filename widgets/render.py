@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_skeleton
 
-from reviews_service import domain
+from reviews_service import domain, photos
 from reviews_service.i18n import format_number, gettext, ngettext
 from widgets import i18n
 
@@ -25,6 +25,8 @@ FIVE_STARS = "".join(f'<path transform="translate({24 * i} 0)" d="{STAR}"/>' for
 STARS_SVG = f'<svg viewBox="0 0 120 24" aria-hidden="true" focusable="false">{FIVE_STARS}</svg>'
 _STAR_LAYERS = f'<span class="rw-stars-bg">{STARS_SVG}</span><span class="rw-stars-fill">{STARS_SVG}</span>'
 READ_MORE_CHARS = 100  # longer texts may not fit three lines: they get a "read more" (the loader hides it if they fit)
+READ_MORE_BESIDE_PHOTOS = 60  # a review with photos shows two lines of text, so that its item keeps its height
+PHOTO_BOX = 40  # px: the side of a thumbnail's box in a review (widgets.css .rw-photo says the same)
 _SAFE_URL = re.compile(r"^(https?://[^\s\"'<>`]+|/[^/\s\"'<>`][^\s\"'<>`]*|/)$", re.IGNORECASE)
 
 
@@ -144,8 +146,9 @@ def local_date(moment: datetime, timezone: str) -> str:
     return moment.astimezone(ZoneInfo(timezone)).date().isoformat()
 
 
-def review_item(unit: domain.BusinessUnit, review: domain.Review, locale: str) -> str:
-    """One review in the latest-reviews list; every field escaped, the rating on the shop's scale."""
+def review_item(unit: domain.BusinessUnit, review: domain.Review, locale: str, base_url: str = "") -> str:
+    """One review in the latest-reviews list; every field escaped, the rating on the shop's scale; its photos'
+    thumbnails on `base_url` (the service's public URL), each a link to the full photo."""
     scale = unit.display_scale
     value = review.rating * scale // 5
     if scale == 5:
@@ -166,15 +169,35 @@ def review_item(unit: domain.BusinessUnit, review: domain.Review, locale: str) -
     body = f'<div class="rw-review-head">{head}</div>'
     if review.title:
         body += f'<p class="rw-review-title">{esc(review.title)}</p>'
+    toggle = ""
     if review.text:
         lang = f' lang="{esc(review.language)}"' if review.language else ""
         body += f'<p class="rw-review-text"{lang}>{esc(review.text)}</p>'
-        if len(review.text) > READ_MORE_CHARS or review.text.count("\n") >= 2:
-            body += _read_more(locale)
+        chars, breaks = (READ_MORE_BESIDE_PHOTOS, 1) if review.photos else (READ_MORE_CHARS, 2)
+        if len(review.text) > chars or review.text.count("\n") >= breaks:
+            toggle = _read_more(locale)
+    if review.photos:  # one row of fixed boxes beside "read more": the item's height does not change
+        body += f'<div class="rw-review-foot">{toggle}{_photos(review, author, locale, base_url)}</div>'
+    else:
+        body += toggle
     if review.reply:
         reply_from = gettext(locale, "Reply from {shop}", shop=unit.name)
         body += f'<p class="rw-reply"><span class="rw-reply-from">{esc(reply_from)}</span> {esc(review.reply)}</p>'
-    return f'<li class="rw-review">{body}</li>'
+    extra = " rw-has-photos" if review.photos else ""
+    return f'<li class="rw-review{extra}">{body}</li>'
+
+
+def _photos(review: domain.Review, author: str, locale: str, base_url: str) -> str:
+    """The review's thumbnails in boxes of a fixed size (zero layout shift), loaded lazily from the service."""
+    links = []
+    for n, photo_id in enumerate(review.photos, start=1):
+        alt = gettext(locale, "Photo {n} by {author}", n=n, author=author)
+        links.append(
+            f'<a class="rw-photo" href="{esc(photos.photo_url(base_url, photo_id))}" target="_blank" rel="noopener">'
+            f'<img src="{esc(photos.thumbnail_url(base_url, photo_id))}" width="{PHOTO_BOX}" height="{PHOTO_BOX}" '
+            f'alt="{esc(alt)}" loading="lazy" decoding="async"></a>'
+        )
+    return f'<span class="rw-photos">{"".join(links)}</span>'
 
 
 def _read_more(locale: str) -> str:
@@ -194,12 +217,14 @@ def review_list(
     reviews_url: str,
     theme: str | None = None,
     empty_text: bool = True,
+    base_url: str = "",
 ) -> str:
     """The latest published reviews, newest first, exactly as stored (no cherry-picking).
 
-    `empty_text=False` when the product's own stars on the page already say there are none.
+    `empty_text=False` when the product's own stars on the page already say there are none; photo URLs are on
+    `base_url`, the service's public URL (the fragment lands in a shop's page, on another origin).
     """
-    items = "".join(review_item(unit, r, locale) for r in reviews[:limit])
+    items = "".join(review_item(unit, r, locale, base_url) for r in reviews[:limit])
     if not items:
         words = esc(gettext(locale, "No reviews yet")) if empty_text else ""
         items = f'<li class="rw-review rw-empty">{words}</li>'

@@ -112,8 +112,9 @@ def lookup(state: ServiceState, path: str, query: bytes) -> Rendered | None:
     return None if bu is None else state.widgets.get((bu, path, query))
 
 
-def render(state: ServiceState, path: str, query: bytes) -> Rendered | None:
-    """Render (and cache) the answer for a widget path; None if the path is not a widget."""
+def render(state: ServiceState, path: str, query: bytes, base_url: str = "") -> Rendered | None:
+    """Render (and cache) the answer for a widget path; None if the path is not a widget. `base_url`: the
+    service's public URL, which the photos in review lists are linked on."""
     if path in STATIC:
         state.static_widgets[path] = state.static_widgets.get(path) or STATIC[path]()
         return state.static_widgets[path]
@@ -138,7 +139,7 @@ def render(state: ServiceState, path: str, query: bytes) -> Rendered | None:
     key = (bu_slug, path, wanted.canonical())
     answer = cache.get(key)
     if answer is None:
-        answer = _render(state, unit, wanted, sku)
+        answer = _render(state, unit, wanted, sku, base_url)
         cache.put(key, answer, generation)
     if widget_query.spells(query, pairs, wanted.params()):
         cache.alias((bu_slug, path, query), key, answer, generation)  # the next one is a plain dict hit
@@ -147,7 +148,9 @@ def render(state: ServiceState, path: str, query: bytes) -> Rendered | None:
     return answer
 
 
-def _render(state: ServiceState, unit: domain.BusinessUnit, wanted: WidgetQuery, sku: str | None) -> Rendered:
+def _render(
+    state: ServiceState, unit: domain.BusinessUnit, wanted: WidgetQuery, sku: str | None, base_url: str
+) -> Rendered:
     locale, theme = wanted.locale, wanted.theme
     if wanted.kind == "badge":
         fragment = markup.badge(unit, repository.get_summary(state, unit.slug), locale, unit.reviews_link, theme)
@@ -156,11 +159,11 @@ def _render(state: ServiceState, unit: domain.BusinessUnit, wanted: WidgetQuery,
         svg = markup.badge_svg(unit, repository.get_summary(state, unit.slug), locale)
         return Rendered.of(svg, "image/svg+xml", csp=SVG_CSP)
     if wanted.kind == "reviews":
-        return _html(_reviews_fragment(state, unit, wanted), unit, wanted)
+        return _html(_reviews_fragment(state, unit, wanted, base_url), unit, wanted)
     if wanted.kind == "stars":
         summary = repository.get_summary(state, unit.slug, sku)
         return _html(markup.product_stars(unit, summary, locale, theme), unit, wanted)
-    return _json(_data(state, unit, wanted))
+    return _json(_data(state, unit, wanted, base_url))
 
 
 def _json(data: dict[str, object]) -> Rendered:
@@ -184,17 +187,19 @@ def _html(fragment: str, unit: domain.BusinessUnit, wanted: WidgetQuery) -> Rend
 
 
 def _reviews_fragment(
-    state: ServiceState, unit: domain.BusinessUnit, wanted: WidgetQuery, empty_text: bool = True
+    state: ServiceState, unit: domain.BusinessUnit, wanted: WidgetQuery, base_url: str, empty_text: bool = True
 ) -> str:
     """The honest latest reviews; filters only when the page asks for them explicitly."""
     limit = wanted.limit or widget_query.DEFAULT_LIMIT
     page = repository.list_published(
         state, unit.slug, limit=limit, product=wanted.product, rating=wanted.rating, language=wanted.language
     )
-    return markup.review_list(unit, page.items, wanted.locale, limit, unit.reviews_link, wanted.theme, empty_text)
+    return markup.review_list(
+        unit, page.items, wanted.locale, limit, unit.reviews_link, wanted.theme, empty_text, base_url
+    )
 
 
-def _data(state: ServiceState, unit: domain.BusinessUnit, wanted: WidgetQuery) -> dict[str, object]:
+def _data(state: ServiceState, unit: domain.BusinessUnit, wanted: WidgetQuery, base_url: str) -> dict[str, object]:
     """Everything the loader needs for one page: badge, every listed product's stars, the reviews list."""
     locale = wanted.locale
     summary = repository.get_summary(state, unit.slug)
@@ -217,7 +222,7 @@ def _data(state: ServiceState, unit: domain.BusinessUnit, wanted: WidgetQuery) -
     if wanted.limit is not None and wanted.product != widget_query.UNKNOWN_PRODUCT:
         # the product's own stars on the same page already say "no reviews yet": the list need not repeat it
         repeat = wanted.product not in wanted.skus
-        data["reviews"] = _reviews_fragment(state, unit, wanted, empty_text=repeat)
+        data["reviews"] = _reviews_fragment(state, unit, wanted, base_url, empty_text=repeat)
     return data
 
 

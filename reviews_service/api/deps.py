@@ -10,7 +10,7 @@ from fastapi import Depends, Header, Request
 from fastapi.responses import Response
 from starlette.requests import ClientDisconnect
 
-from reviews_service import domain
+from reviews_service import domain, photo_store, photos
 from reviews_service.collection import Registry
 from reviews_service.config import Settings, get_settings
 from reviews_service.errors import InvalidInput, PayloadTooLarge, problem_document
@@ -147,11 +147,13 @@ def summary_json(summary: domain.RatingSummary, bu: domain.BusinessUnit) -> dict
     return data
 
 
-def review_json(review: domain.Review, display_scale: int | None = None) -> dict[str, Any]:
+def review_json(review: domain.Review, display_scale: int | None = None, base_url: str = "") -> dict[str, Any]:
     """The public shape of a review: display name only, never e-mail or order reference.
 
     `score` is the platform's own score (Kiyoh's 8 / 10) where the shop shows its figures on that scale
-    (`display_scale`, None: any), else null; `rating` is always its 1-5 stars.
+    (`display_scale`, None: any), else null; `rating` is always its 1-5 stars. `photos`: the buyer's published
+    photos (the review's own list: a moderator's hide takes one out), as URLs on `base_url` (the service's
+    REVIEWS_PUBLIC_URL; '' gives site-relative ones).
     """
     own = review.source_scale is not None and display_scale in (None, review.source_scale)
     return {
@@ -167,12 +169,17 @@ def review_json(review: domain.Review, display_scale: int | None = None) -> dict
         "created_at": iso(review.created_at),
         "reply": None if not review.reply else {"text": review.reply, "created_at": iso(review.replied_at)},
         "score": {"value": review.source_rating, "scale": review.source_scale} if own else None,
+        "photos": [
+            {"url": photos.photo_url(base_url, p), "thumbnail_url": photos.thumbnail_url(base_url, p)}
+            for p in review.photos
+        ],
     }
 
 
-def admin_review_json(review: domain.Review) -> dict[str, Any]:
-    """The admin shape: the public one plus status, moderation and personal data."""
-    data = review_json(review)
+def admin_review_json(review: domain.Review, base_url: str = "") -> dict[str, Any]:
+    """The admin shape: the public one plus status, moderation and personal data, and every photo of the review
+    with its status (one query, for this one review)."""
+    data = review_json(review, base_url=base_url)
     data.update(
         {
             "business_unit": review.business_unit,
@@ -183,6 +190,28 @@ def admin_review_json(review: domain.Review) -> dict[str, Any]:
             "order_ref": review.order_ref,
             "updated_at": iso(review.updated_at),
             "flags": list(review.flags),
+            # every photo of the review, hidden ones too, where the public shape has the shown ones only
+            "photos": [photo_admin_json(p, base_url) for p in photo_store.of_review(review.id)],
         }
     )
     return data
+
+
+def photo_admin_json(photo: photo_store.Photo, base_url: str = "") -> dict[str, Any]:
+    """The admin shape of a buyer's photo: its status, and admin URLs that show it whatever its status."""
+    admin_base = f"{base_url.rstrip('/')}/v1/admin/photos/{photo.id}"
+    return {
+        "id": photo.id,
+        "business_unit": photo.business_unit,
+        "review_id": photo.review_id,
+        "status": photo.status,
+        "reason": photo.reason,
+        "width": photo.width,
+        "height": photo.height,
+        "thumbnail": {"width": photo.thumb_width, "height": photo.thumb_height},
+        "url": f"{admin_base}.jpg",
+        "thumbnail_url": f"{admin_base}/thumb.jpg",
+        "created_at": iso(photo.created_at),
+        "moderated_at": iso(photo.moderated_at),
+        "moderated_by": photo.moderated_by,
+    }

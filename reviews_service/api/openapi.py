@@ -92,6 +92,15 @@ REVIEW_SCHEMA: dict[str, Any] = {
             "that platform's; `rating` is its 1-5 stars",
             "properties": {"value": {"type": "number"}, "scale": {"type": "integer"}},
         },
+        "photos": {
+            "type": "array",
+            "description": "the buyer's published photos (at most 3): JPEGs with no metadata, on the service's URL",
+            "items": {
+                "type": "object",
+                "required": ["url", "thumbnail_url"],
+                "properties": {"url": {"type": "string"}, "thumbnail_url": {"type": "string"}},
+            },
+        },
     },
 }
 REVIEW_PAGE_SCHEMA: dict[str, Any] = {

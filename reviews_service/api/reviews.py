@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from reviews_service import repository
-from reviews_service.api.deps import PUBLIC_CACHE, StateDep, json_response, review_json, summary_json
+from reviews_service.api.deps import PUBLIC_CACHE, SettingsDep, StateDep, json_response, review_json, summary_json
 from reviews_service.api.openapi import JSON, REVIEW_PAGE_SCHEMA, SUMMARY_SCHEMA, answers
 from reviews_service.cache import etag_matches, strong_etag
 
@@ -46,6 +46,7 @@ def list_reviews(
     bu: str,
     request: Request,
     state: StateDep,
+    settings: SettingsDep,
     limit: Annotated[int, Query(ge=1, le=100, description="page size")] = 20,
     cursor: Annotated[str | None, Query(max_length=500, description="next_cursor of the previous page")] = None,
     rating: Annotated[int | None, Query(ge=1, le=5)] = None,
@@ -62,5 +63,6 @@ def list_reviews(
     page = repository.list_published(
         state, bu, limit=limit, cursor=cursor, rating=rating, product=product, language=language
     )
-    data = {"items": [review_json(r, unit.display_scale) for r in page.items], "next_cursor": page.next_cursor}
+    items = [review_json(r, unit.display_scale, settings.public_url) for r in page.items]  # photo URLs on it
+    data = {"items": items, "next_cursor": page.next_cursor}
     return _public(request, data, LIST_CACHE)

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from reviews_service.api.deps import state_dep
+from reviews_service.api.deps import settings_dep, state_dep
 from reviews_service.api.openapi import CSS, HTML, JS, JSON, SVG, answers
 from reviews_service.cache import etag_matches
 from widgets import service
@@ -19,7 +19,8 @@ Theme = Annotated[str | None, Query(description="light or dark")]
 
 
 def _answer(request: Request) -> Response:
-    rendered = service.render(state_dep(request), request.url.path, request.scope["query_string"])
+    base_url = settings_dep(request).public_url  # where review photos are linked, as the fast path does
+    rendered = service.render(state_dep(request), request.url.path, request.scope["query_string"], base_url)
     if rendered is None:  # pragma: no cover - the routes below only match widget paths
         return Response(status_code=404)
     headers = {"ETag": rendered.etag, "Cache-Control": rendered.cache_control, "Access-Control-Allow-Origin": "*"}

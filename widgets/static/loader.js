@@ -39,7 +39,8 @@
     var max = parseInt(el.getAttribute("data-limit"), 10) || 5, items = el.querySelectorAll("li.rw-review");
     for (var i = max; i < items.length; i++) items[i].parentNode.removeChild(items[i]);
     Array.prototype.forEach.call(el.querySelectorAll(".rw-toggle"), function (t) {
-      var text = t.previousElementSibling; /* "read more" only where the text really is cut */
+      var item = t.closest ? t.closest("li.rw-review") : null; /* beside photos it is not the text's sibling */
+      var text = item ? item.querySelector(".rw-review-text") : t.previousElementSibling; /* only where it is cut */
       if (text && text.scrollHeight <= text.clientHeight + 1) t.className += " rw-fits";
     });
   }
