@@ -31,6 +31,7 @@ from reviews_service.api import (
     seo,
     sources,
     tokens,
+    unsubscribe,
     widgets,
 )
 from reviews_service.api.deps import json_response
@@ -177,6 +178,7 @@ def create_app(
     app.include_router(hooks.admin_router)
     app.include_router(digests.router)
     app.include_router(digests.pages)
+    app.include_router(unsubscribe.router)  # invitation-mail: the e-mails' opt-out pages
     app.add_middleware(ResponseHeaders)  # nosniff, Referrer-Policy, no-store on admin, gzip on public reads
     openapi.install(app)
     app.add_middleware(WidgetFastPath, state=state)  # outermost but for HEAD: cached widget bytes skip everything else
