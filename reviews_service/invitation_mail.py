@@ -139,7 +139,7 @@ def compose(
     message["Auto-Submitted"] = "auto-generated"
     message["X-Auto-Response-Suppress"] = "OOF, AutoReply"
     message["X-Reviews-Invitation"] = invitation.id  # a keyed hash: tells an operator which one, nothing personal
-    message.set_content(_text(words, shown, more, link, unsubscribe_link))
+    message.set_content(_text(locale, words, shown, more, link, unsubscribe_link))
     message.add_alternative(_html(locale, words, shown, more, link, unsubscribe_link), subtype="html")
     return message
 
@@ -153,16 +153,18 @@ def _recipient(invitation: domain.Invitation, buyer: str) -> Address:
         raise Unmailable("the e-mail address cannot be written into a message") from exc
 
 
-def _text(words: dict[str, str], names: list[str], more: str, link: str, unsubscribe: str) -> str:
+def _text(locale: str, words: dict[str, str], names: list[str], more: str, link: str, unsubscribe: str) -> str:
+    button = gettext(locale, "{label}: {link}", label=words["button"], link=link)  # French puts a space before ":"
+    stop = gettext(locale, "{label}: {link}", label=words["unsubscribe"], link=unsubscribe)
     bought = "\n".join([words["bought"], *(f"- {name}" for name in names), *([f"  {more}"] if more else [])])
     parts = [
         words["hello"],
         words["intro"],
         bought if names else "",
-        f"{words['button']}: {link}",
+        button,
         " ".join(filter(None, (words["minute"], words["once"]))),
         "-- ",
-        f"{words['why']}\n{words['stop']} {words['unsubscribe']}: {unsubscribe}",
+        f"{words['why']}\n{words['stop']} {stop}",
     ]
     return "\n\n".join(part for part in parts if part) + "\n"
 
