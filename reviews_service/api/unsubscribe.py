@@ -12,38 +12,23 @@ address (a working token) is not sent on as a referrer.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header
 from fastapi.responses import HTMLResponse
 
 from reviews_service import domain, i18n, invitation_store, repository
 from reviews_service.api.deps import NowDep, SettingsDep, StateDep
-from reviews_service.api.openapi import HTML, PROBLEM, WHY
 from reviews_service.errors import NotFound
 from reviews_service.invitation_links import TokenRefused, read_token
 from reviews_service.invitation_mail import FONT, one_line
 from reviews_service.invitation_mail import esc as e
 from reviews_service.state import ServiceState
 
-router = APIRouter(tags=["forms"])
+# Not in the OpenAPI document: pages for the browser an e-mail opens (a 404 here is a page, not problem+json),
+# like the digest's page; the README describes them.
+router = APIRouter(tags=["forms"], include_in_schema=False)
 PAGE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
-_PAGE: dict[str, Any] = {"content": {HTML: {"schema": {"type": "string"}}}}
-_PROBLEM: dict[str, Any] = {"content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
-_GONE = "A forged link (a page saying so), or one whose invitation no longer exists"
-DOCS: dict[str, Any] = {
-    "response_class": HTMLResponse,
-    "responses": {200: {"description": "The page", **_PAGE}, 404: {"description": _GONE, **_PAGE}},
-}
-POST_DOCS: dict[str, Any] = {
-    "response_class": HTMLResponse,
-    "responses": {
-        200: {"description": "Unsubscribed (again, if it was already): the confirmation page", **_PAGE},
-        404: {"description": _GONE, **_PAGE},
-        413: {"description": WHY[413], **_PROBLEM},
-        429: {"description": WHY[429], **_PROBLEM},
-    },
-}
 AcceptLanguage = Annotated[str, Header(include_in_schema=False)]
 BODY = f"{FONT};font-size:17px;line-height:1.5;color:#1f2933;max-width:560px;margin:40px auto;padding:0 16px"
 BUTTON = (
@@ -103,7 +88,7 @@ def _done(locale: str) -> HTMLResponse:
     )
 
 
-@router.get("/r/{token}/unsubscribe", **DOCS)
+@router.get("/r/{token}/unsubscribe", response_class=HTMLResponse)
 def unsubscribe_page(
     token: str, settings: SettingsDep, state: StateDep, now: NowDep, accept_language: AcceptLanguage = ""
 ) -> HTMLResponse:
@@ -127,7 +112,7 @@ def unsubscribe_page(
     return _page(locale, i18n.gettext(locale, "Unsubscribe from review e-mails"), paragraphs, form)
 
 
-@router.post("/r/{token}/unsubscribe", **POST_DOCS)
+@router.post("/r/{token}/unsubscribe", response_class=HTMLResponse)
 def unsubscribe(token: str, settings: SettingsDep, now: NowDep, accept_language: AcceptLanguage = "") -> HTMLResponse:
     """Opt out (the page's button, or a mail client's RFC 8058 one-click POST): no more invitation e-mails to
     this address from any unit; idempotent."""
