@@ -7,18 +7,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from reviews_service import documents, domain, invitation_links, invitation_store, repository
 from reviews_service.invitation_mailer import send_due
 from reviews_service.state import ServiceState
-from tests.conftest import NOW
+from tests.conftest import NOW, make_settings, serving
 from tests.mail_server import MailServer
 from tests.test_invitation_mailer import SECRET, add, invitation, mail_settings
+from tests.test_scheduler_processes import on_disk, wait_for
 
 PAGE_HEADERS = {"cache-control": "no-store", "referrer-policy": "no-referrer", "x-robots-tag": "noindex"}
 ONE_CLICK = {"content-type": "application/x-www-form-urlencoded"}
@@ -158,3 +161,32 @@ def test_a_genuine_link_whose_invitation_is_gone_is_a_404_page(client: TestClien
         page = assert_page(client.request(method, path_of(invitation_id)), 404)
         assert "This invitation no longer exists" in page
     assert documents.SuppressionDoc.objects.count() == 0
+
+
+def test_reviews_serve_mails_the_invitation_and_its_one_click_unsubscribe_stops_the_next(
+    tmp_path: Path, smtp: MailServer
+) -> None:
+    """A real `reviews serve` (its in-process scheduler looking every second) mails a due invitation; a mail
+    client's one-click POST to its List-Unsubscribe address, over real HTTP, opts out; the same buyer's next
+    order, due a moment later, gets no mail."""
+    data, now = tmp_path / "data", datetime.now(UTC)
+    with on_disk(data) as state:
+        repository.save_business_unit(state, domain.BusinessUnit(slug="test-shop", name="Test Shop", locales=("nl",)))
+        [first] = add(invitation("ORD-1", ordered=now - timedelta(days=3)))
+        env = {
+            "REVIEWS_DATA_DIR": str(data), "SMTP_URL": smtp.url, "REVIEWS_INVITATIONS_EVERY_SECONDS": "1",
+            "REVIEWS_LOAD_DEMO": "false", "MONGODB_DB": make_settings().mongodb_db,
+        }  # fmt: skip
+        with serving(tmp_path / "serve.log", **env) as (url, _):
+            [message] = smtp.inbox.wait_for(1, timeout=60)
+            path = urlsplit(str(message["List-Unsubscribe"]).strip("<>")).path
+            with httpx.Client(base_url=url, timeout=30) as http:
+                assert "Afmelden" in http.get(path).text
+                answer = http.post(path, content=b"List-Unsubscribe=One-Click", headers=ONE_CLICK)
+                assert answer.status_code == 200 and "Je bent afgemeld" in answer.text
+            [second] = add(invitation("ORD-2", ordered=now - timedelta(days=3)))
+            wait_for(
+                "the next order to leave the queue", lambda: invitation_store.get_invitation(second).send_at is None, 30
+            )
+        assert invitation_store.get_invitation(first).opted_out_at is not None
+        assert invitation_store.get_invitation(second).sent_at is None and len(smtp.inbox.messages) == 1
