@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from playwright.sync_api import Browser
 
 from reviews_service import documents, domain, invitation_links, invitation_store, repository
 from reviews_service.invitation_mailer import send_due
@@ -22,6 +23,9 @@ from tests.conftest import NOW, make_settings, serving
 from tests.mail_server import MailServer
 from tests.test_invitation_mailer import SECRET, add, invitation, mail_settings
 from tests.test_scheduler_processes import on_disk, wait_for
+from tests.test_widgets_browser import browser
+
+__all__ = ["browser"]  # the fixture, imported for this module
 
 PAGE_HEADERS = {"cache-control": "no-store", "referrer-policy": "no-referrer", "x-robots-tag": "noindex"}
 ONE_CLICK = {"content-type": "application/x-www-form-urlencoded"}
@@ -66,7 +70,7 @@ def test_the_page_asks_in_the_invitations_language_and_its_button_unsubscribes(
     page = assert_page(client.get(path, headers={"accept-language": "nl"}), 200)
     assert f'<html lang="{locale}">' in page and f">{title}</h1>" in page and title in page and intro in page
     [form] = re.findall(r"<form[^>]*>", page)
-    assert form == f'<form method="post" action="{path}">'
+    assert form == '<form method="post">'  # posts to the page's own address
     assert f">{button}</button>" in page and "<script" not in page
     assert "jan@example.nl" not in page and "ORD-1" not in page and "Vries" not in page
     assert invitation_store.get_invitation(invitation_id).opted_out_at is None  # opening the page changes nothing
@@ -163,12 +167,13 @@ def test_a_genuine_link_whose_invitation_is_gone_is_a_404_page(client: TestClien
     assert documents.SuppressionDoc.objects.count() == 0
 
 
-def test_reviews_serve_mails_the_invitation_and_its_one_click_unsubscribe_stops_the_next(
-    tmp_path: Path, smtp: MailServer
+def test_reviews_serve_mails_the_invitation_and_unsubscribing_by_keyboard_or_one_click_stops_the_next(
+    tmp_path: Path, smtp: MailServer, browser: Browser
 ) -> None:
-    """A real `reviews serve` (its in-process scheduler looking every second) mails a due invitation; a mail
-    client's one-click POST to its List-Unsubscribe address, over real HTTP, opts out; the same buyer's next
-    order, due a moment later, gets no mail."""
+    """A real `reviews serve` (its in-process scheduler looking every second) mails a due invitation. The buyer
+    opens its footer link in Chromium with JavaScript off and presses the button by keyboard; a mail client's
+    one-click POST to the List-Unsubscribe address then changes nothing more. The same buyer's next order, due a
+    moment later, gets no mail."""
     data, now = tmp_path / "data", datetime.now(UTC)
     with on_disk(data) as state:
         repository.save_business_unit(state, domain.BusinessUnit(slug="test-shop", name="Test Shop", locales=("nl",)))
@@ -179,14 +184,26 @@ def test_reviews_serve_mails_the_invitation_and_its_one_click_unsubscribe_stops_
         }  # fmt: skip
         with serving(tmp_path / "serve.log", **env) as (url, _):
             [message] = smtp.inbox.wait_for(1, timeout=60)
-            path = urlsplit(str(message["List-Unsubscribe"]).strip("<>")).path
+            html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+            footer = re.findall(r'href="([^"]*/unsubscribe)"', html)
+            assert footer == [str(message["List-Unsubscribe"]).strip("<>")]
+            path = urlsplit(footer[0]).path
+            context = browser.new_context(java_script_enabled=False)
+            try:
+                page = context.new_page()
+                assert page.goto(url + path).status == 200  # type: ignore[union-attr]
+                page.keyboard.press("Tab")  # the button is the page's one control
+                assert page.locator("button:focus").inner_text() == "Afmelden"
+                page.keyboard.press("Enter")
+                page.get_by_role("heading", name="Je bent afgemeld").wait_for(timeout=10_000)
+            finally:
+                context.close()
+            assert invitation_store.get_invitation(first).opted_out_at is not None
             with httpx.Client(base_url=url, timeout=30) as http:
-                assert "Afmelden" in http.get(path).text
                 answer = http.post(path, content=b"List-Unsubscribe=One-Click", headers=ONE_CLICK)
                 assert answer.status_code == 200 and "Je bent afgemeld" in answer.text
             [second] = add(invitation("ORD-2", ordered=now - timedelta(days=3)))
             wait_for(
                 "the next order to leave the queue", lambda: invitation_store.get_invitation(second).send_at is None, 30
             )
-        assert invitation_store.get_invitation(first).opted_out_at is not None
         assert invitation_store.get_invitation(second).sent_at is None and len(smtp.inbox.messages) == 1
