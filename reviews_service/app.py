@@ -32,6 +32,7 @@ from reviews_service.api import (
     seo,
     sources,
     tokens,
+    unsubscribe,
     widgets,
 )
 from reviews_service.api.deps import json_response
@@ -180,6 +181,7 @@ def create_app(
     app.include_router(photos.admin_router)
     app.include_router(digests.router)
     app.include_router(digests.pages)
+    app.include_router(unsubscribe.router)  # invitation-mail: the e-mails' opt-out pages
     app.add_middleware(ResponseHeaders)  # nosniff, Referrer-Policy, no-store on admin, gzip on public reads
     openapi.install(app)
     # outermost but for HEAD: cached widget bytes skip everything else (photo URLs in them on REVIEWS_PUBLIC_URL)

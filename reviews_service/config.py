@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     max_text_chars: int = Field(20_000, alias="REVIEWS_MAX_TEXT_CHARS")
     load_demo: bool = Field(True, alias="REVIEWS_LOAD_DEMO")
     validate_private_urls: bool = Field(False, alias="REVIEWS_VALIDATE_PRIVATE_URLS")
+    # invitation-mail: how often the scheduler looks for due invitation e-mails and reminders (at most an hour)
+    invitations_every_seconds: float = Field(60.0, gt=0, le=3600, alias="REVIEWS_INVITATIONS_EVERY_SECONDS")
 
     @property
     def embedded(self) -> bool:

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import uuid
 from collections.abc import Iterable
-from datetime import datetime
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
 from pymongo import InsertOne, ReturnDocument
 from pymongo.errors import BulkWriteError
@@ -170,3 +172,71 @@ def opt_out(secret: str, invitation_id: str, now: datetime) -> domain.Invitation
     if raw.get("email"):
         suppress(secret, raw["email"], "opted_out", now)
     return from_raw(raw)
+
+
+# --- the mailer's two queues ---------------------------------------------------------------------
+# A first mail is due while `send_at` <= now, the reminder while `reminder_at` <= now; each is read on its own
+# sparse index (a missing or null time matches no `$lte`, on MongoDB as on the embedded store). Whatever is
+# claimed leaves the queue or moves on in it (sent, skipped, retried later, given up): nothing stays due.
+
+Queue = Literal["send_at", "reminder_at"]
+
+
+@dataclass(frozen=True)
+class MailClaim:
+    """A mail this sender holds until `until`: the invitation, its queue (first mail or reminder), the claim."""
+
+    invitation: domain.Invitation
+    queue: Queue
+    token: str
+    until: datetime
+
+
+def claim_mail(queue: Queue, *, now: datetime, hold: timedelta) -> MailClaim | None:
+    """Take the longest-due mail of `queue` for `hold` (one conditional update: of two senders one wins it)."""
+    token, until = uuid.uuid4().hex, now + hold
+    raw = _invitations().find_one_and_update(
+        {queue: {"$lte": now}},
+        {"$set": {queue: until, "claim": token}},
+        sort=[(queue, 1)],
+        return_document=ReturnDocument.AFTER,
+    )
+    return None if raw is None else MailClaim(from_raw(raw), queue, token, until)
+
+
+def mail_sent(claim: MailClaim, now: datetime, reminder_at: datetime | None) -> bool:
+    """Record the mail sent (only while this claim holds it): the first mail schedules the reminder at
+    `reminder_at` (None: none), the reminder ends the mailing. False if the claim had expired and was taken."""
+    done = "sent_at" if claim.queue == "send_at" else "reminded_at"
+    changes: dict[str, Any] = {done: now, "mail_attempts": 0, "mail_error": None}
+    unset = {claim.queue: "", "claim": ""}
+    if claim.queue == "send_at" and reminder_at is not None:
+        changes["reminder_at"] = reminder_at
+    result = _invitations().update_one(
+        {"_id": claim.invitation.id, "claim": claim.token}, {"$set": changes, "$unset": unset}
+    )
+    return bool(result.modified_count)
+
+
+def mail_failed(claim: MailClaim, error: str, retry_at: datetime | None) -> None:
+    """Record a failed attempt: due again at `retry_at`, or given up on (out of the queue) when None."""
+    update: dict[str, Any] = {"$set": {"mail_error": error[:500]}, "$inc": {"mail_attempts": 1}}
+    if retry_at is None:
+        update["$unset"] = {claim.queue: "", "claim": ""}
+    else:
+        update["$set"][claim.queue] = retry_at
+        update["$unset"] = {"claim": ""}
+    _invitations().update_one({"_id": claim.invitation.id, "claim": claim.token}, update)
+
+
+def mail_skipped(claim: MailClaim, reason: str | None) -> None:
+    """Take it out of the queue unsent (opted out, suppressed, reviewed, expired); `reason` kept as its error."""
+    update: dict[str, Any] = {"$unset": {claim.queue: "", "claim": ""}}
+    if reason:
+        update["$set"] = {"mail_error": reason[:500]}
+    _invitations().update_one({"_id": claim.invitation.id, "claim": claim.token}, update)
+
+
+def mail_due(queue: Queue, now: datetime) -> bool:
+    """Whether any mail of `queue` is due (one indexed read of one key)."""
+    return _invitations().find_one({queue: {"$lte": now}}, {"_id": 1}) is not None

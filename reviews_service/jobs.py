@@ -1,4 +1,5 @@
-"""The periodic jobs: every source's collection, the nightly rebuild, the daily digests; and the loop.
+"""The periodic jobs: every source's collection, the nightly rebuild, the daily digests, alerts, invitation
+e-mails; and the loop.
 
 Every job holds a lease in the store while it runs (reviews_service.leases), so `reviews serve` on the embedded
 store and a separate `reviews scheduler` on the same data (or two schedulers on one MongoDB) never run one job
@@ -15,7 +16,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING
 
-from reviews_service import alerts, digests, flagging, ingest, repository
+from reviews_service import alerts, digests, flagging, ingest, invitation_mailer, invitation_store, repository
 from reviews_service.collection import Registry
 from reviews_service.config import Settings, SettingsInvalid
 from reviews_service.errors import Busy
@@ -57,6 +58,17 @@ def daily_digest(
 def send_alerts(state: ServiceState, settings: Settings, now: datetime | None = None) -> int:
     """Send the due one-star alerts (each claimed by one process only); how many were sent."""
     return alerts.dispatch(state, settings, now=now or datetime.now(UTC))
+
+
+def send_invitations(
+    state: ServiceState, settings: Settings, told: set[str], now: datetime | None = None
+) -> dict[str, int]:
+    """Send the due invitation e-mails and reminders (each claimed by one process only); the counts."""
+    at = now or datetime.now(UTC)
+    if settings.smtp_url is None and "smtp" not in told and invitation_store.mail_due("send_at", at):
+        told.add("smtp")  # said once per process, and only when a mail is waiting for it
+        log.warning("invitation e-mails are due but SMTP_URL is not set: they wait until it is")
+    return invitation_mailer.send_due(state, settings, now=at)
 
 
 def detect_flags(scheduler: Scheduler, now: datetime | None = None) -> dict[str, int] | None:
@@ -104,6 +116,9 @@ def build_scheduler(
     # one-star alerts within a minute of arrival; the periodic flags a few times an hour
     alerts_every = max(1, round(settings.alert_every_seconds))
     scheduler.add("alerts", every(alerts_every).seconds, partial(send_alerts, state, settings))
+    invitations_every = max(1, round(settings.invitations_every_seconds))
+    invite = partial(send_invitations, state, settings, set())
+    scheduler.add("invitations", every(invitations_every).seconds, invite)
     flags_every = max(1, round(settings.flags_every_minutes * 60))
     scheduler.add("flags", every(flags_every).seconds, partial(detect_flags, scheduler))
     # the sources' timers: read now, and again periodically (in the loop's thread: schedule is not thread-safe)
