@@ -25,6 +25,7 @@ from reviews_service.api import (
     health,
     home,
     hooks,
+    invitations,
     openapi,
     reviews,
     sentiment,
@@ -177,6 +178,7 @@ def create_app(
     app.include_router(hooks.admin_router)
     app.include_router(digests.router)
     app.include_router(digests.pages)
+    app.include_router(invitations.router)
     app.add_middleware(ResponseHeaders)  # nosniff, Referrer-Policy, no-store on admin, gzip on public reads
     openapi.install(app)
     app.add_middleware(WidgetFastPath, state=state)  # outermost but for HEAD: cached widget bytes skip everything else

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +19,7 @@ from pymongo import InsertOne, ReturnDocument
 from pymongo.errors import BulkWriteError
 
 from reviews_service import documents as docs
-from reviews_service import domain
+from reviews_service import domain, repository
 from reviews_service.errors import NotFound
 
 ID_CHARS = 24  # hex characters of the keyed hash: 96 bits, no collision among any shop's orders
@@ -170,3 +171,58 @@ def opt_out(secret: str, invitation_id: str, now: datetime) -> domain.Invitation
     if raw.get("email"):
         suppress(secret, raw["email"], "opted_out", now)
     return from_raw(raw)
+
+
+NEWEST_FIRST = [("created_at", -1), ("_id", -1)]  # the order of the admin list (InvitationDoc's first index)
+
+
+def state_query(state: str, now: datetime) -> dict[str, Any]:
+    """The filter of the invitations in one state at `now`, exactly as `Invitation.state` ranks them.
+
+    Only null tests (a field missing or null is "not yet") and one time comparison: a residual filter on the
+    walk along (business_unit, -created_at, -_id), the same on MongoDB and on the embedded store."""
+    ranks: list[tuple[str, dict[str, Any]]] = [
+        ("opted_out", {"opted_out_at": {"$ne": None}}),
+        ("reviewed", {"reviewed_at": {"$ne": None}}),
+        ("expired", {"expires_at": {"$lte": now}}),
+        ("opened", {"opened_at": {"$ne": None}}),
+        ("sent", {"sent_at": {"$ne": None}}),
+        ("created", {}),
+    ]
+    negations: dict[str, dict[str, Any]] = {
+        "opted_out": {"opted_out_at": None},
+        "reviewed": {"reviewed_at": None},
+        "expired": {"expires_at": {"$gt": now}},
+        "opened": {"opened_at": None},
+        "sent": {"sent_at": None},
+    }
+    query: dict[str, Any] = {}
+    for name, condition in ranks:
+        if name == state:
+            return {**query, **condition}
+        query.update(negations[name])  # every state ranked above this one does not hold
+    raise ValueError(f"unknown invitation state {state!r}")
+
+
+@dataclass(frozen=True)
+class InvitationPage:
+    """One page of invitations, newest order first, and the cursor of the next."""
+
+    items: list[domain.Invitation]
+    next_cursor: str | None
+
+
+def list_invitations(
+    business_unit: str | None, *, state: str | None, now: datetime, limit: int, cursor: str | None = None
+) -> InvitationPage:
+    """A unit's invitations (None: every unit's), newest order first, keyset-paginated on (created_at, _id)."""
+    query: dict[str, Any] = {} if business_unit is None else {"business_unit": business_unit}
+    if state is not None:
+        query.update(state_query(state, now))
+    if cursor:
+        after_time, after_id = repository.decode_cursor(cursor)
+        query["$or"] = [{"created_at": {"$lt": after_time}}, {"created_at": after_time, "_id": {"$lt": after_id}}]
+    raws = list(_invitations().find(query).sort(NEWEST_FIRST).limit(limit + 1))
+    items = [from_raw(raw) for raw in raws[:limit]]
+    next_cursor = repository.encode_cursor(items[-1]) if len(raws) > limit and items else None
+    return InvitationPage(items, next_cursor)
