@@ -99,7 +99,7 @@ def _rows(reader: Any, header: list[str], after: int) -> Iterator[Row]:
         if len(row) > len(header) and any(cell.strip() for cell in row[len(header) :]):
             yield line, f"{len(row)} fields, but the header has {len(header)}"
             continue
-        record: dict[str, Any] = {name: value for name, value in zip(header, row, strict=False) if name in COLUMNS}
-        if "products" in record:
-            record["products"] = [sku for sku in record["products"].split(PRODUCT_SEPARATOR) if sku.strip()]
+        cells = row + [""] * (len(header) - len(row))  # a short row leaves its last cells empty
+        record: dict[str, Any] = {name: value for name, value in zip(header, cells, strict=False) if name in COLUMNS}
+        record["products"] = [sku for sku in record["products"].split(PRODUCT_SEPARATOR) if sku.strip()]
         yield line, record

@@ -378,15 +378,16 @@ def _create_batch(
 ) -> None:
     secret = settings.secret_key.get_secret_value()
     checked: list[tuple[int, Order]] = []
+    rejected: list[tuple[int, str | None, str]] = []  # reported in line order once the batch is through
     for line, raw in batch:
         if isinstance(raw, str):
-            report.reject(line, None, raw)
+            rejected.append((line, None, raw))
             continue
         try:
             checked.append((line, check_order(raw, unit, now=now)))
         except OrderRejected as exc:
             ref = raw.get("order_ref")
-            report.reject(line, ref.strip()[:MAX_ORDER_REF] if isinstance(ref, str) else None, str(exc))
+            rejected.append((line, (ref.strip()[:MAX_ORDER_REF] or None) if isinstance(ref, str) else None, str(exc)))
     known = repository.products(state, unit.slug, {sku for _, order in checked for sku in order.products})
     blocked = invitation_store.suppressed(secret, [o.email for _, o in checked if o.email])
     made: dict[str, tuple[domain.Invitation, Mail]] = {}
@@ -398,12 +399,14 @@ def _create_batch(
                 raise OrderRejected(f"products {problem}")
             invitation, mail = build(secret, unit, order, suppressed=order.email in blocked, now=now)
         except OrderRejected as exc:
-            report.reject(line, order.order_ref, str(exc))
+            rejected.append((line, order.order_ref, str(exc)))
             continue
         if invitation.id in made:
             repeats += 1  # the same order twice in one file: the first line's invitation stands
         else:
             made[invitation.id] = (invitation, mail)
+    for line, ref, reason in sorted(rejected, key=lambda r: r[0]):
+        report.reject(line, ref, reason)
     stored = invitation_store.add_invitations(i for i, _ in made.values())
     report.created += len(stored)
     report.existing += len(made) - len(stored) + repeats
