@@ -13,7 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from reviews_service import domain, invitation_store, invitations, repository
+from reviews_service import domain, invitation_store, invitations, orders, repository
 from reviews_service.api.deps import AdminDep, NowDep, SettingsDep, StateDep, iso, json_response, read_body
 from reviews_service.api.openapi import ADMIN_ERRORS, BEARER, CSV, JSON, answers
 from reviews_service.config import Settings
@@ -26,6 +26,87 @@ QR_BORDER = 4  # the quiet zone, in modules, that QR readers need around the sym
 InvitationState = Literal["created", "sent", "opened", "reviewed", "expired", "opted_out"]
 InvitationId = Annotated[str, Path(max_length=64, description="the invitation's id")]
 Scale = Annotated[int, Query(ge=1, le=20, description="pixels (SVG: user units) per module")]
+
+
+_TIME = {"type": ["string", "null"], "description": "UTC ISO 8601, e.g. 2026-11-20T12:00:00.000Z"}
+_TEXT = {"type": ["string", "null"]}
+INVITATION_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "An invitation with the buyer's personal data (admin only), its state now and its form link",
+    "required": ["id", "business_unit", "order_ref", "state", "ordered_at", "expires_at", "link", "qr"],
+    "properties": {
+        "id": {"type": "string"},
+        "business_unit": {"type": "string"},
+        "order_ref": {"type": "string"},
+        "email": {**_TEXT, "description": "null: no address, or one on the suppression list (never stored)"},
+        "name": {"type": "string"},
+        "locale": {"enum": list(orders.LOCALES)},
+        "products": {"type": "array", "items": {"type": "string"}},
+        "channel": {"enum": list(domain.CHANNELS)},
+        "state": {"enum": list(domain.INVITATION_STATES)},
+        "ordered_at": {**_TIME, "description": "when the order was placed: the delay and the expiry count from it"},
+        "expires_at": _TIME,
+        "send_at": {**_TIME, "description": "when the first mail is due (null: no mail)"},
+        "sent_at": _TIME,
+        "reminder_at": _TIME,
+        "reminded_at": _TIME,
+        "opened_at": _TIME,
+        "reviewed_at": _TIME,
+        "submissions": {"type": "integer", "minimum": 0},
+        "opted_out_at": _TIME,
+        "mail_attempts": {"type": "integer", "minimum": 0},
+        "mail_error": _TEXT,
+        "link": {"type": "string", "description": "the form: {REVIEWS_PUBLIC_URL}/r/{token}"},
+        "qr": {
+            "type": "object",
+            "description": "the link's QR code as SVG and PNG (paths on this service; admin token needed)",
+            "properties": {"svg": {"type": "string"}, "png": {"type": "string"}},
+        },
+    },
+}
+CREATED_SCHEMA: dict[str, Any] = {
+    **INVITATION_SCHEMA,
+    "required": [*INVITATION_SCHEMA["required"], "created", "mail"],
+    "properties": {
+        **INVITATION_SCHEMA["properties"],
+        "created": {"type": "boolean", "description": "false: the same order made it before (unchanged)"},
+        "mail": {"enum": ["scheduled", "none", "suppressed"]},
+    },
+}
+PAGE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["items", "next_cursor"],
+    "properties": {
+        "items": {"type": "array", "items": INVITATION_SCHEMA},
+        "next_cursor": {"type": ["string", "null"], "description": "pass as `cursor` for the next page"},
+    },
+}
+IMPORT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["created", "existing", "rejected", "rejections", "unknown_columns"],
+    "properties": {
+        "created": {"type": "integer", "minimum": 0},
+        "existing": {"type": "integer", "minimum": 0, "description": "orders invited before (or twice in the file)"},
+        "rejected": {"type": "integer", "minimum": 0},
+        "rejections": {
+            "type": "array",
+            "description": "the first 100 rejected lines (header = line 1); `rejected` counts them all",
+            "items": {
+                "type": "object",
+                "required": ["line", "reason"],
+                "properties": {"line": {"type": "integer"}, "order_ref": _TEXT, "reason": {"type": "string"}},
+            },
+        },
+        "rejections_listed": {"type": "integer"},
+        "mail": {
+            "type": "object",
+            "description": "the new invitations by what happens about mail",
+            "properties": {k: {"type": "integer"} for k in ("scheduled", "none", "suppressed")},
+        },
+        "unknown_columns": {"type": "array", "items": {"type": "string"}, "description": "ignored columns"},
+        "delimiter": {"enum": [",", ";"]},
+    },
+}
 
 
 class OrderIn(BaseModel):
@@ -82,7 +163,7 @@ def invitation_json(invitation: domain.Invitation, settings: Settings, now: Any)
     }
 
 
-@router.post("/invitations", **answers(JSON, 400, *ADMIN_ERRORS, 413, 415, 422, created=True))
+@router.post("/invitations", **answers(JSON, 400, *ADMIN_ERRORS, 413, 415, 422, created=True, schema=CREATED_SCHEMA))
 def create_invitation(
     body: OrderIn, principal: AdminDep, state: StateDep, settings: SettingsDep, now: NowDep
 ) -> Response:
@@ -98,7 +179,7 @@ def create_invitation(
 
 @router.post(
     "/business-units/{bu}/invitations/import",
-    **answers(JSON, 400, *ADMIN_ERRORS, 404, 413, 422),
+    **answers(JSON, 400, *ADMIN_ERRORS, 404, 413, 422, schema=IMPORT_SCHEMA),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -124,7 +205,7 @@ async def import_invitations(
     return json_response(report)
 
 
-@router.get("/invitations", **answers(JSON, *ADMIN_ERRORS, 404, 422))
+@router.get("/invitations", **answers(JSON, *ADMIN_ERRORS, 404, 422, schema=PAGE_SCHEMA))
 def list_invitations(
     principal: AdminDep,
     state: StateDep,
@@ -146,7 +227,7 @@ def list_invitations(
     return json_response({"items": items, "next_cursor": page.next_cursor})
 
 
-@router.get("/invitations/{invitation_id}", **answers(JSON, *ADMIN_ERRORS, 404, 422))
+@router.get("/invitations/{invitation_id}", **answers(JSON, *ADMIN_ERRORS, 404, 422, schema=INVITATION_SCHEMA))
 def get_invitation(invitation_id: InvitationId, principal: AdminDep, settings: SettingsDep, now: NowDep) -> Response:
     """One invitation with its state, personal data, link and QR code addresses."""
     invitation = invitation_store.get_invitation(invitation_id)
