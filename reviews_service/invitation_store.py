@@ -103,6 +103,14 @@ def add_invitations(invitations: Iterable[domain.Invitation]) -> set[str]:
     return {i.id for i in unique} - skipped
 
 
+def existing_ids(ids: Iterable[str]) -> set[str]:
+    """Which of these invitation ids are stored, in one `$in` read of `_id`s (a re-imported file's orders)."""
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
+        return set()
+    return {raw["_id"] for raw in _invitations().find({"_id": {"$in": wanted}}, {"_id": 1})}
+
+
 def get_invitation(invitation_id: str) -> domain.Invitation:
     """One invitation by id, or NotFound."""
     raw = _invitations().find_one({"_id": invitation_id})

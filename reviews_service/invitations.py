@@ -236,7 +236,10 @@ def _create_batch(
             made[invitation.id] = (invitation, mail)
     for line, ref, reason in sorted(rejected, key=lambda r: r[0]):
         report.reject(line, ref, reason)
-    stored = invitation_store.add_invitations(i for i, _ in made.values())
+    # Orders invited before (a daily export overlaps yesterday's) are found in one read, not by failed inserts;
+    # add_invitations still keeps the first of two imports racing on the same order.
+    before = invitation_store.existing_ids(made)
+    stored = invitation_store.add_invitations(i for i, _ in made.values() if i.id not in before)
     report.created += len(stored)
     report.existing += len(made) - len(stored) + repeats
     for invitation_id in stored:

@@ -19,6 +19,7 @@ from reviews_service.config import Settings
 from reviews_service.invitation_links import TokenRefused, read_token
 from reviews_service.state import ServiceState
 from tests.conftest import NOW
+from tests.test_query_shapes import record
 
 BU = "test-shop"
 URL = "/v1/admin/invitations"
@@ -364,3 +365,21 @@ def test_the_qr_codes_are_the_links_symbol_with_a_quiet_zone(
     for scale in ("0", "21", "big"):
         assert client.get(f"{URL}/{made['id']}/qr.png?scale={scale}", headers=admin).status_code == 422
     assert client.get(f"{URL}/{made['id']}/qr.svg").status_code == 401
+
+
+def test_the_list_walks_the_declared_index_with_null_tests_only(
+    client: TestClient, shop: domain.BusinessUnit, admin: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The unit's list is an equality on business_unit sorted (created_at, _id) newest first, as InvitationDoc
+    declares its index; a state adds only null tests and one expiry comparison (the same on MongoDB)."""
+    _make(client, admin, 3)
+    declared = [i["fields"] for i in documents.InvitationDoc._meta["indexes"]]
+    assert ["business_unit", "-created_at", "-_id"] in declared and ["-created_at", "-_id"] in declared
+    finds = record(monkeypatch, documents.InvitationDoc).finds
+    page = client.get(f"{URL}?business_unit={BU}&state=sent&limit=2", headers=admin).json()
+    assert page == {"items": [], "next_cursor": None}
+    [find] = finds
+    assert find.sort == [("created_at", -1), ("_id", -1)] and find.limit == 3
+    assert find.filter.pop("business_unit") == BU
+    assert find.filter.pop("expires_at") == {"$gt": NOW}
+    assert find.filter == {"opted_out_at": None, "reviewed_at": None, "opened_at": None, "sent_at": {"$ne": None}}
