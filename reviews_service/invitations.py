@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from reviews_service import domain, invitation_csv, invitation_store, repository
 from reviews_service.config import Settings
@@ -29,9 +29,9 @@ BATCH = 1000  # orders per catalogue read and bulk insert
 Mail = Literal["scheduled", "none", "suppressed"]
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """What one order came to: its invitation, whether this call made it, and what happens about mail."""
+class Outcome(NamedTuple):
+    """What one order came to: its invitation, whether this call made it, and what happens about mail (a tuple, so
+    `invitation, created, mail = create(...)` reads it too)."""
 
     invitation: domain.Invitation
     created: bool

@@ -5,6 +5,7 @@ shown here, and nowhere public."""
 from __future__ import annotations
 
 import io
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import segno
@@ -18,6 +19,7 @@ from reviews_service.api.deps import AdminDep, NowDep, SettingsDep, StateDep, is
 from reviews_service.api.openapi import ADMIN_ERRORS, BEARER, CSV, JSON, answers
 from reviews_service.config import Settings
 from reviews_service.errors import InvalidInput
+from reviews_service.tokens import Principal
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[BEARER])
 PNG = "image/png"
@@ -134,7 +136,7 @@ def qr_paths(invitation_id: str) -> dict[str, str]:
     return {"svg": f"{base}.svg", "png": f"{base}.png"}
 
 
-def invitation_json(invitation: domain.Invitation, settings: Settings, now: Any) -> dict[str, Any]:
+def invitation_json(invitation: domain.Invitation, settings: Settings, now: datetime) -> dict[str, Any]:
     """The admin shape of an invitation: its state at `now`, its personal data, its link and QR codes."""
     return {
         "id": invitation.id,
@@ -235,7 +237,7 @@ def get_invitation(invitation_id: InvitationId, principal: AdminDep, settings: S
     return json_response(invitation_json(invitation, settings, now))
 
 
-def _qr(settings: Settings, invitation_id: str, principal: Any) -> segno.QRCode:
+def _qr(settings: Settings, invitation_id: str, principal: Principal) -> segno.QRCode:
     invitation = invitation_store.get_invitation(invitation_id)
     principal.require(invitation.business_unit)
     # M: a receipt may be creased or smudged (15 % recoverable), still a small symbol for a ~100-character link
