@@ -50,7 +50,7 @@ def parse(body: bytes) -> OrdersFile:
         raise InvalidInput("The CSV contains NUL bytes; it is not a text file.", status=400)
     if not text.strip():
         raise InvalidInput("The file is empty: it needs a header line and a line per order.", status=400)
-    first = text.lstrip("\r\n").split("\n", 1)[0]
+    first = text.lstrip().split("\n", 1)[0]
     delimiter = _delimiter(first)
     csv.field_size_limit(MAX_FIELD)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -59,10 +59,11 @@ def parse(body: bytes) -> OrdersFile:
         raise InvalidInput("The file has no header line (e.g. order_ref,email,products).", status=400)
     missing = [c for c in REQUIRED if c not in header]
     if missing:
-        found = ", ".join(h for h in header[:12] if h) or "nothing"
+        found = ", ".join(h[:40] for h in header[:12] if h) or "nothing"
+        hint = " It looks like JSON: send one order as JSON to POST /v1/admin/invitations." if first[:1] in "{[" else ""
         raise InvalidInput(
             f"The header lacks {', '.join(missing)} (found: {found}). The columns are "
-            f"{', '.join(COLUMNS)}; only order_ref and products are required.",
+            f"{', '.join(COLUMNS)}; only order_ref and products are required.{hint}",
             status=400,
         )
     duplicated = sorted({h for h in header if h and header.count(h) > 1})

@@ -126,10 +126,11 @@ def test_rows_that_are_not_orders_are_rejected_by_line(
         (b"email,name\na@example.nl,A\n", "The header lacks order_ref, products"),
         (b"order_ref\nA-1\n", "The header lacks products"),
         (b"order_ref,products,order_ref\nA,b,C\n", "names order_ref more than once"),
+        (b'{"order_ref": "A-1", "products": []}', "It looks like JSON: send one order as JSON to POST"),
         ("order_ref,products\nA-1,caf\u00e9\n".encode("latin-1"), "not UTF-8"),
         (b"order_ref,products\nA-1,\x00\n", "NUL"),
     ],
-    ids=["empty", "blank", "no-columns", "no-products", "twice", "latin-1", "nul"],
+    ids=["empty", "blank", "no-columns", "no-products", "twice", "json", "latin-1", "nul"],
 )
 def test_a_file_that_cannot_be_orders_is_refused_and_nothing_is_stored(
     client: TestClient, shop: domain.BusinessUnit, admin: dict[str, str], body: bytes, message: str
