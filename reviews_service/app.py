@@ -25,6 +25,7 @@ from reviews_service.api import (
     health,
     home,
     hooks,
+    invitations,
     openapi,
     photos,
     reviews,
@@ -182,6 +183,7 @@ def create_app(
     app.include_router(digests.router)
     app.include_router(digests.pages)
     app.include_router(unsubscribe.router)  # invitation-mail: the e-mails' opt-out pages
+    app.include_router(invitations.router)
     app.add_middleware(ResponseHeaders)  # nosniff, Referrer-Policy, no-store on admin, gzip on public reads
     openapi.install(app)
     # outermost but for HEAD: cached widget bytes skip everything else (photo URLs in them on REVIEWS_PUBLIC_URL)

@@ -1,4 +1,5 @@
-"""The `reviews` command: serve, demo, import, rebuild-summaries, scheduler, collect, seo-validate, admin-token."""
+"""The `reviews` command: serve, demo, import, rebuild-summaries, scheduler, collect, seo-validate, admin-token,
+invitations."""
 
 from __future__ import annotations
 
@@ -338,6 +339,9 @@ def build_parser() -> argparse.ArgumentParser:
     from reviews_service.cli_digest import add_command as add_digest
 
     add_digest(command, BU_HELP)
+    from reviews_service.cli_invitations import add_command as add_invitations
+
+    add_invitations(command, BU_HELP, STORE_NOTE)
 
     p = command(
         "seo-validate",

@@ -292,6 +292,8 @@ class InvitationDoc(me.Document):
         "indexes": [
             # the admin list, newest first, of a unit (and of one state's invitations through its times)
             {"fields": ["business_unit", "-created_at", "-_id"]},
+            # the same list across every unit (an unscoped admin token asking for no unit)
+            {"fields": ["-created_at", "-_id"]},
             # the mailer's two queues: first mails and reminders that are due
             {"fields": ["send_at"], "sparse": True},
             {"fields": ["reminder_at"], "sparse": True},

@@ -20,7 +20,7 @@ from pymongo import InsertOne, ReturnDocument
 from pymongo.errors import BulkWriteError
 
 from reviews_service import documents as docs
-from reviews_service import domain
+from reviews_service import domain, repository
 from reviews_service.errors import NotFound
 
 ID_CHARS = 24  # hex characters of the keyed hash: 96 bits, no collision among any shop's orders
@@ -102,6 +102,14 @@ def add_invitations(invitations: Iterable[domain.Invitation]) -> set[str]:
             raise
         skipped = {unique[e["index"]].id for e in errors}
     return {i.id for i in unique} - skipped
+
+
+def existing_ids(ids: Iterable[str]) -> set[str]:
+    """Which of these invitation ids are stored, in one `$in` read of `_id`s (a re-imported file's orders)."""
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
+        return set()
+    return {raw["_id"] for raw in _invitations().find({"_id": {"$in": wanted}}, {"_id": 1})}
 
 
 def get_invitation(invitation_id: str) -> domain.Invitation:
@@ -240,3 +248,58 @@ def mail_skipped(claim: MailClaim, reason: str | None) -> None:
 def mail_due(queue: Queue, now: datetime) -> bool:
     """Whether any mail of `queue` is due (one indexed read of one key)."""
     return _invitations().find_one({queue: {"$lte": now}}, {"_id": 1}) is not None
+
+
+NEWEST_FIRST = [("created_at", -1), ("_id", -1)]  # the order of the admin list (InvitationDoc's first index)
+
+
+def state_query(state: str, now: datetime) -> dict[str, Any]:
+    """The filter of the invitations in one state at `now`, exactly as `Invitation.state` ranks them.
+
+    Only null tests (a field missing or null is "not yet") and one time comparison: a residual filter on the
+    walk along (business_unit, -created_at, -_id), the same on MongoDB and on the embedded store."""
+    ranks: list[tuple[str, dict[str, Any]]] = [
+        ("opted_out", {"opted_out_at": {"$ne": None}}),
+        ("reviewed", {"reviewed_at": {"$ne": None}}),
+        ("expired", {"expires_at": {"$lte": now}}),
+        ("opened", {"opened_at": {"$ne": None}}),
+        ("sent", {"sent_at": {"$ne": None}}),
+        ("created", {}),
+    ]
+    negations: dict[str, dict[str, Any]] = {
+        "opted_out": {"opted_out_at": None},
+        "reviewed": {"reviewed_at": None},
+        "expired": {"expires_at": {"$gt": now}},
+        "opened": {"opened_at": None},
+        "sent": {"sent_at": None},
+    }
+    query: dict[str, Any] = {}
+    for name, condition in ranks:
+        if name == state:
+            return {**query, **condition}
+        query.update(negations[name])  # every state ranked above this one does not hold
+    raise ValueError(f"unknown invitation state {state!r}")
+
+
+@dataclass(frozen=True)
+class InvitationPage:
+    """One page of invitations, newest order first, and the cursor of the next."""
+
+    items: list[domain.Invitation]
+    next_cursor: str | None
+
+
+def list_invitations(
+    business_unit: str | None, *, state: str | None, now: datetime, limit: int, cursor: str | None = None
+) -> InvitationPage:
+    """A unit's invitations (None: every unit's), newest order first, keyset-paginated on (created_at, _id)."""
+    query: dict[str, Any] = {} if business_unit is None else {"business_unit": business_unit}
+    if state is not None:
+        query.update(state_query(state, now))
+    if cursor:
+        after_time, after_id = repository.decode_cursor(cursor)
+        query["$or"] = [{"created_at": {"$lt": after_time}}, {"created_at": after_time, "_id": {"$lt": after_id}}]
+    raws = list(_invitations().find(query).sort(NEWEST_FIRST).limit(limit + 1))
+    items = [from_raw(raw) for raw in raws[:limit]]
+    next_cursor = repository.encode_cursor(items[-1]) if len(raws) > limit and items else None
+    return InvitationPage(items, next_cursor)

@@ -406,8 +406,8 @@ def list_published(
     return state.first_pages.put(key, page, ticket) if cacheable else page
 
 
-def encode_cursor(review: domain.Review | domain.Flag) -> str:
-    """An opaque cursor pointing just after `review` (or a flag) in newest-first order."""
+def encode_cursor(review: domain.Review | domain.Flag | domain.Invitation) -> str:
+    """An opaque cursor pointing just after `review` (or a flag, or an invitation) in newest-first order."""
     millis = int(review.created_at.timestamp() * 1000)
     payload = json.dumps([millis, review.id], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(payload).decode().rstrip("=")

@@ -129,8 +129,11 @@ def test_head_answers_like_get_without_a_body_on_every_get_route(
     )
     assert ingested.status_code == 200
     token = client.post("/v1/admin/tokens", json={"name": "ci"}, headers=admin).json()["id"]
+    order = {"business_unit": "test-shop", "order_ref": "o1", "email": "a@example.nl", "products": ["oak-chair"]}
+    invitation = client.post("/v1/admin/invitations", json=order, headers=admin).json()["id"]
     values = {"{bu}": "test-shop", "{sku}": "oak-chair", "{review_id}": "test-shop:api:r1", "{token_id}": token,
-              "{day}": "2026-11-19", "{photo_id}": photo}  # fmt: skip
+              "{day}": "2026-11-19", "{photo_id}": photo,
+              "{invitation_id}": invitation}  # fmt: skip
     doc = client.get("/openapi.json").json()
     templates = [p for p, ops in doc["paths"].items() if "get" in ops] + NOT_IN_THE_DOCUMENT
     assert len(templates) > 20

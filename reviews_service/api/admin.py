@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -26,6 +27,8 @@ from reviews_service.api.deps import (
 )
 from reviews_service.api.openapi import ADMIN_ERRORS, BEARER, JSON, UNIT_SAVED_SCHEMA, answers
 from reviews_service.complaints import checked_taxonomy
+from reviews_service.domain import BusinessUnit as Unit  # `domain` is also a field name of the models below
+from reviews_service.domain import InvitationPolicy
 from reviews_service.errors import InvalidInput, NotFound
 from reviews_service.normalize import RecordRejected, clean_text
 from reviews_service.source_checks import SourcesChecked, check_for_save
@@ -43,6 +46,17 @@ AVAILABILITY = (
 )  # fmt: skip
 # A locale the widgets speak, optionally with a region: nl, nl-BE. Checked in a validator, for a plain message.
 LOCALE_PATTERN = f"^({'|'.join(LOCALES)})(-[A-Z]{{2}})?$"
+
+
+class InvitationPolicyIn(BaseModel):
+    """When a unit's buyers are asked for reviews (fields left out keep their values)."""
+
+    model_config = ConfigDict(extra="forbid")
+    delay_days: float | None = Field(None, ge=0, le=60, description="days from the order to the first mail (0-60)")
+    reminder_days: float | None = Field(
+        None, ge=0, le=60, description="days from the first mail to the one reminder (0: no reminder; at most 60)"
+    )
+    expiry_days: int | None = Field(None, ge=1, le=365, description="days from the order the link works (1-365)")
 
 
 class BusinessUnitChange(BaseModel):
@@ -64,6 +78,9 @@ class BusinessUnitChange(BaseModel):
     )
     taxonomy: dict[str, Any] | None = Field(
         None, description="complaint taxonomy override (as PUT .../taxonomy takes); {} goes back to the default"
+    )
+    invitations: InvitationPolicyIn | None = Field(
+        None, description="when buyers are asked: delay_days, reminder_days, expiry_days (left-out ones kept)"
     )
 
     @field_validator("name", "domain")
@@ -120,9 +137,15 @@ class BusinessUnitChange(BaseModel):
             raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/Amsterdam") from exc
         return value
 
-    def given(self) -> dict[str, Any]:
-        """The fields this request sets (left-out and null ones excluded)."""
-        return {k: v for k, v in self.model_dump(exclude={"slug"}).items() if v is not None}
+    def given(self, current: Unit | None = None) -> dict[str, Any]:
+        """The fields this request sets (left-out and null ones excluded); the invitation policy's left-out
+        fields are the `current` unit's."""
+        fields = {k: v for k, v in self.model_dump(exclude={"slug", "invitations"}).items() if v is not None}
+        if self.invitations is not None:
+            base = current.invitations if current is not None else InvitationPolicy()
+            change = {k: v for k, v in self.invitations.model_dump().items() if v is not None}
+            fields["invitations"] = dataclasses.replace(base, **change)
+        return fields
 
 
 class BusinessUnitIn(BusinessUnitChange):
@@ -219,8 +242,8 @@ def upsert_business_unit(
         current: domain.BusinessUnit | None = repository.get_business_unit(state, body.slug)
     except NotFound:
         current = None
-    checked = check_for_save(state, settings, registry, current, body.slug, body.given())
-    unit, created = repository.update_business_unit(state, body.slug, body.given())
+    checked = check_for_save(state, settings, registry, current, body.slug, body.given(current))
+    unit, created = repository.update_business_unit(state, body.slug, body.given(current))
     return json_response({**_saved(unit, checked), "created": created}, status=201 if created else 200)
 
 
@@ -247,8 +270,8 @@ def patch_business_unit(
     first, as in POST)."""
     principal.require_global()
     current = repository.get_business_unit(state, bu)  # 404 before any platform is asked
-    checked = check_for_save(state, settings, registry, current, bu, body.given())
-    unit, _ = repository.update_business_unit(state, bu, body.given(), create=False)
+    checked = check_for_save(state, settings, registry, current, bu, body.given(current))
+    unit, _ = repository.update_business_unit(state, bu, body.given(current), create=False)
     return json_response(_saved(unit, checked))
 
 
@@ -269,6 +292,7 @@ def _unit_json(unit: domain.BusinessUnit) -> dict[str, Any]:
         "reviews_url": unit.reviews_url,
         "reviews_link": unit.reviews_link,  # what the widgets link to (reviews_url, or derived from domain)
         "taxonomy": unit.taxonomy,
+        "invitations": dataclasses.asdict(unit.invitations),
     }
 
 

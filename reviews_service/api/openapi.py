@@ -125,6 +125,16 @@ UNIT_SAVED_SCHEMA: dict[str, Any] = {
         "sources": {"type": "object", "description": "per source its settings"},
         "reviews_url": {"type": "string"},
         "reviews_link": {"type": "string", "description": "what the widgets link to"},
+        "invitations": {
+            "type": "object",
+            "description": "when buyers are asked for reviews: the first mail `delay_days` after the order, one "
+            "reminder `reminder_days` after that (0: none), the link valid `expiry_days` from the order",
+            "properties": {
+                "delay_days": {"type": "number", "minimum": 0, "maximum": 60},
+                "reminder_days": {"type": "number", "minimum": 0, "maximum": 60},
+                "expiry_days": {"type": "integer", "minimum": 1, "maximum": 365},
+            },
+        },
         "created": {"type": "boolean"},
         "warnings": {
             "type": "array",
