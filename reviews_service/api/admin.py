@@ -429,15 +429,17 @@ async def import_file(
 
 
 @router.get("/reviews/{review_id:path}", **answers(JSON, *ADMIN_ERRORS, 404))
-def get_review(review_id: str, principal: AdminDep) -> Response:
+def get_review(review_id: str, principal: AdminDep, settings: SettingsDep) -> Response:
     """One review with its status and personal data (admin only)."""
     review = repository.get_review(review_id)
     principal.require(review.business_unit)
-    return json_response(admin_review_json(review))
+    return json_response(admin_review_json(review, settings.public_url))
 
 
 @router.patch("/reviews/{review_id:path}", **answers(JSON, 400, *ADMIN_ERRORS, 404, 413, 415, 422))
-def moderate_review(review_id: str, body: ModerationIn, principal: AdminDep, now: NowDep, state: StateDep) -> Response:
+def moderate_review(
+    review_id: str, body: ModerationIn, principal: AdminDep, now: NowDep, state: StateDep, settings: SettingsDep
+) -> Response:
     """Hide, publish or reply to a review; the summaries follow at once."""
     review = repository.get_review(review_id)
     principal.require(review.business_unit)
@@ -445,7 +447,7 @@ def moderate_review(review_id: str, body: ModerationIn, principal: AdminDep, now
         raise InvalidInput("Send `status` and/or `reply`.")
     reply = None if body.reply is None else _clean_reply(body.reply)
     updated = ingest.moderate(state, review_id, status=body.status, reply=reply, now=now)
-    return json_response(admin_review_json(updated))
+    return json_response(admin_review_json(updated, settings.public_url))
 
 
 def _clean_reply(reply: str) -> str:

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from reviews_service import domain, flag_store, repository
-from reviews_service.api.deps import AdminDep, NowDep, StateDep, iso, json_response, review_json
+from reviews_service.api.deps import AdminDep, NowDep, SettingsDep, StateDep, iso, json_response, review_json
 from reviews_service.api.openapi import ADMIN_ERRORS, BEARER, JSON, answers
 from reviews_service.flag_reasons import reason
 from reviews_service.i18n import pick
@@ -38,8 +38,11 @@ class FlagChange(BaseModel):
             raise ValueError(str(exc)) from exc
 
 
-def flag_json(flag: domain.Flag, locale: str, review: domain.Review | None = None) -> dict[str, Any]:
-    """The admin shape of a flag, its reason in `locale`; `review` as the public API shows it, when given."""
+def flag_json(
+    flag: domain.Flag, locale: str, review: domain.Review | None = None, base_url: str = ""
+) -> dict[str, Any]:
+    """The admin shape of a flag, its reason in `locale`; `review` as the public API shows it (photo URLs on
+    `base_url`), when given."""
     return {
         "id": flag.id,
         "business_unit": flag.business_unit,
@@ -48,7 +51,7 @@ def flag_json(flag: domain.Flag, locale: str, review: domain.Review | None = Non
         "details": flag.details,
         "review_id": flag.review_id,
         "product": flag.product,
-        "review": None if review is None else review_json(review),
+        "review": None if review is None else review_json(review, base_url=base_url),
         "status": flag.status,
         "note": flag.note,
         "created_at": iso(flag.created_at),
@@ -68,6 +71,7 @@ def list_flags(
     bu: str,
     principal: AdminDep,
     state: StateDep,
+    settings: SettingsDep,
     status: Annotated[Literal["open", "resolved"], Query()] = "open",
     kind: Annotated[Kind | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=100, description="page size")] = 20,
@@ -80,7 +84,7 @@ def list_flags(
     language = pick(locale or (unit.locales[0] if unit.locales else None))
     page = flag_store.list_flags(bu, status=status, kind=kind, limit=limit, cursor=cursor)
     reviews = repository.reviews_by_id(f.review_id for f in page.items if f.review_id)
-    items = [flag_json(f, language, reviews.get(f.review_id or "")) for f in page.items]
+    items = [flag_json(f, language, reviews.get(f.review_id or ""), settings.public_url) for f in page.items]
     return json_response({"items": items, "next_cursor": page.next_cursor, "locale": language})
 
 
