@@ -22,6 +22,7 @@ from reviews_service.api import (
     demo,
     digests,
     flags,
+    forms,
     health,
     home,
     hooks,
@@ -177,6 +178,7 @@ def create_app(
     app.include_router(hooks.admin_router)
     app.include_router(digests.router)
     app.include_router(digests.pages)
+    app.include_router(forms.router)  # the review form, /r/{token}
     app.add_middleware(ResponseHeaders)  # nosniff, Referrer-Policy, no-store on admin, gzip on public reads
     openapi.install(app)
     app.add_middleware(WidgetFastPath, state=state)  # outermost but for HEAD: cached widget bytes skip everything else

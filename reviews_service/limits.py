@@ -30,6 +30,8 @@ BULK = ("/imports", "/reviews", "/invitations/import")  # admin routes that take
 VALIDATE = "/seo/validate"
 VALIDATE_BODY = 5 * 1024 * 1024 + 64 * 1024  # seo.validate.MAX_HTML, and room for a JSON wrapper
 PUBLIC_POSTS = (VALIDATE, "/r/", "/v1/hooks/")  # prefixes limited per client address
+FORM = "/r/"  # the review form: /r/{token} takes photos (its other pages, e.g. /r/{token}/unsubscribe, do not)
+FORM_WINDOW = 600.0  # seconds over which REVIEWS_FORM_POSTS_PER_TOKEN submissions of one form are allowed
 BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -38,9 +40,16 @@ def body_limit(path: str, settings: Settings) -> int:
     (REVIEWS_MAX_BODY_BYTES caps them all)."""
     if path.startswith(ADMIN):
         limit = settings.max_body_bytes if path.endswith(BULK) else settings.max_json_body_bytes
+    elif is_form(path):
+        limit = settings.max_form_body_bytes
     else:
         limit = VALIDATE_BODY if path == VALIDATE else settings.max_public_body_bytes
     return min(limit, settings.max_body_bytes)
+
+
+def is_form(path: str) -> bool:
+    """Whether `path` is a review form's own address (/r/{token}), the one public route that takes photos."""
+    return path.startswith(FORM) and "/" not in path[len(FORM) :] and len(path) > len(FORM)
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -114,11 +123,18 @@ class _Counted:
 
 
 class RateLimiter:
-    """Token buckets per client address: `per_minute` requests, refilled evenly; at most `clients` remembered."""
+    """Token buckets per client address (or any key): `per_minute` requests (per `window` seconds when given),
+    refilled evenly; at most `clients` remembered."""
 
-    def __init__(self, per_minute: int, clients: int = 10_000, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        per_minute: int,
+        clients: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+        window: float = 60.0,
+    ) -> None:
         self.capacity = float(per_minute)
-        self.rate = per_minute / 60.0
+        self.rate = per_minute / window
         self.clients = clients
         self.clock = clock
         self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
@@ -187,4 +203,7 @@ class Limits:
 
     def __init__(self, settings: Settings) -> None:
         self.public_posts = RateLimiter(settings.public_posts_per_minute)
+        # submissions per form (keyed by invitation id, so forged tokens take nobody's place): a flood of edits of
+        # one review, from however many addresses, stops here
+        self.form_posts = RateLimiter(settings.form_posts_per_token, window=FORM_WINDOW)
         self.validate_fetches = Gate(settings.validate_fetches)
