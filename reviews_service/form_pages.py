@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from html import escape
 
+from starlette.responses import HTMLResponse
+
 from reviews_service import i18n
+
+# The token is in the address: no page is cached, indexed or named in a Referer to the sites its links lead to.
+PAGE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
 
 # System fonts only; 16 px inputs (a phone does not zoom into them); 44 px targets; focus always visible.
 CSS = """
@@ -154,6 +159,25 @@ def too_many(locale: str, retry_seconds: int) -> str:
             minutes,
         ),
     )
+
+
+def too_many_page(locale: str, retry_seconds: int) -> HTMLResponse:
+    """429 with the page that says when to try again."""
+    return HTMLResponse(too_many(locale, retry_seconds), status_code=429, headers=PAGE_HEADERS)
+
+
+def too_large(locale: str, limit: int) -> HTMLResponse:
+    """413 with a page that says the photos were too large together (the body limit of the form)."""
+    html = message_page(
+        locale,
+        i18n.gettext(locale, "Your photos are too large together"),
+        i18n.gettext(
+            locale,
+            "The form and its photos may be at most {n} MB together. Choose fewer or smaller photos and send it again.",
+            n=i18n.format_number(limit / 1024 / 1024, locale, 0),
+        ),
+    )
+    return HTMLResponse(html, status_code=413, headers=PAGE_HEADERS)
 
 
 def accept_language(header: str) -> str:

@@ -17,8 +17,10 @@ from collections.abc import Callable
 
 from fastapi.concurrency import run_in_threadpool
 from pymongo.errors import PyMongoError
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from reviews_service import form_pages
 from reviews_service.api.deps import problem_response
 from reviews_service.cache import request_header
 from reviews_service.config import Settings
@@ -52,6 +54,13 @@ def is_form(path: str) -> bool:
     return path.startswith(FORM) and "/" not in path[len(FORM) :] and len(path) > len(FORM)
 
 
+def too_large(scope: Scope, limit: int, detail: str) -> Response:
+    """413: a page in the browser's language for a review form (a buyer's photos), problem+json elsewhere."""
+    if is_form(scope["path"]):
+        return form_pages.too_large(form_pages.accept_language(_header(scope, b"accept-language") or ""), limit)
+    return problem_response(413, "Payload too large", detail, "payload-too-large")
+
+
 def _header(scope: Scope, name: bytes) -> str | None:
     value = request_header(scope, name)
     return None if value is None else value.decode("latin-1")
@@ -73,7 +82,7 @@ class BodyLimit:
         declared = _header(scope, b"content-length")
         if declared and declared.isdigit() and int(declared) > limit:
             detail = f"The body is {int(declared):,} bytes; the limit here is {limit:,}. Split it."
-            await problem_response(413, "Payload too large", detail, "payload-too-large")(scope, receive, send)
+            await too_large(scope, limit, detail)(scope, receive, send)
             return
         if path.startswith(ADMIN) and scope["method"] in BODY_METHODS:
             try:  # the route authenticates again; this only keeps unauthenticated bodies unread
@@ -109,7 +118,7 @@ class _Counted:
                 self.refused = True
                 if not self.started:
                     detail = f"The body is over the {self.limit:,}-byte limit of this route. Split it."
-                    answer = problem_response(413, "Payload too large", detail, "payload-too-large")
+                    answer = too_large(self.scope, self.limit, detail)
                     await answer(self.scope, self._receive, self._send)
                 return {"type": "http.disconnect"}  # the route stops reading; what it answers is dropped
         return message
@@ -170,6 +179,9 @@ class RateLimit:
                 retry = max(1, math.ceil(wait))
                 detail = f"Too many requests from your address; try again in {retry} s."
                 answer = problem_response(429, "Too many requests", detail, "too-many-requests")
+                if is_form(scope["path"]):  # a buyer's browser: a page in their language
+                    language = form_pages.accept_language(_header(scope, b"accept-language") or "")
+                    answer = form_pages.too_many_page(language, retry)
                 answer.headers["Retry-After"] = str(retry)
                 await answer(scope, receive, send)
                 return

@@ -34,11 +34,11 @@ from reviews_service.api.deps import NowDep, SettingsDep, StateDep
 from reviews_service.config import Settings
 from reviews_service.errors import NotFound
 from reviews_service.form_input import GENERAL, Checked, Entry, Upload
+from reviews_service.form_pages import PAGE_HEADERS
 from reviews_service.limits import Limits
 from reviews_service.state import ServiceState
 
 router = APIRouter(tags=["forms"], include_in_schema=False)
-PAGE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
 MAX_PART = 64 * 1024  # bytes of one text field: 5,000 characters of 4-byte UTF-8 with room to spare
 AcceptLanguage = Annotated[str, Header(include_in_schema=False)]
 
@@ -122,7 +122,7 @@ def form_page(
     settings: SettingsDep,
     state: StateDep,
     now: NowDep,
-    rating: Annotated[str, Query(max_length=20)] = "",
+    rating: Annotated[str, Query()] = "",  # anything but 1-5 is ignored, never an error page
     accept_language: AcceptLanguage = "",
 ) -> Response:
     """The review form of one invitation, filled in with an earlier submission; `?rating=N` chooses the shop's stars."""
@@ -149,7 +149,9 @@ async def submit_form(request: Request, token: str, settings: SettingsDep, state
     wait = limits.form_posts.take(opened.invitation.id)
     if wait > 0:
         retry = max(1, math.ceil(wait))
-        return _page(form_pages.too_many(opened.locale, retry), 429, **{"Retry-After": str(retry)})
+        answer = form_pages.too_many_page(opened.locale, retry)
+        answer.headers["Retry-After"] = str(retry)
+        return answer
     products = len(opened.offered)
     try:
         form = await request.form(
