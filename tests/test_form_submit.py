@@ -259,7 +259,7 @@ def test_a_flood_of_posts_to_one_form_is_stopped_per_token(connected: object, sh
     app = create_app(settings, connect=False)
     app.dependency_overrides[now_dep] = lambda: NOW
     invitation, token = invite(settings)
-    other, other_token = invite(settings, order_ref="ORDER-2")
+    _, other_token = invite(settings, order_ref="ORDER-2")
     with TestClient(app) as client:
         for _ in range(3):
             assert _post(client, token, GOOD).status_code == 303
