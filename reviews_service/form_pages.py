@@ -43,9 +43,10 @@ input[type=file]{display:block;width:100%;font:inherit;padding:6px 0;margin:0}
 [aria-invalid=true]{border-color:#b42318}
 fieldset{border:0;margin:0;padding:0;min-width:0}
 legend{font-weight:600;padding:0;margin:0 0 4px}
-.stars{position:relative}
-.row{display:flex;gap:4px;margin:4px 0 0}
-.row input{position:absolute;opacity:0;width:1px;height:1px;margin:0}
+.row{position:relative;display:flex;gap:4px;margin:4px 0 0}
+.row input{position:absolute;z-index:1;top:0;left:0;width:44px;height:44px;margin:0;opacity:0;cursor:pointer}
+.row input:nth-of-type(2){left:48px}.row input:nth-of-type(3){left:96px}.row input:nth-of-type(4){left:144px}
+.row input:nth-of-type(5){left:192px}
 .row label{display:block;width:44px;height:44px;border-radius:6px;cursor:pointer;color:#6b7280}
 .row label::before{content:"";display:block;width:100%;height:100%;background:currentColor;
 -webkit-mask:var(--o) center/36px no-repeat;mask:var(--o) center/36px no-repeat}
@@ -53,12 +54,12 @@ legend{font-weight:600;padding:0;margin:0 0 4px}
 .row:has(input:checked) label::before,.row input:checked+label::before{-webkit-mask-image:var(--f);mask-image:var(--f)}
 .row input:checked+label~label{color:#6b7280}
 .row input:checked+label~label::before{-webkit-mask-image:var(--o);mask-image:var(--o)}
-@media (hover:hover){.row.row:has(label:hover) label{color:#b45309}
-.row.row:has(label:hover) label::before{-webkit-mask-image:var(--f);mask-image:var(--f)}
-.row.row label:hover~label{color:#6b7280}
-.row.row label:hover~label::before{-webkit-mask-image:var(--o);mask-image:var(--o)}}
+@media (hover:hover){.row.row:has(input:hover) label{color:#b45309}
+.row.row:has(input:hover) label::before{-webkit-mask-image:var(--f);mask-image:var(--f)}
+.row.row input:hover+label~label{color:#6b7280}
+.row.row input:hover+label~label::before{-webkit-mask-image:var(--o);mask-image:var(--o)}}
 .row input:focus-visible+label{outline:3px solid #1d4ed8;outline-offset:1px}
-@media (forced-colors:active){.row input{position:static;opacity:1;width:auto;height:auto}
+@media (forced-colors:active){.row input{position:static;opacity:1;width:auto;height:auto;margin:0 0 0 8px}
 .row label{width:auto;height:auto}.row label::before{display:none}.row label .vh{position:static!important;
 width:auto;height:auto;margin:0 8px 0 2px;clip:auto;clip-path:none}}
 .hp{position:absolute;left:-10000px;top:auto;width:1px;height:1px;overflow:hidden}
