@@ -8,6 +8,7 @@ aria-describedby, the field aria-invalid) and in a summary at the top that links
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -32,6 +33,17 @@ class FormView:
     earlier_photos: dict[str, int] = field(default_factory=dict)  # photos kept from an earlier submission, by sku
     reupload: set[str] = field(default_factory=set)  # skus whose photos came with a refused submission
     reviewed_at: datetime | None = None  # the first submission (a second visit edits it)
+
+
+@functools.cache
+def _star_names(locale: str) -> tuple[str, ...]:
+    """The five radios' names ("1 star" .. "5 stars") in a language: catalogs never change, so kept per language."""
+    return tuple(esc(i18n.ngettext(locale, "{n} star", "{n} stars", n)) for n in range(1, 6))
+
+
+@functools.cache
+def _text_hint(locale: str) -> str:
+    return esc(i18n.gettext(locale, "Up to {n} characters.", n=i18n.format_number(MAX_TEXT, locale, 0)))
 
 
 def _ids(index: int) -> dict[str, str]:
@@ -59,13 +71,12 @@ def _stars(view: FormView, index: int, sku: str | None, legend: str, required: b
     chosen = view.values.get(sku, Entry()).rating.strip()
     invalid = ' aria-invalid="true"' if key in view.errors else ""
     radios = []
-    for n in range(1, 6):
-        label = i18n.ngettext(view.locale, "{n} star", "{n} stars", n)
+    for n, label in enumerate(_star_names(i18n.pick(view.locale)), start=1):
         checked = " checked" if chosen == str(n) else ""
         radios.append(
             f'<input type="radio" name="{esc(key)}" value="{n}" id="{element}-{n}"{checked}'
             f"{' required' if required else ''}{invalid}>"
-            f'<label for="{element}-{n}"><span class="vh">{esc(label)}</span></label>'
+            f'<label for="{element}-{n}"><span class="vh">{label}</span></label>'
         )
     described = f' aria-describedby="{element}-error"' if key in view.errors else ""
     wanted = i18n.gettext(view.locale, "(required)") if required else i18n.gettext(view.locale, "(optional)")
@@ -81,7 +92,6 @@ def _words(view: FormView, index: int, sku: str | None) -> str:
     title_key, text_key = name("title", sku), name("text", sku)
     optional = esc(i18n.gettext(locale, "(optional)"))
     title, text = esc(i18n.gettext(locale, "Title")), esc(i18n.gettext(locale, "Your review"))
-    limit = i18n.gettext(locale, "Up to {n} characters.", n=i18n.format_number(MAX_TEXT, locale, 0))
     return (
         f'<label class="f" for="{ids["title"]}">{title} '
         f'<span class="muted">{optional}</span></label>{_error(view, title_key, ids["title"])}'
@@ -89,7 +99,8 @@ def _words(view: FormView, index: int, sku: str | None) -> str:
         f'value="{esc(entry.title)}"{_described(view, title_key, ids["title"])}>'
         f'<label class="f" for="{ids["text"]}">{text} '
         f'<span class="muted">{optional}</span></label>'
-        f'<span class="hint" id="{ids["text"]}-hint">{esc(limit)}</span>{_error(view, text_key, ids["text"])}'
+        f'<span class="hint" id="{ids["text"]}-hint">{_text_hint(i18n.pick(locale))}</span>'
+        f"{_error(view, text_key, ids['text'])}"
         f'<textarea id="{ids["text"]}" name="{esc(text_key)}" rows="5" maxlength="{MAX_TEXT}"'
         f"{_described(view, text_key, ids['text'], hint=True)}>{esc(entry.text)}</textarea>"
     )
