@@ -1,5 +1,6 @@
 """The review form's pages around the form: the shell every page shares (inline CSS, no font, no script, no
-image), the thank-you page, and the pages that say why a link does not open. Pure: words and values in, HTML out.
+image), the thank-you page, and the pages that say why a link does not open. Words and values in, HTML out (and
+for the two refusals the ASGI layer answers itself, 413 and 429, the HTMLResponse around it).
 
 Everything a buyer or a shop wrote is escaped. Each page is complete in its first bytes: its size is known
 before anything else arrives (nothing loads late), so nothing on it ever moves.
