@@ -22,6 +22,7 @@ from reviews_service.api import (
     demo,
     digests,
     flags,
+    forms,
     health,
     home,
     hooks,
@@ -184,6 +185,7 @@ def create_app(
     app.include_router(digests.pages)
     app.include_router(unsubscribe.router)  # invitation-mail: the e-mails' opt-out pages
     app.include_router(invitations.router)
+    app.include_router(forms.router)  # the review form, /r/{token}
     app.add_middleware(ResponseHeaders)  # nosniff, Referrer-Policy, no-store on admin, gzip on public reads
     openapi.install(app)
     # outermost but for HEAD: cached widget bytes skip everything else (photo URLs in them on REVIEWS_PUBLIC_URL)

@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     validate_private_urls: bool = Field(False, alias="REVIEWS_VALIDATE_PRIVATE_URLS")
     # invitation-mail: how often the scheduler looks for due invitation e-mails and reminders (at most an hour)
     invitations_every_seconds: float = Field(60.0, gt=0, le=3600, alias="REVIEWS_INVITATIONS_EVERY_SECONDS")
+    # review form (reviews_service/api/forms.py): a form's body carries up to 3 photos per product
+    max_form_body_bytes: int = Field(25 * 1024 * 1024, ge=64 * 1024, alias="REVIEWS_MAX_FORM_BODY_BYTES")
+    form_posts_per_token: int = Field(10, ge=0, le=1000, alias="REVIEWS_FORM_POSTS_PER_TOKEN")  # per 10 min; 0: off
 
     @property
     def embedded(self) -> bool:

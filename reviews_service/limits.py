@@ -17,8 +17,10 @@ from collections.abc import Callable
 
 from fastapi.concurrency import run_in_threadpool
 from pymongo.errors import PyMongoError
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from reviews_service import form_pages
 from reviews_service.api.deps import problem_response
 from reviews_service.cache import request_header
 from reviews_service.config import Settings
@@ -30,6 +32,8 @@ BULK = ("/imports", "/reviews", "/invitations/import")  # admin routes that take
 VALIDATE = "/seo/validate"
 VALIDATE_BODY = 5 * 1024 * 1024 + 64 * 1024  # seo.validate.MAX_HTML, and room for a JSON wrapper
 PUBLIC_POSTS = (VALIDATE, "/r/", "/v1/hooks/")  # prefixes limited per client address
+FORM = "/r/"  # the review form: /r/{token} takes photos (its other pages, e.g. /r/{token}/unsubscribe, do not)
+FORM_WINDOW = 600.0  # seconds over which REVIEWS_FORM_POSTS_PER_TOKEN submissions of one form are allowed
 BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -38,9 +42,23 @@ def body_limit(path: str, settings: Settings) -> int:
     (REVIEWS_MAX_BODY_BYTES caps them all)."""
     if path.startswith(ADMIN):
         limit = settings.max_body_bytes if path.endswith(BULK) else settings.max_json_body_bytes
+    elif is_form(path):
+        limit = settings.max_form_body_bytes
     else:
         limit = VALIDATE_BODY if path == VALIDATE else settings.max_public_body_bytes
     return min(limit, settings.max_body_bytes)
+
+
+def is_form(path: str) -> bool:
+    """Whether `path` is a review form's own address (/r/{token}), the one public route that takes photos."""
+    return path.startswith(FORM) and "/" not in path[len(FORM) :] and len(path) > len(FORM)
+
+
+def too_large(scope: Scope, limit: int, detail: str) -> Response:
+    """413: a page in the browser's language for a review form (a buyer's photos), problem+json elsewhere."""
+    if is_form(scope["path"]):
+        return form_pages.too_large(form_pages.accept_language(_header(scope, b"accept-language") or ""), limit)
+    return problem_response(413, "Payload too large", detail, "payload-too-large")
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -64,7 +82,7 @@ class BodyLimit:
         declared = _header(scope, b"content-length")
         if declared and declared.isdigit() and int(declared) > limit:
             detail = f"The body is {int(declared):,} bytes; the limit here is {limit:,}. Split it."
-            await problem_response(413, "Payload too large", detail, "payload-too-large")(scope, receive, send)
+            await too_large(scope, limit, detail)(scope, receive, send)
             return
         if path.startswith(ADMIN) and scope["method"] in BODY_METHODS:
             try:  # the route authenticates again; this only keeps unauthenticated bodies unread
@@ -100,7 +118,7 @@ class _Counted:
                 self.refused = True
                 if not self.started:
                     detail = f"The body is over the {self.limit:,}-byte limit of this route. Split it."
-                    answer = problem_response(413, "Payload too large", detail, "payload-too-large")
+                    answer = too_large(self.scope, self.limit, detail)
                     await answer(self.scope, self._receive, self._send)
                 return {"type": "http.disconnect"}  # the route stops reading; what it answers is dropped
         return message
@@ -114,11 +132,18 @@ class _Counted:
 
 
 class RateLimiter:
-    """Token buckets per client address: `per_minute` requests, refilled evenly; at most `clients` remembered."""
+    """Token buckets per client address (or any key): `per_minute` requests (per `window` seconds when given),
+    refilled evenly; at most `clients` remembered."""
 
-    def __init__(self, per_minute: int, clients: int = 10_000, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        per_minute: int,
+        clients: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+        window: float = 60.0,
+    ) -> None:
         self.capacity = float(per_minute)
-        self.rate = per_minute / 60.0
+        self.rate = per_minute / window
         self.clients = clients
         self.clock = clock
         self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
@@ -154,6 +179,9 @@ class RateLimit:
                 retry = max(1, math.ceil(wait))
                 detail = f"Too many requests from your address; try again in {retry} s."
                 answer = problem_response(429, "Too many requests", detail, "too-many-requests")
+                if is_form(scope["path"]):  # a buyer's browser: a page in their language
+                    language = form_pages.accept_language(_header(scope, b"accept-language") or "")
+                    answer = form_pages.too_many_page(language, retry)
                 answer.headers["Retry-After"] = str(retry)
                 await answer(scope, receive, send)
                 return
@@ -187,4 +215,7 @@ class Limits:
 
     def __init__(self, settings: Settings) -> None:
         self.public_posts = RateLimiter(settings.public_posts_per_minute)
+        # submissions per form (keyed by invitation id, so forged tokens take nobody's place): a flood of edits of
+        # one review, from however many addresses, stops here
+        self.form_posts = RateLimiter(settings.form_posts_per_token, window=FORM_WINDOW)
         self.validate_fetches = Gate(settings.validate_fetches)
