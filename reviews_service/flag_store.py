@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pymongo import InsertOne, ReturnDocument
-from pymongo.errors import BulkWriteError
+from pymongo import ReturnDocument
 
 from reviews_service import documents as docs
 from reviews_service import domain, repository
@@ -80,15 +79,8 @@ def add_flags(flags: list[domain.Flag]) -> list[domain.Flag]:
     if not flags:
         return []
     unique = list({f.id: f for f in flags}.values())
-    skipped: set[str] = set()
-    try:
-        _flags().bulk_write([InsertOne(to_raw(f)) for f in unique], ordered=False)
-    except BulkWriteError as exc:
-        errors = exc.details.get("writeErrors", [])
-        if any(e.get("code") != 11000 for e in errors):
-            raise
-        skipped = {unique[e["index"]].id for e in errors}
-    return [f for f in unique if f.id not in skipped]
+    stored = repository.insert_missing(_flags(), [to_raw(f) for f in unique])
+    return [f for f in unique if f.id in stored]
 
 
 def get_flag(flag_id: str) -> domain.Flag:

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from pymongo import InsertOne, ReturnDocument
-from pymongo.errors import BulkWriteError
+from pymongo import ReturnDocument
 
 from reviews_service import documents as docs
 from reviews_service import domain, repository
@@ -90,18 +89,8 @@ def from_raw(raw: dict[str, Any]) -> domain.Invitation:
 
 def add_invitations(invitations: Iterable[domain.Invitation]) -> set[str]:
     """Store the invitations not stored yet (one batch); returns the ids this call stored (the others existed)."""
-    unique = list({i.id: i for i in invitations}.values())
-    if not unique:
-        return set()
-    skipped: set[str] = set()
-    try:
-        _invitations().bulk_write([InsertOne(to_raw(i)) for i in unique], ordered=False)
-    except BulkWriteError as exc:
-        errors = exc.details.get("writeErrors", [])
-        if any(e.get("code") != 11000 for e in errors):
-            raise
-        skipped = {unique[e["index"]].id for e in errors}
-    return {i.id for i in unique} - skipped
+    unique = {i.id: i for i in invitations}
+    return repository.insert_missing(_invitations(), [to_raw(i) for i in unique.values()])
 
 
 def existing_ids(ids: Iterable[str]) -> set[str]:

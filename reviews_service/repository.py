@@ -670,3 +670,19 @@ def save_analyses(reviews: Iterable[domain.Review]) -> int:
     if not updates:
         return 0
     return int(_reviews().bulk_write(updates, ordered=False).modified_count)
+
+
+def insert_missing(collection: Any, raws: list[dict[str, Any]]) -> set[str]:
+    """Insert the documents whose `_id` is not stored yet (one unordered bulk write; a duplicate key is skipped,
+    any other error raised); returns the ids this call stored."""
+    if not raws:
+        return set()
+    skipped: set[str] = set()
+    try:
+        collection.bulk_write([InsertOne(raw) for raw in raws], ordered=False)
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if any(e.get("code") != 11000 for e in errors):
+            raise
+        skipped = {raws[e["index"]]["_id"] for e in errors}
+    return {raw["_id"] for raw in raws} - skipped
