@@ -26,6 +26,11 @@ PARTICLES = {
     "van", "von", "der", "den", "de", "het", "ter", "ten", "te", "la", "le", "du", "des", "di", "da", "del",
     "dos", "zu", "op", "in", "'t", "d'",
 }  # fmt: skip
+# Titles written before a name in NL, BE, DE, AT, FR and English orders: never a given name
+TITLES = {
+    "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dhr", "mevr", "mw", "mej", "ir", "ing", "drs", "herr",
+    "frau", "hr", "fr", "m", "mme", "mlle", "mag", "dipl",
+}  # fmt: skip
 _SPACES = re.compile(r"\s+")
 
 
@@ -43,17 +48,58 @@ class Answer:
 
 
 def display_name(name: str) -> str:
-    """The name a review is signed with: the given name and the surname's initial ("Anna Bakker" -> "Anna B.")."""
+    """The name a review is signed with: the given name and the surname's initial ("Anna Bakker" -> "Anna B.").
+
+    Order systems write names in many shapes. "Bakker, Anna" is the surname first; "Mr." or "Dhr." is a title,
+    not a name; "BAKKER A." or "A. Bakker" has only an initial where the given name would be, so which word is
+    the surname cannot be told: then only initials are shown ("A. B."), never a surname in full.
+    """
     cleaned = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
-    words = _SPACES.sub(" ", cleaned).strip().split(" ")
-    if not words[0] or any("@" in word for word in words):  # never derived from an e-mail address
+    cleaned = _SPACES.sub(" ", cleaned).strip()
+    if "@" in cleaned:  # never derived from an e-mail address
         return ""
-    given = words[0][:MAX_NAME]
-    given = given[0].upper() + given[1:]
-    surname = [w for w in words[1:] if w.lower() not in PARTICLES]
-    if not surname:
+    surname_first, comma, given_part = cleaned.partition(",")
+    if comma and given_part.strip(" ,"):  # "Bakker, Anna" (a second comma is a suffix: "Bakker, Anna, Jr.")
+        cleaned = f"{given_part.strip(' ,').split(',')[0].strip()} {surname_first.strip()}"
+    elif comma:  # "Bakker,": the surname, its given name left out
+        return f"{_initial(surname_first)}." if _initial(surname_first) else ""
+    spoken = [w for w in cleaned.replace(",", " ").split(" ") if w]
+    words = [w for w in spoken if _bare(w) not in TITLES]
+    if not words:
+        return ""
+    if len(words) == 1 and len(spoken) > 1:  # "Dhr. Bakker": after a title, a lone word is the surname
+        return f"{_initial(words[0])}."
+    surnames = [w for w in words[1:] if w.lower() not in PARTICLES]
+    first, last = words[0], (surnames[-1] if surnames else None)
+    if _is_initial(first) or (last is not None and _is_initial(last)):
+        letters = [_initial(w) for w in (first, last) if w is not None]
+        return " ".join(f"{letter}." for letter in letters if letter)
+    given = _cased(first[:MAX_NAME])
+    if last is None:
         return given
-    return f"{given} {surname[-1][0].upper()}."
+    return f"{given} {_initial(last)}."
+
+
+def _bare(word: str) -> str:
+    return word.strip(".").lower()
+
+
+def _is_initial(word: str) -> bool:
+    """'A', 'A.', 'A.B.' or 'J.-P.': letters that stand for names rather than a name."""
+    letters = [ch for ch in word if ch.isalpha()]
+    return len(letters) <= 1 or ("." in word and all(len(part) <= 1 for part in re.split(r"[.\-]", word)))
+
+
+def _initial(word: str) -> str:
+    letters = [ch for ch in word if ch.isalpha()]
+    return letters[0].upper() if letters else ""
+
+
+def _cased(word: str) -> str:
+    """'ANNA' (an order system's capitals) -> 'Anna'; 'anna' -> 'Anna'; 'McKenzie' stays."""
+    if word.isupper() and len(word) > 1:
+        return "-".join(part.capitalize() for part in word.split("-"))
+    return word[0].upper() + word[1:]
 
 
 def external_id(invitation_id: str, sku: str | None) -> str:

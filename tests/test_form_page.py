@@ -214,6 +214,22 @@ def test_a_link_signed_with_another_key_is_forged(
         ("   ", ""),
         ("anna.bakker@example.com", ""),
         ("Ömer Öztürk", "Ömer Ö."),
+        ("ANNA BAKKER", "Anna B."),
+        # the surname first, as order systems export it
+        ("Bakker, Anna", "Anna B."),
+        ("van den Berg, Anna", "Anna B."),
+        ("Bakker,", "B."),
+        # a title is not a given name, and after one a lone word is the surname
+        ("Mr. John Smith", "John S."),
+        ("Mme Marie Curie", "Marie C."),
+        ("Dhr. Bakker", "B."),
+        ("Frau Dr. Müller", "M."),
+        ("Mr. S.", "S."),
+        # an initial where a name would be: which word is the surname cannot be told, so initials only
+        ("BAKKER A.", "B. A."),
+        ("Bakker, A.", "A. B."),
+        ("A. Bakker", "A. B."),
+        ("J.-P. Sartre", "J. S."),
     ],
 )
 def test_the_display_name_is_the_given_name_and_an_initial(name: str, shown: str) -> None:
