@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     # review form (reviews_service/api/forms.py): a form's body carries up to 3 photos per product
     max_form_body_bytes: int = Field(25 * 1024 * 1024, ge=64 * 1024, alias="REVIEWS_MAX_FORM_BODY_BYTES")
     form_posts_per_token: int = Field(10, ge=0, le=1000, alias="REVIEWS_FORM_POSTS_PER_TOKEN")  # per 10 min; 0: off
+    # photos decoded at once per process (a phone photo costs 0.2 s and up to 64 MB while it is decoded); a form
+    # waits up to REVIEWS_PHOTO_WAIT_SECONDS for a place, then asks the buyer to send the photos again
+    photo_decodes: int = Field(2, ge=1, le=32, alias="REVIEWS_PHOTO_DECODES")
+    photo_wait_seconds: float = Field(20.0, ge=0, le=120, alias="REVIEWS_PHOTO_WAIT_SECONDS")
 
     @property
     def embedded(self) -> bool:

@@ -321,6 +321,7 @@ class InvitationDoc(me.Document):
     mail_attempts = me.IntField(default=0)
     mail_error = me.StringField(null=True)
     claim = me.StringField(null=True)  # the mailer holding it: its `send_at`/`reminder_at` moved to the claim's end
+    submitting_until = me.DateTimeField(null=True)  # a submission of its form being stored (one at a time)
 
 
 class SuppressionDoc(me.Document):

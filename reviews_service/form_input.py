@@ -7,7 +7,7 @@ Field names are those of /work/shared/API.md: `rating`, `title`, `text` for the 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from collectors.forms import Answer
@@ -25,8 +25,11 @@ PHOTO_REFUSALS = {
     "not-an-image": N_("“{name}” is not a photo. Choose a JPEG, PNG or WebP image."),
     "format": N_("“{name}” is not a JPEG, PNG or WebP image."),
     "too-large": N_("“{name}” is larger than 8 MB. Choose a smaller photo."),
-    "too-many-pixels": N_("“{name}” has too many pixels (at most 40 megapixels). Choose a smaller photo."),
+    "too-many-pixels": N_(
+        "“{name}” has too many pixels (at most 40 megapixels, 16 for a PNG or WebP). Choose a smaller photo."
+    ),
 }
+Decoder = Callable[[bytes], photos.Processed]  # photos.process, or the same behind the app's gate
 
 
 @dataclass
@@ -86,8 +89,11 @@ def check(
     fields: Iterable[tuple[str, str]],
     uploads: Iterable[Upload],
     products: list[str],
+    decode: Decoder | None = None,
 ) -> Checked:
-    """Every field and upload of one submission against the order's products (`products`, in the form's order)."""
+    """Every field and upload of one submission against the order's products (`products`, in the form's order).
+
+    The text fields are checked first; the photos are decoded (by `decode`) only when nothing else is wrong."""
     offered = set(products)
     values: dict[str | None, Entry] = {sku: Entry() for sku in (None, *products)}
     checked = Checked(values)
@@ -131,10 +137,12 @@ def check(
         )
     for sku, entry in values.items():
         _check_entry(locale, sku, entry, files.get(sku, []) if sku else [], checked)
+    if not errors:  # photos are decoded only for a submission that is otherwise right: the costly part comes last
+        _decode_photos(locale, files, checked, decode or photos.process)
     if checked.ok:
         checked.answers = [_answer(sku, entry) for sku, entry in values.items()]
     else:
-        checked.uploaded = set(checked.photos)
+        checked.uploaded = set(files)
         checked.photos = {}
     return checked
 
@@ -165,17 +173,30 @@ def _check_entry(locale: str, sku: str | None, entry: Entry, uploads: list[Uploa
         errors[name("photo", sku)] = i18n.gettext(
             locale, "At most 3 photos per product: you chose {n}.", n=i18n.format_number(len(uploads), locale, 0)
         )
-        return
-    processed: list[photos.Processed] = []
-    for upload in uploads:
-        try:
-            processed.append(photos.process(upload.data))
-        except photos.PhotoRefused as refused:
+
+
+def _decode_photos(locale: str, files: dict[str, list[Upload]], checked: Checked, decode: Decoder) -> None:
+    """Every photo decoded and re-encoded, in the form's order, within one submission's PIXEL_BUDGET."""
+    spent = 0
+    for sku, uploads in files.items():
+        processed: list[photos.Processed] = []
+        for upload in uploads:
             shown = upload.filename.replace("\n", " ")[:MAX_FILENAME] or "?"
-            message = PHOTO_REFUSALS.get(refused.reason, PHOTO_REFUSALS["not-an-image"])
-            errors[name("photo", sku)] = i18n.gettext(locale, message, name=shown)
-            return
-    checked.photos[sku] = processed
+            spent += photos.pixels(upload.data)  # read from the header: nothing decoded yet
+            if spent > photos.PIXEL_BUDGET:
+                checked.errors[name("photo", sku)] = i18n.gettext(
+                    locale,
+                    "“{name}” and the photos before it have too many pixels together. Choose smaller photos.",
+                    name=shown,
+                )
+                return
+            try:
+                processed.append(decode(upload.data))
+            except photos.PhotoRefused as refused:
+                message = PHOTO_REFUSALS.get(refused.reason, PHOTO_REFUSALS["not-an-image"])
+                checked.errors[name("photo", sku)] = i18n.gettext(locale, message, name=shown)
+                return
+        checked.photos[sku] = processed
 
 
 def _answer(sku: str | None, entry: Entry) -> Answer:

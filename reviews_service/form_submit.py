@@ -2,7 +2,9 @@
 count of submissions. A second submission of one form edits the reviews of the first (the same ids).
 
 Order matters for what a reader can see: photos are saved before the reviews that name them, and a product's
-replaced photos are deleted only after its review names the new ones.
+replaced photos are deleted only after its review names the new ones. The caller holds the invitation's
+submission lease (invitation_store.begin_submission) around store(), so two submissions of one form never
+interleave their photos.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from collectors import forms
-from reviews_service import domain, ingest, invitation_store, photos, repository
+from reviews_service import domain, ingest, invitation_store, photo_store, photos, repository
 from reviews_service.errors import ReviewsError
 from reviews_service.form_input import Checked
 from reviews_service.normalize import RecordRejected, normalize
@@ -68,11 +70,13 @@ def store(
     if report.rejected:  # only a product removed from the catalogue this very moment gets here
         photos.delete_photos(saved)
         raise SubmissionRefused(f"The review could not be stored: {report.rejected[0].reason}.")
+    # every earlier photo of a product given new ones goes, whatever its status: one a moderator hid is no longer
+    # in the review's list, and kept it could be published again over the buyer's replacement
     replaced = [
-        photo_id
+        photo.id
         for sku in new_ids
-        for photo_id in getattr(earlier.get(forms.review_id(invitation, sku)), "photos", ())
-        if photo_id not in saved
+        for photo in photo_store.of_review(forms.review_id(invitation, sku))
+        if photo.id not in saved
     ]
     photos.delete_photos(replaced)
     return invitation_store.record_submission(invitation.id, now)

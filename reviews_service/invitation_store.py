@@ -23,6 +23,7 @@ from reviews_service import domain, repository
 from reviews_service.errors import NotFound
 
 ID_CHARS = 24  # hex characters of the keyed hash: 96 bits, no collision among any shop's orders
+SUBMITTING = timedelta(minutes=2)  # the most one submission (its photos decoded, its reviews ingested) may take
 
 
 def _invitations() -> Any:
@@ -131,6 +132,23 @@ def record_submission(invitation_id: str, now: datetime) -> domain.Invitation:
     if raw is None:
         raise NotFound(f"No invitation with id '{invitation_id}'.")
     return from_raw(raw)
+
+
+def begin_submission(invitation_id: str, now: datetime, hold: timedelta = SUBMITTING) -> bool:
+    """Take the invitation's one submission lease (True), or False while another submission of its form is being
+    stored: two at once (a double click, two tabs) would each replace the reviews' photos and orphan the other's.
+    A lease left by a process that died lapses after `hold`."""
+    taken = _invitations().find_one_and_update(
+        {"_id": invitation_id, "$or": [{"submitting_until": None}, {"submitting_until": {"$lte": now}}]},
+        {"$set": {"submitting_until": now + hold}},
+        projection={"_id": 1},
+    )
+    return taken is not None
+
+
+def end_submission(invitation_id: str) -> None:
+    """Give the submission lease back."""
+    _invitations().update_one({"_id": invitation_id}, {"$set": {"submitting_until": None}})
 
 
 def suppress(secret: str, email: str, reason: str, now: datetime) -> None:

@@ -9,6 +9,7 @@ to the app that creates it (app.state.limits), never to the module.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import threading
 import time
@@ -204,6 +205,15 @@ class Gate:
             self.active += 1
             return True
 
+    async def wait(self, seconds: float, every: float = 0.05) -> bool:
+        """Enter within `seconds`, polled without holding a thread (True), or False when no place came free."""
+        deadline = time.monotonic() + seconds
+        while not self.enter():
+            if time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(every)
+        return True
+
     def leave(self) -> None:
         """Give the place back."""
         with self._lock:
@@ -219,3 +229,6 @@ class Limits:
         # one review, from however many addresses, stops here
         self.form_posts = RateLimiter(settings.form_posts_per_token, window=FORM_WINDOW)
         self.validate_fetches = Gate(settings.validate_fetches)
+        # submissions with photos being decoded and stored (each holds its uploads and one decoded photo)
+        self.photo_decodes = Gate(settings.photo_decodes)
+        self.photo_wait = settings.photo_wait_seconds

@@ -4,8 +4,15 @@ A phone's JPEG carries EXIF (the camera, the time, often the GPS position of the
 upload is kept but its pixels: it is decoded, turned upright by its EXIF orientation, scaled to at most MAX_SIDE
 pixels a side, converted to sRGB from the upload's colour profile, and written anew as a JPEG with no metadata at
 all, with a THUMB_SIDE thumbnail beside it (widgets load only that). Before anything is decoded its header is
-checked: only JPEG (and MPO, the multi-picture JPEG many phones write), PNG and WebP, at most MAX_PIXELS pixels (a
-decompression bomb is a few kilobytes that unpack into gigabytes), and at most MAX_UPLOAD bytes.
+checked: only JPEG (and MPO, the multi-picture JPEG many phones write), PNG and WebP, at most MAX_UPLOAD bytes, and
+at most MAX_PIXELS pixels for a JPEG or MAX_LOSSLESS_PIXELS for a PNG or WebP (a decompression bomb is a few
+kilobytes that unpack into gigabytes).
+
+What one decode costs is bounded: a JPEG is decoded at a reduced scale (1/2 to 1/8) that still covers MAX_SIDE,
+while a PNG or WebP can only be decoded whole, at 4 bytes a pixel, hence its lower cap (64 MB at most). Everything
+after the decode (orientation, colour conversion, transparency on white) works on the image already scaled down
+to MAX_SIDE, never on a full-size copy. How many decodes run at once is the app's gate
+(reviews_service.limits.Limits.photo_decodes), and how many pixels one submission may bring is PIXEL_BUDGET.
 
 Storage: one document per photo (reviews_service.documents.PhotoDoc), both JPEGs in it; the moderation and
 listing queries are in reviews_service.photo_store.
@@ -22,19 +29,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, UnidentifiedImageError
 
 from reviews_service import documents as docs
 from reviews_service.cache import strong_etag
 
 MAX_UPLOAD = 8 * 1024 * 1024  # bytes of one uploaded photo
-MAX_PIXELS = 40_000_000  # width x height before decoding (a 40 MP phone camera's full size)
+MAX_PIXELS = 40_000_000  # width x height of a JPEG before decoding (a 40 MP phone camera's full size)
+MAX_LOSSLESS_PIXELS = 16_000_000  # of a PNG or WebP, decoded whole: a phone's screenshot is 3-4 MP, a 4K one 8 MP
+PIXEL_BUDGET = 200_000_000  # pixels of all photos in one submission (e.g. 3 products x 3 photos of 20 MP)
 MAX_SIDE = 1600  # the stored photo's longest side
 THUMB_SIDE = 320  # the thumbnail's longest side: sharp in a widget's small box on a 3x phone screen
 QUALITY = 82
 THUMB_QUALITY = 75
 FORMATS = {"JPEG", "MPO", "PNG", "WEBP"}  # MPO: Pillow's name for a phone JPEG with a second (depth) picture
 CONTENT_TYPE = "image/jpeg"
+ORIENTATION = 0x0112  # the EXIF tag ImageOps.exif_transpose reads
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))  # what every stored JPEG's pixels are in
 # What new_photo_id() makes (16 characters) within what normalize accepts in a record's `photos`.
 PHOTO_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -61,8 +71,18 @@ class Processed:
     thumb_height: int = 0
 
 
+def pixels(upload: bytes) -> int:
+    """How many pixels an upload would decode into, from its header alone (0 when it is not an image we read)."""
+    try:
+        with Image.open(io.BytesIO(upload)) as opened:
+            width, height = opened.size
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, KeyError, EOFError, Image.DecompressionBombError):
+        return 0
+    return max(0, width) * max(0, height)
+
+
 def _decode(upload: bytes) -> Image.Image:
-    """The upload's pixels, upright; PhotoRefused before decoding anything it should not."""
+    """The upload's pixels, upright, at most MAX_SIDE a side; PhotoRefused before decoding anything it should not."""
     if len(upload) > MAX_UPLOAD:
         raise PhotoRefused("too-large")
     try:
@@ -72,7 +92,8 @@ def _decode(upload: bytes) -> Image.Image:
             if opened.format not in FORMATS:
                 raise PhotoRefused("format")
             width, height = opened.size
-            if width * height > MAX_PIXELS or width < 1 or height < 1:
+            cap = MAX_PIXELS if opened.format in ("JPEG", "MPO") else MAX_LOSSLESS_PIXELS
+            if width * height > cap or width < 1 or height < 1:
                 raise PhotoRefused("too-many-pixels")
             if opened.format in ("JPEG", "MPO"):
                 # decoded at 1/2, 1/4 or 1/8 scale where that still covers MAX_SIDE: a 12 MP phone photo then
@@ -80,9 +101,12 @@ def _decode(upload: bytes) -> Image.Image:
                 scale = MAX_SIDE / max(width, height)
                 opened.draft("RGB", (math.ceil(width * scale), math.ceil(height * scale)))
             opened.load()
-            # a broken orientation tag is the upload's problem, not ours: refused like any broken file
-            image: Image.Image = ImageOps.exif_transpose(opened) or opened
+            orientation = opened.getexif().get(ORIENTATION, 1)
             icc = opened.info.get("icc_profile")
+            image = opened.convert("RGBA") if opened.mode in ("P", "PA") else opened  # a palette's transparency
+            image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)  # in place: no full-size copy
+            # a broken orientation tag is the upload's problem, not ours: refused like any broken file
+            image = _upright(image, orientation)
     except PhotoRefused:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -97,6 +121,20 @@ def _decode(upload: bytes) -> Image.Image:
         background.paste(rgba, mask=rgba.getchannel("A"))
         image = background
     return image
+
+
+def _upright(image: Image.Image, orientation: int) -> Image.Image:
+    """The (already scaled) image turned as its EXIF orientation tag says (1-8; anything else leaves it)."""
+    method = {
+        2: Image.Transpose.FLIP_LEFT_RIGHT,
+        3: Image.Transpose.ROTATE_180,
+        4: Image.Transpose.FLIP_TOP_BOTTOM,
+        5: Image.Transpose.TRANSPOSE,
+        6: Image.Transpose.ROTATE_270,
+        7: Image.Transpose.TRANSVERSE,
+        8: Image.Transpose.ROTATE_90,
+    }.get(orientation)
+    return image if method is None else image.transpose(method)
 
 
 def _in_srgb(image: Image.Image, icc: bytes) -> Image.Image:
@@ -123,8 +161,7 @@ def _jpeg(image: Image.Image, quality: int) -> bytes:
 def process(upload: bytes) -> Processed:
     """The upload re-encoded (upright, in sRGB, at most MAX_SIDE a side, no EXIF/GPS/profile/text) with a
     thumbnail, or PhotoRefused."""
-    image = _decode(upload)
-    image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+    image = _decode(upload)  # at most MAX_SIDE a side already
     small = image.copy()
     small.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.Resampling.LANCZOS)
     return Processed(

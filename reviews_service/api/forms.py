@@ -166,21 +166,44 @@ async def submit_form(request: Request, token: str, settings: SettingsDep, state
         return await run_in_threadpool(_refused_unread, opened, message)
     except ClientDisconnect:  # the client left, or the body limit answered 413 already
         return Response(status_code=400)
+    gate = limits.photo_decodes
+    entered = False
     try:
         fields = [(key, value) for key, value in form.multi_items() if isinstance(value, str)]
-        uploads = [
-            Upload(key, value.filename or "", await value.read())
-            for key, value in form.multi_items()
-            if isinstance(value, UploadFile)
-        ]
+        files = [(key, value) for key, value in form.multi_items() if isinstance(value, UploadFile)]
+        # a file part with a name or bytes is a photo to decode (an empty file input sends neither): its bytes are
+        # read into memory only inside the gate, which bounds the photos being held and decoded at once
+        if any(value.filename or value.size for _, value in files):
+            entered = await gate.wait(limits.photo_wait)
+            if not entered:
+                return await run_in_threadpool(_busy, opened, fields, [key for key, _ in files], limits.photo_wait)
+        uploads = [Upload(key, value.filename or "", await value.read()) for key, value in files]
+        return await run_in_threadpool(_submit, state, opened, fields, uploads, now)
     finally:
         await form.close()
-    return await run_in_threadpool(_submit, state, opened, fields, uploads, now)
+        if entered:
+            gate.leave()
 
 
 def _refused_unread(opened: Opened, message: str) -> Response:
     earlier = form_submit.earlier_reviews(opened.invitation, opened.offered)
     return _page(_view(opened, _earlier_values(opened, earlier), earlier, errors={GENERAL: message}), 422)
+
+
+def _busy(opened: Opened, fields: list[tuple[str, str]], photo_fields: list[str], wait: float) -> Response:
+    """503: the form again with what was typed, asking for the photos once more (no place to decode them came free)."""
+    checked = form_input.check(opened.locale, fields, [], opened.offered)
+    if checked.honeypot:
+        return _page(form_pages.not_sent(opened.locale, opened.action), 400)
+    earlier = form_submit.earlier_reviews(opened.invitation, opened.offered)
+    checked.errors[GENERAL] = i18n.gettext(
+        opened.locale,
+        "Many reviews with photos are being sent at this moment. Your text is still here; choose your photos again "
+        "and send the form in a minute.",
+    )
+    reupload = {sku for key in photo_fields for kind, _, sku in [key.partition(".")] if kind == "photo" and sku}
+    html = _view(opened, checked.values, earlier, errors=checked.errors, reupload=reupload)
+    return _page(html, 503, **{"Retry-After": str(max(1, math.ceil(wait)))})
 
 
 def _submit(
@@ -189,6 +212,16 @@ def _submit(
     checked: Checked = form_input.check(opened.locale, fields, uploads, opened.offered)
     if checked.honeypot:
         return _page(form_pages.not_sent(opened.locale, opened.action), 400)
+    if checked.ok and not invitation_store.begin_submission(opened.invitation.id, now):
+        html = form_pages.message_page(
+            opened.locale,
+            i18n.gettext(opened.locale, "Thank you for your review!"),
+            i18n.gettext(
+                opened.locale, "Your review is being sent already. Wait a moment, then open the thank-you page."
+            ),
+            (f"{opened.action}/thanks", i18n.gettext(opened.locale, "Open the thank-you page")),
+        )
+        return _page(html, 409, **{"Retry-After": "2"})
     earlier = form_submit.earlier_reviews(opened.invitation, opened.offered)
     if checked.ok:
         try:
@@ -198,6 +231,8 @@ def _submit(
             checked.errors[GENERAL] = message
         else:
             return RedirectResponse(f"/r/{opened.token}/thanks", status_code=303, headers=PAGE_HEADERS)
+        finally:
+            invitation_store.end_submission(opened.invitation.id)
     html = _view(opened, checked.values, earlier, errors=checked.errors, reupload=checked.uploaded)
     return _page(html, 422)
 
