@@ -75,6 +75,17 @@ def reminder_time(invitation: domain.Invitation, policy: domain.InvitationPolicy
     return due if due < invitation.expires_at else None
 
 
+RELAY_DOWN = "relay down"  # an outcome of _handle: failed, and so would the next ones
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How long one send may take: `deadline` seconds in all, `timeout` per socket operation."""
+
+    deadline: float
+    timeout: float
+
+
 def send_due(
     state: ServiceState,
     settings: Settings,
@@ -118,17 +129,6 @@ def send_due(
     if any(counts.values()):
         log.info("invitations: %s", ", ".join(f"{k} {v}" for k, v in counts.items()))
     return counts
-
-
-RELAY_DOWN = "relay down"  # an outcome of _handle: failed, and so would the next ones
-
-
-@dataclass(frozen=True)
-class Limits:
-    """How long one send may take: `deadline` seconds in all, `timeout` per socket operation."""
-
-    deadline: float
-    timeout: float
 
 
 def why_not(invitation: domain.Invitation, queue: Queue, now: datetime) -> str | None:

@@ -130,8 +130,10 @@ def _translated(server: SmtpServer, exc: OSError, timeout: float) -> MailError:
         return MailError(f"{server} refused the user name or password in SMTP_URL ({exc.smtp_code})", connection=True)
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         refused = ", ".join(sorted(exc.recipients))[:200]
-        codes = [code for code, _ in exc.recipients.values()]
-        answer = f" ({', '.join(map(str, sorted(set(codes))))})" if codes else ""
+        replies = list(exc.recipients.values())
+        codes = [code for code, _ in replies]
+        first = replies[0][1].decode("utf-8", "replace") if replies and isinstance(replies[0][1], bytes) else ""
+        answer = f" ({replies[0][0]} {first[:200]})" if replies else ""
         permanent = bool(codes) and all(500 <= code < 600 for code in codes)
         return MailError(f"{server} refused the recipients {refused}{answer}", permanent=permanent)
     if isinstance(exc, smtplib.SMTPResponseException):

@@ -199,7 +199,9 @@ def test_a_recipient_refused_for_good_is_given_up_at_once_and_the_batch_goes_on(
         assert [r for _, rs in server.inbox.envelopes for r in rs] == ["fine@example.nl"]
     stored = invitation_store.get_invitation(gone)
     assert stored.send_at is None and stored.mail_attempts == 1  # out of the queue: no retry
-    assert stored.mail_error == (f"not sent: {server.url} refused the recipients <address> (550)"), stored.mail_error
+    assert stored.mail_error == (
+        f"not sent: {server.url} refused the recipients <address> (550 5.1.1 <<address>>: no such user here)"
+    ), stored.mail_error
     assert invitation_store.get_invitation(fine).sent_at is not None
 
 
