@@ -219,6 +219,11 @@ def claim_mail(queue: Queue, *, now: datetime, hold: timedelta) -> MailClaim | N
     return None if raw is None else MailClaim(from_raw(raw), queue, token, until)
 
 
+def still_claimed(claim: MailClaim) -> bool:
+    """Whether this claim still holds its mail (one read by `_id`): False once it expired and another took it."""
+    return _invitations().find_one({"_id": claim.invitation.id, "claim": claim.token}, {"_id": 1}) is not None
+
+
 def mail_sent(claim: MailClaim, now: datetime, reminder_at: datetime | None) -> bool:
     """Record the mail sent (only while this claim holds it): the first mail schedules the reminder at
     `reminder_at` (None: none), the reminder ends the mailing. False if the claim had expired and was taken."""

@@ -47,6 +47,7 @@ class BatchReport:
     rejected: int = 0
     rejections: list[dict[str, Any]] = field(default_factory=list)
     mail: dict[str, int] = field(default_factory=lambda: {"scheduled": 0, "none": 0, "suppressed": 0})
+    mail_reasons: dict[str, int] = field(default_factory=dict)  # new invitations not mailed for their unit's policy
     max_rejections: int = 100
 
     def reject(self, line: int, order_ref: str | None, reason: str) -> None:
@@ -64,6 +65,7 @@ class BatchReport:
             "rejections": self.rejections,
             "rejections_listed": len(self.rejections),
             "mail": self.mail,
+            "mail_reasons": self.mail_reasons,
         }
 
 
@@ -84,6 +86,16 @@ def build(
     email = None if suppressed else order.email
     mailed = email is not None and order.send is not False
     mail: Mail = "suppressed" if suppressed else "scheduled" if mailed else "none"
+    # a late import's delay passed already: mailed now. A unit saved with delay_days >= expiry_days (refused
+    # since) would have it due after its link expired: no mail, and the invitation says why
+    send_at = max(now, order.ordered_at + timedelta(days=policy.delay_days)) if mailed else None
+    unmailable = None
+    if send_at is not None and send_at >= expires_at:
+        send_at, mail = None, "none"
+        unmailable = (
+            f"not mailed: {unit.slug}'s first mail is due {policy.delay_days:g} days after the order, but its link "
+            f"expires after {policy.expiry_days}: delay_days must be less than expiry_days"
+        )
     invitation = domain.Invitation(
         id=invitation_store.invitation_id(secret, unit.slug, order.order_ref),
         business_unit=unit.slug,
@@ -95,7 +107,8 @@ def build(
         channel=order.channel,
         created_at=order.ordered_at,
         expires_at=expires_at,
-        send_at=order.ordered_at + timedelta(days=policy.delay_days) if mailed else None,
+        send_at=send_at,
+        mail_error=unmailable,
     )
     return invitation, mail
 
@@ -103,6 +116,17 @@ def build(
 def mail_of(invitation: domain.Invitation) -> Mail:
     """What an invitation already stored does about mail (a suppressed address left nothing to tell apart)."""
     return "scheduled" if invitation.send_at is not None or invitation.sent_at is not None else "none"
+
+
+def mail_reason(invitation: domain.Invitation, mail: Mail) -> str | None:
+    """Why an invitation gets no mail, in words for the admin (None: it is scheduled)."""
+    if mail == "scheduled":
+        return None
+    if mail == "suppressed":
+        return "not mailed: the address opted out or was erased (it is not stored)"
+    if invitation.mail_error:
+        return invitation.mail_error  # the policy's window, or why the mailer gave up on it
+    return "not mailed: the order has no e-mail address" if invitation.email is None else "not mailed: send was false"
 
 
 def link(settings: Settings, invitation: domain.Invitation) -> str:
@@ -243,4 +267,7 @@ def _create_batch(
     report.created += len(stored)
     report.existing += len(made) - len(stored) + repeats
     for invitation_id in stored:
-        report.mail[made[invitation_id][1]] += 1
+        invitation, mail = made[invitation_id]
+        report.mail[mail] += 1
+        if invitation.mail_error:
+            report.mail_reasons[invitation.mail_error] = report.mail_reasons.get(invitation.mail_error, 0) + 1

@@ -18,7 +18,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from reviews_service import documents, domain, invitation_links, invitation_mailer, invitation_store, jobs, repository
 from reviews_service.config import Settings, SettingsInvalid, load_settings
-from reviews_service.invitation_mailer import CLAIM, MAX_ATTEMPTS, backoff, send_due
+from reviews_service.invitation_mailer import CLAIM, LAST_TRY, MAX_BACKOFF, backoff, send_due
 from reviews_service.state import ServiceState
 from tests.conftest import make_settings, stop_process
 from tests.mail_server import Inbox, MailServer
@@ -182,30 +182,36 @@ def test_an_expired_invitation_is_never_mailed_nor_reminded(
     [late] = add(invitation("ORD-1"))
     assert send_due(state, settings, now=day(46)) == counts(skipped=1)  # the scheduler was down for weeks
     assert invitation_store.get_invitation(late).send_at is None and smtp.inbox.messages == []
+    assert invitation_store.get_invitation(late).mail_error == "expired"  # said, not dropped silently
     [short] = add(invitation("ORD-2", email="piet@example.nl", expires_at=ORDERED + timedelta(days=8)))
     assert send_due(state, settings, now=day(3)) == counts(sent=1)  # its link works 8 days: no reminder at day 10
     assert invitation_store.get_invitation(short).reminder_at is None
     assert send_due(state, settings, now=day(10)) == NOTHING and len(smtp.inbox.messages) == 1
 
 
-def test_an_smtp_refusal_is_retried_with_backoff_and_given_up_after_a_few_attempts(
+def test_an_smtp_refusal_is_retried_with_a_capped_backoff_until_just_before_the_expiry_then_given_up(
     shop: domain.BusinessUnit, state: ServiceState, smtp: MailServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings = mail_settings(smtp)
-    [invitation_id] = add(invitation())
+    expires = day(3) + timedelta(days=2)  # a short window, so the test walks all of it
+    [invitation_id] = add(invitation(expires_at=expires))
     smtp.inbox.refuse = "451 4.3.0 mailbox busy, try later"
-    at = day(3)
-    for attempt in range(1, MAX_ATTEMPTS + 1):
+    at, waits = day(3), []
+    for attempt in range(1, 40):
         assert send_due(state, settings, now=at) == counts(failed=1), attempt
         stored = invitation_store.get_invitation(invitation_id)
         assert stored.mail_attempts == attempt and "451 4.3.0 mailbox busy" in (stored.mail_error or "")
-        if attempt < MAX_ATTEMPTS:
-            assert stored.send_at is not None and abs(stored.send_at - (at + backoff(attempt))) < timedelta(seconds=1)
-            assert send_due(state, settings, now=at + backoff(attempt) - timedelta(seconds=5)) == NOTHING
-            at = stored.send_at + timedelta(seconds=1)
-    assert stored.send_at is None and stored.state(at) == "created"  # given up, the error kept for the admin
+        if stored.send_at is None:
+            break
+        waits.append(stored.send_at - at)
+        assert send_due(state, settings, now=stored.send_at - timedelta(seconds=5)) == NOTHING
+        at = stored.send_at + timedelta(seconds=1)
+    assert waits[:5] == [timedelta(minutes=m) for m in (15, 30, 60, 120, 240)] and max(waits) == MAX_BACKOFF
+    assert at >= expires - LAST_TRY - timedelta(seconds=2) and at < expires  # the last try came just before
+    assert stored.mail_error is not None and stored.mail_error.startswith("given up: ")
+    assert "expires" in stored.mail_error and stored.state(at) == "created"
     smtp.inbox.refuse = None
-    assert send_due(state, settings, now=at + timedelta(days=1)) == NOTHING and smtp.inbox.messages == []
+    assert send_due(state, settings, now=at + timedelta(hours=1)) == NOTHING and smtp.inbox.messages == []
     assert "given up" in caplog.text and "jan@example.nl" not in caplog.text
 
 
@@ -220,7 +226,7 @@ def test_a_refusal_that_quotes_the_address_keeps_it_out_of_the_log_and_a_later_t
         ) -> str:
             if self.refusals:
                 self.refusals -= 1
-                return f"550 5.1.1 <{address}>: mailbox unavailable"
+                return f"450 4.2.1 <{address}>: mailbox unavailable for now"
             envelope.rcpt_tos.append(address)
             return "250 OK"
 

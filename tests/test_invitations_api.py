@@ -214,6 +214,64 @@ def test_the_units_policy_is_validated_kept_per_field_and_used(
     assert old.status_code == 422 and "10-day window" in old.json()["detail"]
 
 
+@pytest.mark.parametrize(
+    ("change", "delay", "expiry"),
+    [({"delay_days": 45}, "45", "45"), ({"delay_days": 50}, "50", "45"), ({"expiry_days": 2}, "3", "2"),
+     ({"delay_days": 10.5, "expiry_days": 10}, "10.5", "10")],
+)  # fmt: skip
+def test_a_policy_whose_first_mail_would_come_after_the_expiry_is_refused_naming_both_values(
+    client: TestClient, shop: domain.BusinessUnit, admin: dict[str, str], change: dict[str, Any], delay: str,
+    expiry: str,
+) -> None:  # fmt: skip
+    """Checked on the policy as it would be stored: one field changed against the other's current value."""
+    unit_url = f"/v1/admin/business-units/{BU}"
+    refused = client.patch(unit_url, json={"invitations": change}, headers=admin)
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"] == "application/problem+json"
+    detail = refused.json()["detail"]
+    assert f"delay_days ({delay}) must be less than expiry_days ({expiry})" in detail and "invitations" in detail
+    assert client.get(unit_url, headers=admin).json()["invitations"] == {
+        "delay_days": 3.0, "reminder_days": 7.0, "expiry_days": 45,
+    }  # fmt: skip
+    body = {"slug": "new-shop", "name": "New", "invitations": change}
+    created = client.post("/v1/admin/business-units", json=body, headers=admin)
+    assert created.status_code == 422 and "must be less than expiry_days" in created.json()["detail"]
+    assert client.get("/v1/admin/business-units/new-shop", headers=admin).status_code == 404
+
+
+def test_an_order_of_a_unit_whose_policy_can_never_mail_answers_none_with_the_reason(
+    client: TestClient, admin: dict[str, str], state: ServiceState, connected: Any
+) -> None:
+    """A unit saved before such policies were refused: its invitations are not `scheduled` to be dropped later."""
+    policy = domain.InvitationPolicy(delay_days=50, expiry_days=45)
+    repository.save_business_unit(state, domain.BusinessUnit(slug="late", name="Late", invitations=policy))
+    body = client.post(URL, json=order(business_unit="late", products=[]), headers=admin).json()
+    assert (body["mail"], body["send_at"]) == ("none", None)
+    assert (
+        body["mail_reason"]
+        == body["mail_error"]
+        == (
+            "not mailed: late's first mail is due 50 days after the order, but its link expires after 45: "
+            "delay_days must be less than expiry_days"
+        )
+    )
+    again = client.post(URL, json=order(business_unit="late", products=[]), headers=admin).json()
+    assert (again["mail"], again["mail_reason"]) == ("none", body["mail_reason"])
+
+
+def test_mail_reason_says_why_an_invitation_is_not_mailed(
+    client: TestClient, shop: domain.BusinessUnit, admin: dict[str, str], settings: Settings
+) -> None:
+    assert client.post(URL, json=order(), headers=admin).json()["mail_reason"] is None
+    till = client.post(URL, json=order(order_ref="T-1", channel="store", email=None), headers=admin).json()
+    assert till["mail_reason"] == "not mailed: the order has no e-mail address"
+    quiet = client.post(URL, json=order(order_ref="W-2", send=False), headers=admin).json()
+    assert quiet["mail_reason"] == "not mailed: send was false"
+    invitation_store.suppress(secret_of(settings), "gone@example.nl", "erased", NOW)
+    gone = client.post(URL, json=order(order_ref="W-3", email="gone@example.nl"), headers=admin).json()
+    assert gone["mail_reason"] == "not mailed: the address opted out or was erased (it is not stored)"
+
+
 def test_a_new_unit_takes_its_policy_on_post(client: TestClient, admin: dict[str, str], connected: Any) -> None:
     body = {"slug": "new-shop", "name": "New", "invitations": {"delay_days": 0.5}}
     created = client.post("/v1/admin/business-units", json=body, headers=admin)
@@ -323,7 +381,9 @@ def test_one_invitation_reads_back_and_an_unknown_one_is_404(
 ) -> None:
     made = client.post(URL, json=order(), headers=admin).json()
     read = client.get(f"{URL}/{made['id']}", headers=admin).json()
-    assert {k: v for k, v in read.items()} == {k: v for k, v in made.items() if k not in ("created", "mail")}
+    assert {k: v for k, v in read.items()} == {
+        k: v for k, v in made.items() if k not in ("created", "mail", "mail_reason")
+    }
     missing = client.get(f"{URL}/{'0' * 24}", headers=admin)
     assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
     assert client.get(f"{URL}/{'0' * 24}/qr.svg", headers=admin).status_code == 404

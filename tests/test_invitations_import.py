@@ -63,6 +63,7 @@ def test_a_file_of_orders_becomes_invitations_with_line_numbered_rejections(
         {"line": 7, "order_ref": None, "reason": "order_ref is required (the shop's reference of the order)"},
     ]
     assert body["mail"] == {"scheduled": 2, "none": 2, "suppressed": 0}
+    assert body["mail_reasons"] == {}  # no address, or send=false: nothing about the policy to say
     assert body["unknown_columns"] == []
     invitations = stored()
     assert sorted(invitations) == ["A-1", "A-3", "A-5", "A-6"]
@@ -229,3 +230,26 @@ def test_the_cli_imports_orders_with_a_progress_bar_and_refuses_the_in_memory_st
     assert json.loads(again.stdout)["existing"] == 2
     refused = subprocess.run([*REVIEWS, *args], capture_output=True, text=True, timeout=120, env=_env())
     assert refused.returncode == 2 and "throw-away in-memory store" in refused.stderr
+
+
+def test_a_late_import_is_mailed_now_and_one_whose_mail_would_come_after_the_expiry_says_why(
+    client: TestClient, shop: domain.BusinessUnit, admin: dict[str, str], state: ServiceState
+) -> None:
+    """Orders of 20 days ago: their 3-day delay has passed, so the mail is due now (not in the past, before
+    newer orders); a unit saved with delay_days >= expiry_days (refused since) gets `none`, with the reason."""
+    old = (NOW - timedelta(days=20)).isoformat()
+    body = post(client, admin, f"order_ref,email,products,ordered_at\nL-1,l@example.nl,oak-chair,{old}\n").json()
+    assert body["mail"] == {"scheduled": 1, "none": 0, "suppressed": 0} and body["mail_reasons"] == {}
+    assert documents.as_utc(stored()["L-1"]["send_at"]) == NOW
+    policy = domain.InvitationPolicy(delay_days=30, expiry_days=21)
+    repository.save_business_unit(state, domain.BusinessUnit(slug=BU, name="Test Shop", invitations=policy))
+    text = f"order_ref,email,products,ordered_at\nL-2,m@example.nl,oak-chair,{old}\nL-3,n@example.nl,,\n"
+    body = post(client, admin, text).json()
+    reason = (
+        "not mailed: test-shop's first mail is due 30 days after the order, but its link expires after 21: "
+        "delay_days must be less than expiry_days"
+    )
+    assert body["created"] == 2 and body["mail"] == {"scheduled": 0, "none": 2, "suppressed": 0}
+    assert body["mail_reasons"] == {reason: 2}
+    for ref in ("L-2", "L-3"):
+        assert "send_at" not in stored()[ref] and stored()[ref]["mail_error"] == reason

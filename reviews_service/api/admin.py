@@ -144,8 +144,19 @@ class BusinessUnitChange(BaseModel):
         if self.invitations is not None:
             base = current.invitations if current is not None else InvitationPolicy()
             change = {k: v for k, v in self.invitations.model_dump().items() if v is not None}
-            fields["invitations"] = dataclasses.replace(base, **change)
+            fields["invitations"] = _mailable(dataclasses.replace(base, **change))
         return fields
+
+
+def _mailable(policy: InvitationPolicy) -> InvitationPolicy:
+    """The policy, if its first mail can go out before its link expires (checked on the policy as merged: a
+    change of one field may break it with the other's stored value); else a 422 naming both values."""
+    if policy.delay_days >= policy.expiry_days:
+        raise InvalidInput(
+            f"invitations: delay_days ({policy.delay_days:g}) must be less than expiry_days ({policy.expiry_days}): "
+            "the first mail would be due when its link has already expired, so no invitation could be mailed."
+        )
+    return policy
 
 
 class BusinessUnitIn(BusinessUnitChange):

@@ -73,6 +73,7 @@ CREATED_SCHEMA: dict[str, Any] = {
         **INVITATION_SCHEMA["properties"],
         "created": {"type": "boolean", "description": "false: the same order made it before (unchanged)"},
         "mail": {"enum": ["scheduled", "none", "suppressed"]},
+        "mail_reason": {**_TEXT, "description": "why no mail is scheduled, in words (null when `mail` is scheduled)"},
     },
 }
 PAGE_SCHEMA: dict[str, Any] = {
@@ -104,6 +105,11 @@ IMPORT_SCHEMA: dict[str, Any] = {
             "type": "object",
             "description": "the new invitations by what happens about mail",
             "properties": {k: {"type": "integer"} for k in ("scheduled", "none", "suppressed")},
+        },
+        "mail_reasons": {
+            "type": "object",
+            "description": "new invitations counted under `none` for their unit's policy, by the reason in words",
+            "additionalProperties": {"type": "integer"},
         },
         "unknown_columns": {"type": "array", "items": {"type": "string"}, "description": "ignored columns"},
         "delimiter": {"enum": [",", ";"]},
@@ -171,10 +177,16 @@ def create_invitation(
 ) -> Response:
     """Invite an order's buyer (201); the same order again answers its invitation unchanged (200).
 
-    `mail` says what happens: `scheduled` (mailed at `send_at`), `none` (no address, or send=false) or
-    `suppressed` (the address opted out or was erased: it is not stored, and nothing is mailed)."""
+    `mail` says what happens: `scheduled` (mailed at `send_at`), `none` (no address, send=false, or a unit's
+    policy whose first mail would come after the link expired) or `suppressed` (the address opted out or was
+    erased: it is not stored, and nothing is mailed); `mail_reason` says why in words when it is not scheduled."""
     outcome = invitations.create(state, settings, body.model_dump(), now=now, authorize=principal.require)
-    data = {**invitation_json(outcome.invitation, settings, now), "created": outcome.created, "mail": outcome.mail}
+    data = {
+        **invitation_json(outcome.invitation, settings, now),
+        "created": outcome.created,
+        "mail": outcome.mail,
+        "mail_reason": invitations.mail_reason(outcome.invitation, outcome.mail),
+    }
     headers = {"Location": f"/v1/admin/invitations/{outcome.invitation.id}"}
     return json_response(data, status=201 if outcome.created else 200, headers=headers)
 
