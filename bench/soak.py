@@ -44,9 +44,23 @@ import httpx
 from bench import soak_report, soak_wrk
 from bench.soak_load import Ingest, Moderator, Target
 from bench.widgets import (
-    BADGE, HOST, NGINX_CONF, SKUS, Processes, SetupError, Started, _reviews_argv, _sigterm_as_interrupt, _tail,
-    client, find_nginx, free_port, local_reviews_conf, nginx_main_conf, wait_until,
-)  # fmt: skip
+    BADGE,
+    HOST,
+    NGINX_CONF,
+    SKUS,
+    Processes,
+    SetupError,
+    Started,
+    _reviews_argv,
+    _sigterm_as_interrupt,
+    _tail,
+    client,
+    find_nginx,
+    free_port,
+    local_reviews_conf,
+    nginx_main_conf,
+    wait_until,
+)
 from collectors.fakes.trustpilot import FakeTrustpilot
 
 BU = "flinders-nl"
@@ -222,7 +236,9 @@ def main(argv: list[str] | None = None) -> int:
     length = parser.add_mutually_exclusive_group()
     length.add_argument("--minutes", type=float, help="load per target, in minutes (default 10)")
     length.add_argument("--seconds", type=int, help="load per target, in seconds")
-    parser.add_argument("--warmup", type=int, help="seconds of warm-up load per target (default: 10%% of the load, 5-60)")
+    parser.add_argument(
+        "--warmup", type=int, help="seconds of warm-up load per target (default: 10%% of the load, 5-60)"
+    )
     parser.add_argument("--connections", type=int, default=256, help="wrk connections (default 256)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     parser.add_argument("--timeout", type=int, default=5, help="wrk per-request timeout in seconds (default 5)")
@@ -234,9 +250,10 @@ def main(argv: list[str] | None = None) -> int:
     args.duration = args.seconds if args.seconds is not None else round((args.minutes or 10) * 60)
     if args.warmup is None:
         args.warmup = min(60, max(5, args.duration // 10))
-    if min(args.duration, args.warmup, args.connections, args.threads, args.timeout) < 1 or min(
-        args.ingest_per_minute, args.collect_every, args.hide_every
-    ) <= 0:
+    if (
+        min(args.duration, args.warmup, args.connections, args.threads, args.timeout) < 1
+        or min(args.ingest_per_minute, args.collect_every, args.hide_every) <= 0
+    ):
         parser.error("durations, counts and rates must be positive")
     hides = 2 * args.duration / args.hide_every
     args.targets_per_product = int(hides / len(SKUS)) + 10  # enough for every hide, five left on each product

@@ -58,7 +58,10 @@ def _gone(result: Soak, name: str) -> list[float | None]:
 
 
 def _hide_table(result: Soak) -> list[str]:
-    lines = ["| answer | hides | gone | median s | p99 s | max s | documented bound |", "|---|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| answer | hides | gone | median s | p99 s | max s | documented bound |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for name in result.bound:
         times = _gone(result, name)
         seen = [t for t in times if t is not None]

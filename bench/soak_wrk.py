@@ -46,7 +46,7 @@ class Figures:
         return self.status_errors + sum(self.socket_errors.values())
 
     def describe_errors(self) -> str:
-        """"0", or what went wrong, e.g. "3 status >= 400, 2 socket timeout"."""
+        """What went wrong, e.g. "3 status >= 400, 2 socket timeout"; "0" when nothing did."""
         parts = [f"{self.status_errors} status >= 400"] if self.status_errors else []
         parts += [f"{count} socket {kind}" for kind, count in self.socket_errors.items() if count]
         return ", ".join(parts) or "0"
@@ -78,7 +78,9 @@ def parse(output: str) -> Figures:
     )
 
 
-def argv(wrk: str, base: str, paths: list[str], seconds: int, connections: int, threads: int, timeout: int) -> list[str]:
+def argv(
+    wrk: str, base: str, paths: list[str], seconds: int, connections: int, threads: int, timeout: int
+) -> list[str]:
     """The wrk command line: `paths` of `base` in turn, for `seconds`, with latency percentiles."""
     return [wrk, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", f"--timeout={timeout}s",
             "-s", str(LUA), base, "--", *paths]  # fmt: skip
