@@ -208,7 +208,7 @@ def _run(args: argparse.Namespace, wrk: str, processes: Processes, fake: FakeTru
         for name in base:
             print(f"  warm-up through {name} ({args.warmup} s) ...", file=sys.stderr)
             soak_wrk.run(_wrk_argv(wrk, args, base[name], args.warmup), args.warmup, processes)
-        result.rss_kb["after warm-up"] = rss_kb(serve.process.pid)
+        result.snapshot("after warm-up", rss_kb(serve.process.pid))
         moderator.start()
         for name in base:
             print(f"  load through {name} ({args.duration} s) ...", file=sys.stderr)
@@ -216,7 +216,7 @@ def _run(args: argparse.Namespace, wrk: str, processes: Processes, fake: FakeTru
                                                 processes)  # fmt: skip
             if serve.process.poll() is not None:
                 raise SetupError(f"reviews serve died during the {name} load; its log:\n{_tail(serve.log)}")
-            result.rss_kb[f"after the {name} load"] = rss_kb(serve.process.pid)
+            result.snapshot(f"after the {name} load", rss_kb(serve.process.pid))
         print("  load done; waiting for the last hidden reviews to go ...", file=sys.stderr)
     finally:
         ingest.stop()
