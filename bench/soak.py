@@ -32,7 +32,6 @@ import argparse
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -43,10 +42,10 @@ import httpx
 
 from bench import soak_report, soak_wrk
 from bench.soak_load import Ingest, Moderator, Target
+from bench.soak_setup import rss_kb, start_nginx
 from bench.widgets import (
     BADGE,
     HOST,
-    NGINX_CONF,
     SKUS,
     Processes,
     SetupError,
@@ -57,8 +56,6 @@ from bench.widgets import (
     client,
     find_nginx,
     free_port,
-    local_reviews_conf,
-    nginx_main_conf,
     wait_until,
 )
 from collectors.fakes.trustpilot import FakeTrustpilot
@@ -76,29 +73,6 @@ def product_page(sku: str) -> str:
 
 PATHS = [BADGE, *(f"/widgets/{BU}/products/{sku}/stars.html" for sku in SKUS),
          f"/widgets/{BU}/reviews.html?limit=5&locale=nl", SHOP_DATA, *(product_page(sku) for sku in SKUS)]  # fmt: skip
-
-
-def rss_kb(root: int) -> int:
-    """VmRSS of process `root` and all its descendants, in kB (0 for processes gone meanwhile)."""
-    parents: dict[int, int] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            parents[int(stat.parent.name)] = int(stat.read_text().rpartition(")")[2].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-    family, grew = {root}, True
-    while grew:
-        more = {pid for pid, ppid in parents.items() if ppid in family} - family
-        family |= more
-        grew = bool(more)
-    total = 0
-    for pid in family:
-        try:
-            match = re.search(r"^VmRSS:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text(), re.MULTILINE)
-        except OSError:
-            continue
-        total += int(match.group(1)) if match else 0
-    return total
 
 
 def _env(data_dir: Path, fake: FakeTrustpilot) -> dict[str, str]:
@@ -144,22 +118,6 @@ def _max_age(response: httpx.Response) -> float:
     return float(match.group(1))
 
 
-def _start_nginx(nginx: str, workdir: Path, upstream_port: int, processes: Processes) -> str:
-    port = free_port()
-    conf = workdir / "reviews.conf"
-    conf.write_text(local_reviews_conf(NGINX_CONF.read_text(encoding="utf-8"), f"{HOST}:{upstream_port}",
-                                       workdir / "cache", f"{HOST}:{port}"), encoding="utf-8")  # fmt: skip
-    main_conf = workdir / "nginx.conf"
-    text = nginx_main_conf(workdir, free_port(), conf).replace("worker_processes 1;", "worker_processes auto;")
-    main_conf.write_text(text, encoding="utf-8")
-    argv = [nginx, "-p", f"{workdir}/", "-e", str(workdir / "nginx-error.log"), "-c", str(main_conf)]
-    checked = subprocess.run([*argv, "-t"], capture_output=True, text=True, timeout=30)
-    if checked.returncode != 0:
-        raise SetupError(f"nginx -t refused the configuration:\n{checked.stdout}{checked.stderr}")
-    processes.start("nginx", argv)
-    return f"http://{HOST}:{port}"
-
-
 def soak(args: argparse.Namespace, wrk: str, nginx: str, workdir: Path, processes: Processes) -> soak_report.Soak:
     """Set everything up, warm up, run both loads with the collector and the moderator, and gather the figures."""
     os.chmod(workdir, 0o755)  # nginx workers run as an unprivileged user when we are root
@@ -170,7 +128,7 @@ def soak(args: argparse.Namespace, wrk: str, nginx: str, workdir: Path, processe
         print("starting reviews serve and nginx ...", file=sys.stderr)
         serve = processes.start("reviews-serve", _reviews_argv(port), env=_env(workdir / "data", fake))
         base = {"direct": f"http://{HOST}:{port}"}
-        base["nginx"] = _start_nginx(nginx, workdir, port, processes)
+        base["nginx"] = start_nginx(nginx, workdir, port, processes)
         headers = {"Authorization": f"Bearer {TOKEN}"}
         with client() as http, httpx.Client(base_url=base["direct"], headers=headers, timeout=30) as admin:
             wait_until(http, base["direct"] + "/health", serve, 90, "reviews serve (/health)")
@@ -195,6 +153,8 @@ def _run(args: argparse.Namespace, wrk: str, processes: Processes, fake: FakeTru
     per_tick = max(1, round(args.ingest_per_minute * args.collect_every / 60))
     ingest = Ingest(fake, ingest_admin, BU, per_tick=per_tick, every=args.collect_every)
     ingest.tick()  # the first sync reads the shop's history (2,000 reviews); not counted in the rate
+    if ingest.failures or ingest.runs != 1:
+        raise SetupError(f"the first collection failed: {'; '.join(ingest.failures) or f'{ingest.busy} busy (409)'}")
     ingest.inserted = ingest.runs = ingest.ticks = 0
     ingest.seconds.clear()
     moderator = Moderator(
@@ -203,6 +163,7 @@ def _run(args: argparse.Namespace, wrk: str, processes: Processes, fake: FakeTru
         polls={"direct": 0.02, "nginx": 0.2}, every=args.hide_every,
     )  # fmt: skip
     result = soak_report.Soak(args=args, bound=bound, ingest=ingest, moderator=moderator)
+    finished = False
     try:
         ingest.start()
         for name in base:
@@ -218,9 +179,10 @@ def _run(args: argparse.Namespace, wrk: str, processes: Processes, fake: FakeTru
                 raise SetupError(f"reviews serve died during the {name} load; its log:\n{_tail(serve.log)}")
             result.snapshot(f"after the {name} load", rss_kb(serve.process.pid))
         print("  load done; waiting for the last hidden reviews to go ...", file=sys.stderr)
+        finished = True
     finally:
         ingest.stop()
-        moderator.stop()
+        moderator.stop(wait=finished)  # interrupted or failed: no waiting for the watchers
         ingest_admin.close()
         moderator_admin.close()
     return result

@@ -9,8 +9,10 @@ pushed it out; but every batch moves the shop's summary, so every cached widget 
 rendered again at the ingest rate.
 
 Moderation: every `every` seconds the moderator takes a target review (a product review with a unique title,
-ingested before the soak) that both the direct and the nginx answer of its product's data.json show, hides it,
-and a watcher polls both answers until its title is gone (bounded: the documented bound plus a margin).
+ingested before the soak) that both the direct and the nginx answer of its product's data.json show, hides it
+(with `"reason": "soak test"`; a build that refuses the field gets the hide without it, and the report says so),
+and a watcher polls both answers until its title is gone (bounded: the documented bound plus a margin). The
+times count from the PATCH's answer; a direct time includes the poll's own latency under the load.
 """
 
 from __future__ import annotations
@@ -210,9 +212,11 @@ class Moderator:
         self._loop_thread = threading.Thread(target=self._loop, name="soak-moderator", daemon=True)
         self._loop_thread.start()
 
-    def stop(self) -> None:
-        """No more hides; wait (bounded by the watchers' own limits) until every watcher has its answer."""
+    def stop(self, wait: bool = True) -> None:
+        """No more hides; with `wait`, wait (bounded by the watchers' own limits) until every watcher has its answer."""
         self._stop.set()
+        if not wait:
+            return
         if self._loop_thread is not None:
             self._loop_thread.join(timeout=90)  # the hide under way, if any, gets its watcher first
         deadline = time.monotonic() + max(self.limits.values()) + 30

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 import threading
 from collections import Counter
 from http.server import BaseHTTPRequestHandler
@@ -11,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bench import soak_report, soak_wrk
+from bench import soak_report, soak_setup, soak_wrk
 from bench.widgets import Processes
 from tests.conftest import local_http_server
 
@@ -83,3 +86,21 @@ def test_soak_lua_spreads_the_paths_evenly_and_counts_answers_over_399_as_errors
     assert figures.requests >= sum(seen.values()) - 8  # wrk counts what it got an answer to
     assert figures.status_errors == pytest.approx(seen["/broken"], abs=8)
     assert figures.p99_ms > 0
+
+
+def test_rss_counts_the_children_of_the_serve_process_too() -> None:
+    alone = soak_setup.rss_kb(os.getpid())
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; block = bytearray(60 * 2**20); print('up', flush=True); time.sleep(30)",
+        ],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert child.stdout is not None and child.stdout.readline() == b"up\n"
+        assert soak_setup.rss_kb(os.getpid()) - alone > 50 * 1024  # kB: the child's 60 MB block is counted
+    finally:
+        child.kill()
+        child.wait(timeout=10)
