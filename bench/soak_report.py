@@ -1,0 +1,156 @@
+"""What bench/soak.py measured, as the tables and the PASS/FAIL lines it prints."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+from dataclasses import dataclass, field
+
+from bench.soak_load import Ingest, Moderator
+from bench.soak_wrk import Figures
+from bench.widgets import machine
+
+P99_MS = 50.0  # issue 13's targets: p99 under 50 ms, no errors, memory growth under 10 %, hides within the bound
+GROWTH = 0.10
+KB_PER_REVIEW = 8  # README, embedded store: each process keeps the decoded documents, about 8 KB a review
+INGEST_SHARE = 0.95  # the collector must have stored this share of --ingest-per-minute for the soak to count
+NAMES = {"direct": "reviews serve, directly", "nginx": "through nginx (deploy/nginx/reviews.conf)"}
+
+
+@dataclass
+class Soak:
+    """Everything one soak gathered."""
+
+    args: argparse.Namespace
+    bound: dict[str, float]  # documented seconds until a hidden review is gone, per answer
+    ingest: Ingest
+    moderator: Moderator
+    figures: dict[str, Figures] = field(default_factory=dict)
+    rss_kb: dict[str, int] = field(default_factory=dict)  # moment -> RSS of reviews serve and its children
+    stored: dict[str, int] = field(default_factory=dict)  # moment -> reviews the collector had stored by then
+    elapsed: float = 0.0
+
+    def snapshot(self, moment: str, rss_kb: int) -> None:
+        """Note the server's memory now, with how many reviews the collector has stored so far."""
+        self.rss_kb[moment] = rss_kb
+        self.stored[moment] = self.ingest.inserted
+
+    def stored_since_warm_up(self) -> int:
+        """Reviews the collector stored between the first and the last memory snapshot."""
+        values = list(self.stored.values())
+        return values[-1] - values[0] if values else 0
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The nearest-rank percentile (`share` in 0..1) of `values`; nan for none."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+def growth(rss: dict[str, int]) -> float:
+    """RSS at the end against RSS after warm-up (0.05 = 5 % more)."""
+    values = list(rss.values())
+    return values[-1] / values[0] - 1 if len(values) > 1 and values[0] else math.nan
+
+
+def growth_beyond_data(rss: dict[str, int], stored: int) -> float:
+    """`growth`, less what `stored` new reviews cost the embedded store at the README's KB_PER_REVIEW."""
+    values = list(rss.values())
+    if len(values) < 2 or not values[0]:
+        return math.nan
+    return (values[-1] - values[0] - stored * KB_PER_REVIEW) / values[0]
+
+
+def _load_table(result: Soak) -> list[str]:
+    lines = ["| target | requests | req/s | p50 ms | p90 ms | p99 ms | max ms | errors |",
+             "|---|---:|---:|---:|---:|---:|---:|---|"]  # fmt: skip
+    for name, f in result.figures.items():
+        lines.append(f"| {NAMES[name]} | {f.requests:,} | {f.requests_per_s:,.0f} | {f.p50_ms:.1f} | {f.p90_ms:.1f}"
+                     f" | {f.p99_ms:.1f} | {f.max_ms:.0f} | {f.describe_errors()} |")  # fmt: skip
+    return lines
+
+
+def _gone(result: Soak, name: str) -> list[float | None]:
+    return [hide.gone_s.get(name) for hide in result.moderator.hides]
+
+
+def _hide_table(result: Soak) -> list[str]:
+    lines = [
+        "| answer | hides | gone | median s | p99 s | max s | documented bound |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name in result.bound:
+        times = _gone(result, name)
+        seen = [t for t in times if t is not None]
+        median = statistics.median(seen) if seen else math.nan
+        lines.append(f"| {NAMES[name]} | {len(times)} | {len(seen)} | {median:.2f} | {percentile(seen, 0.99):.2f}"
+                     f" | {max(seen, default=math.nan):.2f} | {result.bound[name]:.0f} s |")  # fmt: skip
+    return lines
+
+
+def verdicts(result: Soak) -> list[tuple[str, str, bool]]:
+    """(target, what was measured, met) for each of issue 13's targets, and the load the soak had to apply."""
+    rows: list[tuple[str, str, bool]] = []
+    for name, f in result.figures.items():
+        rows.append((f"{name}: no errors", f.describe_errors(), f.errors == 0))
+        rows.append((f"{name}: p99 < {P99_MS:.0f} ms", f"{f.p99_ms:.1f} ms", f.p99_ms < P99_MS))
+    grew = growth(result.rss_kb)
+    rows.append((f"memory growth < {GROWTH:.0%} after warm-up", f"{grew:+.1%}", grew < GROWTH))
+    beyond = growth_beyond_data(result.rss_kb, result.stored_since_warm_up())
+    rows.append((f"memory growth beyond the stored reviews ({KB_PER_REVIEW} KB each) < {GROWTH:.0%}",
+                 f"{beyond:+.1%}", beyond < GROWTH))  # fmt: skip
+    for name, bound in result.bound.items():
+        times = _gone(result, name)
+        worst = max((t if t is not None else math.inf for t in times), default=math.nan)
+        late = sum(1 for t in times if t is None or t > bound)
+        measured = f"max {worst:.2f} s of {len(times)} hides" + (f", {late} later or never" if late else "")
+        rows.append((f"{name}: every hidden review gone within {bound:.0f} s", measured, bool(times) and late == 0))
+    ingest = result.ingest
+    wanted = result.args.ingest_per_minute
+    rows.append((f"load: collector stored >= {INGEST_SHARE:.0%} of {wanted:,}/min",
+                 f"{ingest.per_minute:,.0f}/min", ingest.per_minute >= INGEST_SHARE * wanted))  # fmt: skip
+    mod = result.moderator
+    rows.append(("load: every hide answered 200", f"{len(mod.failures)} failed", not mod.failures))
+    return rows
+
+
+def print_report(result: Soak, wrk: str, nginx: str) -> int:
+    """Print the soak's tables and verdicts; 0 when every target held, else 1."""
+    args, ingest, mod = result.args, result.ingest, result.moderator
+    print("## Soak: widgets under load while reviews arrive and are hidden\n")
+    print("\n".join(machine(wrk, nginx)))
+    print(f"\nEach target: `wrk -t{args.threads} -c{args.connections} -d{args.duration}s --timeout={args.timeout}s"
+          f" -s bench/soak.lua` over 13 widget paths, after a {args.warmup} s warm-up; {result.elapsed:.0f} s in all."
+          "\nMeanwhile the Trustpilot collector ran every"
+          f" {args.collect_every:g} s against a fake Trustpilot on 127.0.0.1, and a moderator hid a review every"
+          f" {args.hide_every:g} s.\n")  # fmt: skip
+    print("\n".join(_load_table(result)))
+    rss = ", ".join(f"{moment} {kb / 1024:,.1f} MB" for moment, kb in result.rss_kb.items())
+    stored = result.stored_since_warm_up()
+    values = list(result.rss_kb.values())
+    per_review = (values[-1] - values[0]) / stored if stored and len(values) > 1 else math.nan
+    print(f"\nMemory (VmRSS of reviews serve and its children): {rss}; growth {growth(result.rss_kb):+.1%}."
+          f"\nThe collector stored {stored:,} reviews meanwhile: {per_review:,.1f} KB of growth per stored review."
+          f" The embedded store keeps every review decoded in memory, about {KB_PER_REVIEW} KB each (README),"
+          f" so {stored * KB_PER_REVIEW / 1024:,.1f} MB of the growth is the data;"
+          f" beyond it {growth_beyond_data(result.rss_kb, stored):+.1%}.\n")  # fmt: skip
+    print("Hidden review until gone from its product's latest-reviews data.json (from the PATCH's answer):\n")
+    print("\n".join(_hide_table(result)))
+    collected = statistics.median(ingest.seconds) if ingest.seconds else math.nan
+    patch = [h.patch_ms for h in mod.hides]
+    print(f"\nCollector: {ingest.inserted:,} reviews stored in {ingest.runs} runs ({ingest.per_minute:,.0f}/min),"
+          f" median run {collected:.2f} s, slowest {max(ingest.seconds, default=math.nan):.2f} s;"
+          f" {ingest.busy} skipped (409, already running), {len(ingest.failures)} failed."
+          f"\nModerator: {len(mod.hides)} hides, PATCH median {statistics.median(patch) if patch else math.nan:.0f} ms,"
+          f" slowest {max(patch, default=math.nan):.0f} ms; {mod.skipped} ticks found no target shown everywhere;"
+          f" {len(mod.failures)} failed.")  # fmt: skip
+    for line in [*mod.notes, *ingest.failures[:5], *mod.failures[:5]]:
+        print(f"- {line}")
+    print("\n| target | measured | result |\n|---|---|---|")
+    rows = verdicts(result)
+    for target, measured, met in rows:
+        print(f"| {target} | {measured} | {'PASS' if met else '**FAIL**'} |")
+    return 0 if all(met for *_, met in rows) else 1

@@ -1,0 +1,106 @@
+"""bench/soak.py's measuring parts: soak.lua under the real wrk, the parsing of its figures, and the verdict maths."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from collections import Counter
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench import soak_report, soak_setup, soak_wrk
+from bench.widgets import Processes
+from tests.conftest import local_http_server
+
+LINE = (
+    "SOAK requests=120345 duration_us=30012345 bytes=987654321 connect=0 read=2 write=0 timeout=3 status=7"
+    " p50_us=1234 p90_us=5678 p99_us=48765 p999_us=91234 max_us=250000 mean_us=2345.6"
+)
+
+
+def test_the_soak_line_gives_rate_latency_in_ms_and_errors_by_kind() -> None:
+    figures = soak_wrk.parse("Running 30s test @ http://127.0.0.1:1\n" + LINE + "\n")
+    assert figures.requests == 120_345
+    assert figures.requests_per_s == pytest.approx(120_345 / 30.012345)
+    assert (figures.p50_ms, figures.p99_ms, figures.max_ms) == (1.234, 48.765, 250.0)
+    assert figures.errors == 12
+    assert figures.describe_errors() == "7 status >= 400, 2 socket read, 3 socket timeout"
+
+
+def test_wrk_output_without_the_soak_line_or_with_a_torn_one_is_refused() -> None:
+    with pytest.raises(ValueError, match="no SOAK line"):
+        soak_wrk.parse("Running 30s test @ http://127.0.0.1:1\n  2 threads and 256 connections\n")
+    with pytest.raises(ValueError, match="lacks p99_us"):
+        soak_wrk.parse(LINE.replace(" p99_us=48765", ""))
+
+
+def test_percentile_is_nearest_rank_and_growth_compares_the_end_with_the_warm_up() -> None:
+    times = [float(n) for n in range(1, 101)]
+    assert soak_report.percentile(times, 0.99) == 99.0
+    assert soak_report.percentile([0.2, 59.5], 0.99) == 59.5
+    assert soak_report.growth({"after warm-up": 200_000, "middle": 260_000, "end": 230_000}) == pytest.approx(0.15)
+
+
+def test_growth_beyond_data_takes_off_what_the_stored_reviews_cost_the_embedded_store() -> None:
+    rss = {"after warm-up": 200_000, "end": 300_000}  # kB: +50 %
+    assert soak_report.growth_beyond_data(rss, stored=10_000) == pytest.approx((100_000 - 80_000) / 200_000)
+    assert soak_report.growth_beyond_data(rss, stored=0) == pytest.approx(0.5)
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="needs wrk (apt-get install -y wrk)")
+def test_soak_lua_spreads_the_paths_evenly_and_counts_answers_over_399_as_errors(tmp_path: Path) -> None:
+    seen: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            with lock:
+                seen[self.path] += 1
+            status = 503 if self.path == "/broken" else 200
+            self.send_response(status)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    paths = ["/badge", "/stars?sku=a", "/data.json?x=1", "/broken"]
+    processes = Processes(tmp_path)
+    with local_http_server(Handler) as base:
+        command = soak_wrk.argv(str(shutil.which("wrk")), base, paths, seconds=2, connections=4, threads=2, timeout=2)
+        try:
+            figures = soak_wrk.run(command, 2, processes)
+        finally:
+            processes.stop_all()
+    assert set(seen) == set(paths)
+    assert max(seen.values()) - min(seen.values()) <= 8  # each connection's requests go round the list
+    assert figures.requests >= sum(seen.values()) - 8  # wrk counts what it got an answer to
+    assert figures.status_errors == pytest.approx(seen["/broken"], abs=8)
+    assert figures.p99_ms > 0
+
+
+def test_rss_counts_the_children_of_the_serve_process_too() -> None:
+    alone = soak_setup.rss_kb(os.getpid())
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; block = bytearray(60 * 2**20); print('up', flush=True); time.sleep(30)",
+        ],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert child.stdout is not None and child.stdout.readline() == b"up\n"
+        assert soak_setup.rss_kb(os.getpid()) - alone > 50 * 1024  # kB: the child's 60 MB block is counted
+    finally:
+        child.kill()
+        child.wait(timeout=10)
