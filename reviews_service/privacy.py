@@ -120,8 +120,9 @@ def erase(state: ServiceState, settings: Settings, email: str, *, now: datetime)
         pending.update({r.id: r for r in privacy_store.reviews_of_address(address, limit=privacy_store.PAGE)})
         privacy_store.record_erasures(pending, now)
         erased = sum(_erase_reviews(state, unit, ids, now, done) for unit, ids in _by_unit(pending.values()).items())
-        done.invitations += sum(invitation_store.erase_invitation(i, now) for i in invitations)
-        if not invitations and not erased:
+        stripped = sum(invitation_store.erase_invitation(i, now) for i in invitations)
+        done.invitations += stripped
+        if not stripped and not erased:
             break  # nothing left (a review changed MAX_ATTEMPTS times meanwhile still has it: erase again)
     log.info("erasure done: %s", ", ".join(f"{k} {v}" for k, v in done.as_dict().items()))  # counts: no address
     return done
