@@ -15,6 +15,7 @@ import httpx
 import pytest
 import uvicorn
 from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
 
 from reviews_service import documents, domain
 from reviews_service.api.deps import now_dep
@@ -115,8 +116,6 @@ def test_erasure_and_export_read_through_ids_and_declared_indexes(
     shop: domain.BusinessUnit, settings: Settings, state: ServiceState, monkeypatch: pytest.MonkeyPatch, call: str
 ) -> None:
     app = create_app(settings, connect=False, state=state)
-    from fastapi.testclient import TestClient
-
     with TestClient(app) as client:
         client.post("/v1/admin/business-units/test-shop/reviews", json=[review("a", 1, email=EMAIL)], headers=ADMIN)
         invite(settings)
