@@ -246,3 +246,18 @@ def test_an_erased_address_is_never_mailed_again_in_any_unit(
         assert [to for _, rcpt in smtp.inbox.envelopes for to in rcpt] == ["piet@example.com"]
         invitation_mailer.send_due(state, mailing, now=NOW + timedelta(days=30))  # reminders
         assert {to for _, rcpt in smtp.inbox.envelopes for to in rcpt} == {"piet@example.com"}
+
+
+def test_the_apps_own_secret_key_guards_its_ingest(
+    connected: Any, shop: domain.BusinessUnit, admin: dict[str, str]
+) -> None:
+    """An app given its own REVIEWS_SECRET_KEY (not the process's) recognises the addresses it erased."""
+    own = make_settings(REVIEWS_SECRET_KEY="another-secret-key-0123456789")
+    app = create_app(own, connect=False, state=ServiceState())
+    app.dependency_overrides[now_dep] = lambda: NOW
+    with TestClient(app) as client:
+        assert client.post(ERASE, json={"email": EMAIL}, headers=admin).status_code == 200
+        records = [review("later", 4, text="Weer besteld.", email=EMAIL)]
+        assert client.post("/v1/admin/business-units/test-shop/reviews", json=records, headers=admin).status_code == 200
+    stored = repository.get_review("test-shop:api:later")
+    assert (stored.text, stored.email, stored.rating) == ("", None, 4)
