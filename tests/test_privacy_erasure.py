@@ -9,11 +9,12 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from collectors.forms import review_id
 from reviews_service import documents as docs
-from reviews_service import domain, ingest, invitation_mailer, invitation_store, repository
+from reviews_service import domain, ingest, invitation_mailer, invitation_store, privacy, repository
 from reviews_service.api.deps import now_dep
 from reviews_service.app import create_app
 from reviews_service.config import Settings
@@ -261,3 +262,25 @@ def test_the_apps_own_secret_key_guards_its_ingest(
         assert client.post("/v1/admin/business-units/test-shop/reviews", json=records, headers=admin).status_code == 200
     stored = repository.get_review("test-shop:api:later")
     assert (stored.text, stored.email, stored.rating) == ("", None, 4)
+
+
+def test_an_ingest_that_read_the_review_before_another_process_erased_it_stores_it_anonymised(
+    shop: domain.BusinessUnit, settings: Settings, state: ServiceState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process (its own locks) erases between this ingest's read and its write: the write misses by
+    fingerprint, and the retry, checked again, stores the anonymous version, not the text it was given."""
+    ingest.ingest(state, "test-shop", [review("r1", 2, text="Eerste versie.", email=EMAIL)], now=NOW)
+    real_write = repository.write_reviews
+    erased: list[dict[str, int]] = []
+
+    def erase_first(*args: Any) -> set[str]:
+        if not erased:
+            erased.append(privacy.erase(ServiceState(), settings, EMAIL, now=NOW).as_dict())
+        return real_write(*args)
+
+    monkeypatch.setattr(repository, "write_reviews", erase_first)
+    edit = [review("r1", 3, text="Tweede versie, met mijn naam: Anna Bakker.", email=EMAIL)]
+    report = ingest.ingest(state, "test-shop", edit, now=NOW, settings=settings)
+    assert erased == [{"reviews": 1, "invitations": 0, "photos": 0, "flags": 0}] and report.rejected == []
+    stored = repository.get_review("test-shop:api:r1")
+    assert (stored.text, stored.email, stored.rating) == ("", None, 3)
