@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     # waits up to REVIEWS_PHOTO_WAIT_SECONDS for a place, then asks the buyer to send the photos again
     photo_decodes: int = Field(2, ge=1, le=32, alias="REVIEWS_PHOTO_DECODES")
     photo_wait_seconds: float = Field(20.0, ge=0, le=120, alias="REVIEWS_PHOTO_WAIT_SECONDS")
+    # personal data (reviews_service.privacy): invitations are deleted, and reviews lose their e-mail address and order
+    # reference, this many days after the order / the review; 0 keeps them. Two years: a warranty's claims period.
+    retention_days: int = Field(730, ge=0, le=36_500, alias="REVIEWS_RETENTION_DAYS")
 
     @property
     def embedded(self) -> bool:

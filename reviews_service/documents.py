@@ -100,6 +100,8 @@ class ReviewDoc(me.Document):
             {"fields": ["business_unit", "status", "rating", "-created_at", "-_id"]},
             {"fields": ["business_unit", "status", "language", "-created_at", "-_id"]},
             {"fields": ["email"], "sparse": True},
+            # Retention (reviews_service.privacy): the reviews that still carry an order reference (`$gt: ""`).
+            {"fields": ["order_ref"], "sparse": True},
             # A collector's full resync: every review it once stored for a unit (source_store.source_reviews).
             {"fields": ["business_unit", "source", "external_id"]},
             # `reviews rescore`: the reviews an older analyser wrote (of a unit, or of all), and every review
@@ -259,6 +261,8 @@ class FlagDoc(me.Document):
             {"fields": ["business_unit", "kind", "-created_at", "-_id"]},
             # The alerts to send: only a flag with an alert due (or a claim that ran out) has the field.
             {"fields": ["alert_due"], "sparse": True},
+            # the flags about given reviews (an erasure, an export: reviews_service.privacy_store)
+            {"fields": ["review_id"]},
         ],
     }
     id = me.StringField(primary_key=True)  # natural: "{bu}:one-star:{review id}", "{bu}:score-drop:{date}", ...
@@ -322,6 +326,7 @@ class InvitationDoc(me.Document):
     mail_error = me.StringField(null=True)
     claim = me.StringField(null=True)  # the mailer holding it: its `send_at`/`reminder_at` moved to the claim's end
     submitting_until = me.DateTimeField(null=True)  # a submission of its form being stored (one at a time)
+    erased_at = me.DateTimeField(null=True)  # its buyer's personal data erased (kept: the order is not invited again)
 
 
 class SuppressionDoc(me.Document):
@@ -330,6 +335,15 @@ class SuppressionDoc(me.Document):
     meta = {"collection": "suppressions", "auto_create_index": False}
     id = me.StringField(primary_key=True)  # HMAC-SHA256(REVIEWS_SECRET_KEY, normalised address), hex
     reason = me.StringField(required=True, choices=("opted_out", "erased"))
+    at = me.DateTimeField(required=True)
+
+
+class ErasureDoc(me.Document):
+    """A review whose reviewer's personal data was erased (GDPR Art. 17): a later import or collection of the same
+    review stores it anonymised (reviews_service.privacy). The address itself is a SuppressionDoc "erased"."""
+
+    meta = {"collection": "erasures", "auto_create_index": False}
+    id = me.StringField(primary_key=True)  # the review's id, "{bu}:{source}:{external_id}"
     at = me.DateTimeField(required=True)
 
 
@@ -381,6 +395,7 @@ ALL_DOCUMENTS: tuple[type[me.Document], ...] = (
     InvitationDoc,
     SuppressionDoc,
     PhotoDoc,
+    ErasureDoc,
 )
 
 

@@ -232,3 +232,25 @@ def ratings_between(business_unit: str, start: datetime, end: datetime) -> list[
         assert created is not None
         found.append((created, int(raw["rating"])))
     return found
+
+
+# --- erasure and export (reviews_service.privacy) ---------------------------------------------------------
+
+
+def flags_of_reviews(review_ids: list[str]) -> list[domain.Flag]:
+    """The flags about these reviews (the flags.review_id index)."""
+    if not review_ids:
+        return []
+    raws = _flags().find({"review_id": {"$in": review_ids}})
+    return sorted((from_raw(raw) for raw in raws), key=lambda f: (f.created_at, f.id))
+
+
+def clear_flag_notes(review_ids: list[str], now: datetime) -> int:
+    """Remove the moderators' notes (which may quote the review) from the flags about these reviews; how many had one.
+
+    The flags themselves stay: a one-star flag is about the rating, which stays too."""
+    if not review_ids:
+        return 0
+    query = {"review_id": {"$in": review_ids}, "note": {"$nin": [None, ""]}}
+    result = _flags().update_many(query, {"$set": {"note": None, "updated_at": now}})
+    return int(result.modified_count)

@@ -13,11 +13,12 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from reviews_service import domain, flagging, photo_store, rating_buckets, repository
+from reviews_service import domain, flagging, photo_store, privacy, rating_buckets, repository
 from reviews_service.normalize import RecordRejected, fingerprint, ignored_fields, normalize
 from sentiment.reviews import ensure_analysed
 
 if TYPE_CHECKING:
+    from reviews_service.config import Settings
     from reviews_service.state import ServiceState
 
 BATCH = 2000
@@ -34,12 +35,14 @@ def ingest(
     default_source: str = "api",
     numbered: bool = False,
     collector: bool = False,
+    settings: Settings | None = None,
 ) -> domain.IngestReport:
     """Store a stream of loose review records for one business unit; report what happened.
 
     Rejections carry each record's position, or with `numbered=True` the number that came with
     it as `(number, record)` pairs (an import's line numbers). `collector=True` (a collector's run, a
-    platform's webhook) lets records say status "removed": gone from the platform.
+    platform's webhook) lets records say status "removed": gone from the platform. `settings` (default the
+    process's): the secret and retention that reviews_service.privacy.guarded applies to erased reviewers.
     """
     bu = repository.get_business_unit(state, business_unit)
     report = domain.IngestReport()
@@ -48,10 +51,10 @@ def ingest(
     for pair in pairs:
         batch.append(pair)
         if len(batch) >= BATCH:
-            report.merge(_ingest_batch(state, bu, batch, now, max_text, default_source, collector))
+            report.merge(_ingest_batch(state, bu, batch, now, max_text, default_source, collector, settings))
             batch = []
     if batch:
-        report.merge(_ingest_batch(state, bu, batch, now, max_text, default_source, collector))
+        report.merge(_ingest_batch(state, bu, batch, now, max_text, default_source, collector, settings))
     return report
 
 
@@ -63,6 +66,7 @@ def _ingest_batch(
     max_text: int,
     default_source: str,
     collector: bool = False,
+    settings: Settings | None = None,
 ) -> domain.IngestReport:
     report = domain.IngestReport()
     # only the products this batch names, in one `$in` read: never the whole catalogue
@@ -94,7 +98,7 @@ def _ingest_batch(
     if not candidates:
         return report
     with state.ingest_locks[bu.slug]:
-        _store_candidates(state, bu.slug, candidates, report, now)
+        _store_candidates(state, bu.slug, candidates, report, now, settings=settings)
     return report
 
 
@@ -111,8 +115,11 @@ def _store_candidates(
     report: domain.IngestReport,
     now: datetime,
     attempt: int = 1,
+    settings: Settings | None = None,
 ) -> None:
     """Sort candidates into new / edited / unchanged, write them, and move the summaries."""
+    # on every attempt, under the unit's lock: an erasure that came in between is honoured by the retry too
+    candidates = privacy.guarded(candidates, now=now, settings=settings)
     known = repository.fingerprints(business_unit, (r.id for _, r in candidates))
     edited_ids = {r.id for _, r in candidates if r.id in known and known[r.id] != r.fingerprint}
     current: dict[str, domain.Review | None] = dict(repository.reviews_by_id(edited_ids))
@@ -150,7 +157,7 @@ def _store_candidates(
         report.ids = [i for i in report.ids if i not in clashed]
         retry = [(i, r) for i, r in candidates if r.id in clashed]
         if attempt < MAX_ATTEMPTS:
-            _store_candidates(state, business_unit, retry, report, now, attempt + 1)
+            _store_candidates(state, business_unit, retry, report, now, attempt + 1, settings)
         else:  # not stored, and said so: the caller can send these again
             reason = f"changed by another writer {attempt} times while this ingest stored it; send it again"
             report.rejected += [domain.Rejection(i, r.external_id, reason) for i, r in dict(retry).items()]

@@ -315,3 +315,38 @@ def list_invitations(
     items = [from_raw(raw) for raw in raws[:limit]]
     next_cursor = repository.encode_cursor(items[-1]) if len(raws) > limit and items else None
     return InvitationPage(items, next_cursor)
+
+
+# --- erasure, export and retention (reviews_service.privacy) ---------------------------------------------------
+
+PAGE = 500  # invitations read at a time
+
+
+def invitations_of_address(email: str, limit: int = PAGE) -> list[domain.Invitation]:
+    """Up to `limit` invitations sent to this (normalised) address, on the invitations.email index."""
+    return [from_raw(raw) for raw in _invitations().find({"email": email}).limit(limit)]
+
+
+def erase_invitation(invitation: domain.Invitation, now: datetime) -> bool:
+    """Strip an invitation of its buyer (address, name, order reference), stop its mail and close its form; the
+    document stays, so the same order imported again is 'existing', not a new invitation with the name in it."""
+    changes: dict[str, Any] = {"email": None, "name": "", "order_ref": "", "mail_error": None, "erased_at": now}
+    if invitation.expires_at > now:
+        changes["expires_at"] = now  # its form link answers 410 from now on
+    result = _invitations().update_one(
+        {"_id": invitation.id}, {"$set": changes, "$unset": {"send_at": "", "reminder_at": "", "claim": ""}}
+    )
+    return bool(result.matched_count)
+
+
+def invitations_before(cutoff: datetime, limit: int = PAGE) -> list[str]:
+    """The ids of the oldest invitations ordered before `cutoff`, oldest first (the (-created_at, -_id) index walked
+    from its old end: it stops after `limit`)."""
+    query = {"created_at": {"$lt": cutoff}}
+    cursor = _invitations().find(query, {"_id": 1}).sort([("created_at", 1), ("_id", 1)]).limit(limit)
+    return [raw["_id"] for raw in cursor]
+
+
+def delete_invitations(ids: list[str]) -> int:
+    """Delete these invitations; how many were still there."""
+    return int(_invitations().delete_many({"_id": {"$in": ids}}).deleted_count) if ids else 0

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING
 
-from reviews_service import alerts, digests, flagging, ingest, invitation_mailer, invitation_store, repository
+from reviews_service import alerts, digests, flagging, ingest, invitation_mailer, invitation_store, privacy, repository
 from reviews_service.collection import Registry
 from reviews_service.config import Settings, SettingsInvalid
 from reviews_service.errors import Busy
@@ -81,6 +81,11 @@ def detect_flags(scheduler: Scheduler, now: datetime | None = None) -> dict[str,
         return None
 
 
+def apply_retention(state: ServiceState, settings: Settings, now: datetime | None = None) -> dict[str, int]:
+    """Delete invitations and take contact data out of reviews past REVIEWS_RETENTION_DAYS (0: keep them)."""
+    return privacy.apply_retention(state, settings, now=now or datetime.now(UTC))
+
+
 def once_per_day(scheduler: Scheduler, key: str, job: Callable[[], object]) -> None:
     """Run `job` under the lease `key`, kept an hour after, so of all processes one runs it today."""
     try:
@@ -103,6 +108,8 @@ def build_scheduler(
     reload_every = max(1, round(settings.scheduler_reload_seconds))
     nightly = partial(once_per_day, scheduler, "nightly/check-summaries", partial(check_summaries, state))
     scheduler.add("check-summaries", every().day.at("03:30"), nightly)
+    retention = partial(once_per_day, scheduler, "nightly/retention", partial(apply_retention, state, settings))
+    scheduler.add("retention", every().day.at("04:00"), retention)
     try:
         digests.check_settings(settings)
     except SettingsInvalid:

@@ -189,3 +189,21 @@ def hidden_among(photo_ids: Iterable[str]) -> set[str]:
     if not wanted:
         return set()
     return {raw["_id"] for raw in _photos().find({"_id": {"$in": wanted}, "status": "hidden"}, {"_id": 1})}
+
+
+# --- erasure and export (reviews_service.privacy) ---------------------------------------------------------
+
+
+def photos_of_reviews(review_ids: list[str]) -> list[Photo]:
+    """The photos of these reviews, any status, without their bytes (the photos.review_id index)."""
+    if not review_ids:
+        return []
+    raws = _photos().find({"review_id": {"$in": review_ids}}, WITHOUT_BYTES)
+    return sorted((_from_raw(raw) for raw in raws), key=lambda p: (p.review_id, p.created_at, p.id))
+
+
+def delete_photos(review_ids: list[str]) -> int:
+    """Delete every photo of these reviews (bytes and thumbnail live in the same document); how many."""
+    if not review_ids:
+        return 0
+    return int(_photos().delete_many({"review_id": {"$in": review_ids}}).deleted_count)

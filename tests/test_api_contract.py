@@ -218,6 +218,8 @@ def test_json_that_parses_into_the_wrong_shape_is_422_and_json_that_does_not_par
         ("POST", "/v1/admin/business-units/test-shop/products"),
         ("POST", "/v1/admin/business-units"),
         ("PATCH", "/v1/admin/reviews/test-shop:api:r1"),
+        ("POST", "/v1/admin/reviewers/erasure"),
+        ("POST", "/v1/admin/reviewers/export"),
         ("POST", "/seo/validate"),
     ]
     json_type = {**admin, "Content-Type": "application/json"}

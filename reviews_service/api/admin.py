@@ -400,7 +400,14 @@ async def ingest_reviews(
     if len(payload) > MAX_RECORDS:
         raise InvalidInput(f"At most {MAX_RECORDS:,} reviews per request; got {len(payload):,}. Split the batch.")
     report = await run_in_threadpool(
-        ingest.ingest, state, bu, payload, now=now, max_text=settings.max_text_chars, default_source="api"
+        ingest.ingest,
+        state,
+        bu,
+        payload,
+        now=now,
+        max_text=settings.max_text_chars,
+        default_source="api",
+        settings=settings,
     )
     return json_response(report.as_dict())
 

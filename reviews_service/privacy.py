@@ -1,0 +1,223 @@
+"""Reviewers' personal data: erasure (GDPR Art. 17), export (Art. 15) and retention.
+
+Which reviews are a person's: those that carry the address (an import's `email`), and those made through an
+invitation sent to it (the form's reviews, keyed by the invitation's id: collectors.forms.review_ids). An erasure
+keeps each review's rating, date, product and status, so the summaries go on counting it, anonymously; it empties
+the rest (name, title, text, the shop's reply, which may greet the reviewer by name), deletes the photos, removes
+the moderators' notes on its flags, and strips the invitations of address, name and order reference. What
+remembers the erasure holds nothing personal: the address as a keyed hash (a SuppressionDoc "erased", which the
+mailer already honours) and the erased reviews' ids (ErasureDoc), which the one ingest path reads (`guarded`), so
+no later import or collection brings the data back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from collectors import forms
+from reviews_service import documents as docs
+from reviews_service import domain, flag_store, invitation_store, photo_store, privacy_store, repository
+from reviews_service.config import Settings, get_settings
+from reviews_service.errors import InvalidInput
+from reviews_service.normalize import EMAIL_RE, fingerprint
+from sentiment.reviews import analysed
+
+if TYPE_CHECKING:
+    from reviews_service.state import ServiceState
+
+log = logging.getLogger("reviews.privacy")
+MAX_ADDRESS = 254  # RFC 5321's longest address
+MAX_ATTEMPTS = 5  # writes of one review retried when an ingest changed it meanwhile
+MAX_ROUNDS = 10_000  # pages one erasure or retention pass walks at most: every loop is bounded
+MAX_EXPORTED = 5_000  # reviews (and invitations) one export lists; past that it says it is incomplete
+Candidates = list[tuple[int, domain.Review]]
+
+
+def normal_address(email: str) -> str:
+    """The address as every collection stores it (trimmed, lower-cased), or InvalidInput."""
+    address = email.strip().lower()
+    if len(address) > MAX_ADDRESS or not EMAIL_RE.match(address) or not address.isprintable():
+        raise InvalidInput("email must be an e-mail address, e.g. anna@example.com.", status=422)
+    return address
+
+
+def anonymised(review: domain.Review) -> domain.Review:
+    """The review without its reviewer: rating, date, product, language and status stay; name, e-mail, order
+    reference, title, text, reply and photos go. Fingerprinted, so a re-import of it compares 'unchanged'."""
+    bare = replace(
+        review, title="", text="", author="", email=None, order_ref=None, reply=None, replied_at=None, photos=()
+    )
+    return replace(bare, fingerprint=fingerprint(bare))
+
+
+def without_contact(review: domain.Review) -> domain.Review:
+    """The review past its retention time: no e-mail address or order reference (the public part stays)."""
+    bare = replace(review, email=None, order_ref=None)
+    return replace(bare, fingerprint=fingerprint(bare))
+
+
+def guarded(candidates: Candidates, *, now: datetime, settings: Settings | None = None) -> Candidates:
+    """An ingest batch as it may be stored: erased reviews and any review carrying an erased address anonymised,
+    e-mail and order reference dropped from reviews older than REVIEWS_RETENTION_DAYS.
+
+    One `$in` read of the erasure records per batch; the suppressions (and the settings) only when some record
+    carries an address or an order reference."""
+    erased = privacy_store.erased_reviews(r.id for _, r in candidates)
+    personal = [r for _, r in candidates if r.email or r.order_ref]
+    addresses: set[str] = set()
+    cutoff: datetime | None = None
+    if personal:
+        settings = settings or get_settings()
+        secret = settings.secret_key.get_secret_value()
+        addresses = privacy_store.erased_addresses(secret, {r.email for r in personal if r.email})
+        if settings.retention_days:
+            cutoff = now - timedelta(days=settings.retention_days)
+    if not erased and not addresses and cutoff is None:
+        return candidates
+    kept: Candidates = []
+    for index, review in candidates:
+        if review.id in erased or (review.email is not None and review.email in addresses):
+            review = anonymised(review)
+        elif cutoff is not None and review.created_at < cutoff and (review.email or review.order_ref):
+            review = without_contact(review)
+        kept.append((index, review))
+    return kept
+
+
+@dataclass
+class Erased:
+    """What one erasure changed, per kind (a second erasure of the same address changes nothing: all zero)."""
+
+    reviews: int = 0
+    invitations: int = 0
+    photos: int = 0
+    flags: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        """The counts by kind."""
+        return asdict(self)
+
+
+def _form_reviews(invitations: Iterable[domain.Invitation]) -> list[str]:
+    """The ids of the reviews the forms of these invitations make (stored or not)."""
+    return [rid for i in invitations for rid in forms.review_ids(i, i.products).values()]
+
+
+def erase(state: ServiceState, settings: Settings, email: str, *, now: datetime) -> Erased:
+    """Erase everything personal held about the reviewer with this address; the counts of what changed."""
+    address = normal_address(email)
+    secret = settings.secret_key.get_secret_value()
+    # first the record: from here on no mail goes to it, and no ingest stores it, while the rest is erased
+    invitation_store.suppress(secret, address, "erased", now)
+    done = Erased()
+    for _ in range(MAX_ROUNDS):  # a page at a time: what is erased no longer matches, so each page is new
+        invitations = invitation_store.invitations_of_address(address, limit=privacy_store.PAGE)
+        pending = repository.reviews_by_id(_form_reviews(invitations))
+        pending.update({r.id: r for r in privacy_store.reviews_of_address(address, limit=privacy_store.PAGE)})
+        privacy_store.record_erasures(pending, now)
+        erased = sum(_erase_reviews(state, unit, ids, now, done) for unit, ids in _by_unit(pending.values()).items())
+        stripped = sum(invitation_store.erase_invitation(i, now) for i in invitations)
+        done.invitations += stripped
+        if not stripped and not erased:
+            break  # nothing left (a review changed MAX_ATTEMPTS times meanwhile still has it: erase again)
+    log.info("erasure done: %s", ", ".join(f"{k} {v}" for k, v in done.as_dict().items()))  # counts: no address
+    return done
+
+
+def _by_unit(reviews: Iterable[domain.Review]) -> dict[str, list[str]]:
+    units: dict[str, list[str]] = {}
+    for review in reviews:
+        units.setdefault(review.business_unit, []).append(review.id)
+    return units
+
+
+def _erase_reviews(state: ServiceState, unit: str, ids: list[str], now: datetime, done: Erased) -> int:
+    """Anonymise these reviews of one unit, delete their photos, clear their flags' notes; then the unit's caches
+    (here, and through the change feed in every other process) drop what showed them. How many were anonymised."""
+    written, products = 0, set()
+    with state.ingest_locks[unit]:  # no ingest of the unit in this process interleaves; others miss by fingerprint
+        todo = list(ids)
+        for _ in range(MAX_ATTEMPTS):
+            current = repository.reviews_by_id(todo)
+            changes = []
+            for review in current.values():
+                bare = analysed(anonymised(review))  # the analysis of a text that is gone: the stars' label
+                raw = docs.review_to_raw(replace(bare, updated_at=now))
+                del raw["_id"]
+                changes.append((review, raw))
+                products.add(review.product)
+            todo = sorted(privacy_store.replace_if_unchanged(changes))
+            written += len(current) - len(todo)
+            if not todo:
+                break
+        done.photos += photo_store.delete_photos(ids)
+        done.flags += flag_store.clear_flag_notes(ids, now)
+    done.reviews += written
+    state.changes.publish(unit, frozenset(products))
+    return written
+
+
+@dataclass(frozen=True)
+class Holdings:
+    """Everything held about one reviewer (the export's content)."""
+
+    email: str
+    reviews: list[domain.Review]
+    invitations: list[domain.Invitation]
+    photos: list[photo_store.Photo]
+    flags: list[domain.Flag]
+    suppression: tuple[str, datetime | None] | None  # (reason, since), or None: not suppressed
+    complete: bool  # False: more than MAX_EXPORTED reviews or invitations (the first ones are listed)
+
+
+def export(settings: Settings, email: str) -> Holdings:
+    """What is held about the reviewer with this address: reviews, invitations, photos, flags, suppression."""
+    address = normal_address(email)
+    invitations = invitation_store.invitations_of_address(address, limit=MAX_EXPORTED + 1)
+    reviews = repository.reviews_by_id(_form_reviews(invitations[:MAX_EXPORTED]))
+    reviews.update({r.id: r for r in privacy_store.reviews_of_address(address, limit=MAX_EXPORTED + 1)})
+    listed = sorted(reviews.values(), key=lambda r: (r.created_at, r.id))[:MAX_EXPORTED]
+    ids = [r.id for r in listed]
+    return Holdings(
+        email=address,
+        reviews=listed,
+        invitations=invitations[:MAX_EXPORTED],
+        photos=photo_store.photos_of_reviews(ids),
+        flags=flag_store.flags_of_reviews(ids),
+        suppression=privacy_store.suppression(settings.secret_key.get_secret_value(), address),
+        complete=len(reviews) <= MAX_EXPORTED and len(invitations) <= MAX_EXPORTED,
+    )
+
+
+def apply_retention(state: ServiceState, settings: Settings, *, now: datetime) -> dict[str, int]:
+    """Delete invitations ordered more than REVIEWS_RETENTION_DAYS ago, and take e-mail address and order reference
+    out of reviews written before then (0 days: keep everything); the counts."""
+    report = {"invitations": 0, "reviews": 0}
+    if not settings.retention_days:
+        return report
+    cutoff = now - timedelta(days=settings.retention_days)
+    for _ in range(MAX_ROUNDS):
+        old = invitation_store.invitations_before(cutoff)
+        if not old:
+            break
+        report["invitations"] += invitation_store.delete_invitations(old)
+    touched: dict[str, set[str | None]] = {}
+    for field in privacy_store.CONTACT_FIELDS:
+        for _ in range(MAX_ROUNDS):
+            found = privacy_store.reviews_keeping(field, cutoff)
+            written = privacy_store.strip_personal([(r, without_contact(r).fingerprint) for r in found])
+            for review in found:
+                touched.setdefault(review.business_unit, set()).add(review.product)
+            report["reviews"] += written
+            if not written:  # none left (or all changed meanwhile: the next run takes them)
+                break
+    for unit, products in touched.items():
+        state.changes.publish(unit, frozenset(products))
+    if any(report.values()):
+        log.info("retention (%d days): %d invitations deleted, %d reviews without contact data",
+                 settings.retention_days, report["invitations"], report["reviews"])  # fmt: skip
+    return report
