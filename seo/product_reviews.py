@@ -1,7 +1,7 @@
 """Google's product reviews feed (schema 2.4) as text chunks (pure): a unit, its reviews and products in, XML out.
 
 Follows Google's XML schema reference (https://developers.google.com/product-review-feeds/schema, the schema at
-SCHEMA_URL) and the Merchant Center help (https://support.google.com/merchants/answer/7045996):
+SCHEMA_URL) and its sample feed (https://developers.google.com/product-review-feeds/sample):
 
 - Google keeps only what the latest full feed lists: a review missing from it is deleted. So a feed always lists
   every published product review with text, never a page of them (`feed()` takes every batch there is).
@@ -12,8 +12,9 @@ SCHEMA_URL) and the Merchant Center help (https://support.google.com/merchants/a
 - Text is the customer's as stored; only here, on the way out, are characters XML 1.0 cannot carry (control
   characters, lone surrogates, U+FFFE/U+FFFF) dropped, and &, <, > escaped. A review left with no content is
   skipped (the schema's content is a non-empty string).
-- Reviewers appear by their public display name only; with none (or a name meaning "anonymous") the name is
-  "Anonymous" with is_anonymous="true". E-mail addresses and order references are never read.
+- Reviewers appear by their public display name only, is_anonymous="true" where it says "anonymous" (in the
+  shops' languages) or there is none (then the name is "Anonymous"). E-mail addresses and order references are
+  never read (repository.product_review_batches leaves them in the store).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urljoin
 from xml.sax.saxutils import escape
 
 from reviews_service import domain
@@ -30,7 +31,7 @@ VERSION = "2.4"
 SCHEMA_URL = "http://www.google.com/shopping/reviews/schema/product/2.4/product_reviews.xsd"
 ANONYMOUS = "Anonymous"
 # Names that say there is none (as typed into forms and platforms in the shops' four languages).
-ANONYMOUS_NAMES = frozenset({"anonymous", "anoniem", "anonym", "anonyme", "anonymus"})
+ANONYMOUS_NAMES = frozenset({"anonymous", "anoniem", "anonym", "anonyme"})
 # Google's two collection methods; a review "campaign_driven" (asked for outside an order) is neither, so it says none.
 COLLECTION_METHODS = {"post_fulfillment": "post_fulfillment", "unsolicited": "unsolicited"}
 # The landing page (the unit's reviews page, or the product's list on this service) shows a group of reviews with
@@ -66,10 +67,16 @@ def opening(unit: domain.BusinessUnit) -> str:
     )
 
 
+def _absolute(url: str, service_url: str) -> str:
+    """`url` as an absolute URL (the schema wants http(s) ones): a path such as /demo/shop/reviews is this service's."""
+    return url if url.startswith(("http://", "https://")) else urljoin(service_url.rstrip("/") + "/", url)
+
+
 def review_url(unit: domain.BusinessUnit, review: domain.Review, service_url: str) -> str:
     """The unit's reviews page at this review (`#review-{id}`); without one, the product's reviews on this service."""
     if unit.reviews_link:
-        return f"{unit.reviews_link.split('#', 1)[0]}#review-{quote(review.id, safe=':-._~')}"
+        page = _absolute(unit.reviews_link.split("#", 1)[0], service_url)
+        return f"{page}#review-{quote(review.id, safe=':-._~')}"
     query = urlencode({"product": review.product or ""})
     return f"{service_url.rstrip('/')}/v1/business-units/{quote(unit.slug)}/reviews?{query}"
 
@@ -77,7 +84,7 @@ def review_url(unit: domain.BusinessUnit, review: domain.Review, service_url: st
 def product_url(unit: domain.BusinessUnit, sku: str, product: domain.Product | None, service_url: str) -> str:
     """The product's page in the shop; without one, its schema.org Product on this service (name, ids, rating)."""
     if product is not None and product.url:
-        return product.url
+        return _absolute(product.url, service_url)
     return f"{service_url.rstrip('/')}/seo/{quote(unit.slug)}/products/{quote(sku, safe='')}.jsonld"
 
 

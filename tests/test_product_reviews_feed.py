@@ -20,7 +20,7 @@ import pytest
 from fastapi.testclient import TestClient
 from lxml import etree
 
-from reviews_service import domain, ingest, repository
+from reviews_service import demo, domain, ingest, repository
 from reviews_service.state import ServiceState
 from seo import product_reviews
 from tests.conftest import NOW, review
@@ -148,6 +148,17 @@ def test_ratings_are_on_the_units_scale_and_times_in_utc_with_their_zone() -> No
     assert five.find("reviews/review/ratings/overall").attrib == {"min": "1", "max": "5"}
 
 
+def test_a_reviews_page_or_product_given_as_a_path_is_linked_on_this_services_address() -> None:
+    on_service = dataclasses.replace(UNIT, reviews_url="/demo/s/reviews")
+    relative = dataclasses.replace(CHAIR, url="/demo/s/products/chair")
+    batches = [([_review("a")], {"chair": relative})]
+    root = valid("".join(product_reviews.feed(on_service, batches, "https://reviews.example/")))
+    assert root.findtext("reviews/review/review_url") == "https://reviews.example/demo/s/reviews#review-s:api:a"
+    assert (
+        root.findtext("reviews/review/products/product/product_url") == "https://reviews.example/demo/s/products/chair"
+    )
+
+
 # --- the endpoint ---------------------------------------------------------------------------------
 
 
@@ -232,6 +243,13 @@ def test_a_unit_with_no_product_reviews_gets_a_valid_feed_without_reviews(
     assert valid(client.get(FEED).text).find("reviews") is None
 
 
+def test_openapi_documents_the_media_type_the_feed_is_sent_as(client: TestClient, shop: domain.BusinessUnit) -> None:
+    operation = client.get("/openapi.json").json()["paths"]["/seo/{bu}/product-reviews.xml"]["get"]
+    assert list(operation["responses"]["200"]["content"]) == ["application/xml"]
+    assert "application/problem+json" in operation["responses"]["404"]["content"]
+    assert client.get(FEED).headers["content-type"].split(";")[0] == "application/xml"
+
+
 def test_an_unknown_unit_is_a_problem_not_an_empty_feed(client: TestClient, connected: object) -> None:
     answer = client.get("/seo/no-such-shop/product-reviews.xml")
     assert answer.status_code == 404
@@ -270,6 +288,13 @@ def test_the_feed_answers_changed_since_with_304_until_a_review_of_the_unit_chan
     final = listed(valid(client.get(FEED).text))["test-shop:api:o1"]
     assert final.findtext("content") == "Edited."
     assert final.findtext("products/product/product_name") == "Oak chair II"
+
+
+def test_the_demo_shops_feeds_are_valid(client: TestClient, state: ServiceState) -> None:
+    demo.load(state, NOW)
+    for unit in repository.list_business_units():
+        root = valid(client.get(f"/seo/{unit.slug}/product-reviews.xml").text)
+        assert len(root.findall("reviews/review")) > 20, unit.slug
 
 
 def test_the_whole_feed_streams_in_batches_and_lists_each_review_once(
