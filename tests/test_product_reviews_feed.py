@@ -20,10 +20,11 @@ import pytest
 from fastapi.testclient import TestClient
 from lxml import etree
 
-from reviews_service import demo, domain, ingest, repository
+from reviews_service import demo, documents, domain, ingest, repository
 from reviews_service.state import ServiceState
 from seo import product_reviews
 from tests.conftest import NOW, review
+from tests.test_query_shapes import record
 
 FEED = "/seo/test-shop/product-reviews.xml"
 INGEST = "/v1/admin/business-units/test-shop/reviews"
@@ -288,6 +289,28 @@ def test_the_feed_answers_changed_since_with_304_until_a_review_of_the_unit_chan
     final = listed(valid(client.get(FEED).text))["test-shop:api:o1"]
     assert final.findtext("content") == "Edited."
     assert final.findtext("products/product/product_name") == "Oak chair II"
+
+
+def test_the_feed_reads_each_batch_along_an_index_and_never_reads_addresses_or_order_refs(
+    shop: domain.BusinessUnit, state: ServiceState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    private = {"email": "anna@example.com", "order_ref": "ORD-1"}
+    records = [review(f"r{i}", 4, product="oak-chair", created_at=f"2026-10-{1 + i:02d}", **private) for i in range(12)]
+    ingest.ingest(state, "test-shop", records, now=NOW)
+    assert repository.get_review("test-shop:api:r0").email == "anna@example.com"
+    reviews = record(monkeypatch, documents.ReviewDoc)
+    batches = list(repository.product_review_batches("test-shop", batch_size=5))
+    assert [len(b) for b in batches] == [5, 5, 2]
+    assert all(r.email is None and r.order_ref is None for b in batches for r in b)
+    indexes = [list(info["key"]) for info in documents.ReviewDoc._get_collection().index_information().values()]
+    assert [("business_unit", 1), ("status", 1), ("created_at", -1), ("_id", -1)] in indexes
+    assert len(reviews.finds) == 3
+    for find in reviews.finds:
+        assert {k: v for k, v in find.filter.items() if k != "$or"} == {
+            "business_unit": "test-shop",
+            "status": "published",
+        }
+        assert list(find.sort) == [("created_at", -1), ("_id", -1)] and find.limit == 5
 
 
 def test_the_demo_shops_feeds_are_valid(client: TestClient, state: ServiceState) -> None:
