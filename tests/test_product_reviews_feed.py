@@ -299,7 +299,7 @@ def test_the_feed_reads_each_batch_along_an_index_and_never_reads_addresses_or_o
     ingest.ingest(state, "test-shop", records, now=NOW)
     assert repository.get_review("test-shop:api:r0").email == "anna@example.com"
     reviews = record(monkeypatch, documents.ReviewDoc)
-    batches = list(repository.product_review_batches("test-shop", batch_size=5))
+    batches = [batch for batch, _ in repository.product_review_batches("test-shop", batch_size=5)]
     assert [len(b) for b in batches] == [5, 5, 2]
     assert all(r.email is None and r.order_ref is None for b in batches for r in b)
     indexes = [list(info["key"]) for info in documents.ReviewDoc._get_collection().index_information().values()]
@@ -337,13 +337,16 @@ def test_the_whole_feed_streams_in_batches_and_lists_each_review_once(
     original = partial(repository.product_review_batches, batch_size=4)
     seen: list[int] = []
 
-    def small_batches(bu: str) -> Iterator[list[domain.Review]]:
-        for batch in original(bu):
+    def small_batches(bu: str) -> Iterator[tuple[list[domain.Review], dict[str, domain.Product]]]:
+        for batch, products in original(bu):
             seen.append(len(batch))
-            yield batch
+            assert set(products) == {r.product for r in batch}
+            yield batch, products
 
     monkeypatch.setattr(repository, "product_review_batches", small_batches)
+    state.reset()
     root = valid(client.get(FEED).text)
+    assert state.products.get("test-shop/oak-chair") is None  # a feed of every product does not fill the cache
     ids = [r.findtext("review_id") for r in root.iterfind("reviews/review")]
     assert sorted(ids) == [f"test-shop:api:r{i:02}" for i in range(30)]
     assert len(seen) > 5 and max(seen) <= 4

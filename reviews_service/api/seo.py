@@ -19,7 +19,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response, StreamingResponse
 
-from reviews_service import domain, repository
+from reviews_service import repository
 from reviews_service.api.deps import SettingsDep, StateDep, parse_json, problem_response, read_body
 from reviews_service.api.openapi import HTML, JSON, LD, NDJSON, answers
 from reviews_service.cache import etag_matches, strong_etag
@@ -110,14 +110,9 @@ def export(bu: str, request: Request, state: StateDep, reviews: ReviewCount = 3,
     )
 
 
-def _feed_batches(state: ServiceState, bu: str) -> Iterator[tuple[list[domain.Review], dict[str, domain.Product]]]:
-    for batch in repository.product_review_batches(bu):
-        yield batch, repository.products(state, bu, [r.product for r in batch if r.product])
-
-
 def _feed_chunks(state: ServiceState, bu: str, service_url: str) -> Iterator[bytes]:
     unit = repository.get_business_unit(state, bu)
-    for chunk in product_reviews.feed(unit, _feed_batches(state, bu), service_url):
+    for chunk in product_reviews.feed(unit, repository.product_review_batches(bu), service_url):
         yield chunk.encode()
 
 
