@@ -78,6 +78,7 @@ class ProductDoc(me.Document):
     url = me.StringField(default="")
     image = me.StringField(default="")
     gtin = me.StringField(default="")
+    mpn = me.StringField(default="")
     brand = me.StringField(default="")
     price = me.StringField(default="")
     currency = me.StringField(default="EUR")
@@ -464,7 +465,7 @@ def review_from_raw(raw: dict[str, Any]) -> model.Review:
     )
 
 
-PRODUCT_FIELDS = ("sku", "name", "url", "image", "gtin", "brand", "price", "currency", "availability")
+PRODUCT_FIELDS = ("sku", "name", "url", "image", "gtin", "mpn", "brand", "price", "currency", "availability")
 
 
 def product_id(business_unit: str, sku: str) -> str:

@@ -55,6 +55,7 @@ class Product:
     url: str = ""
     image: str = ""
     gtin: str = ""
+    mpn: str = ""  # the manufacturer's part number (Google's product reviews feed matches on it with the brand)
     brand: str = ""
     price: str = ""  # a decimal with 2 places ("249.00"), kept as text so no float rounds it; "" = unknown
     currency: str = "EUR"  # ISO 4217 code of `price`

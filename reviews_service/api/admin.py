@@ -174,6 +174,7 @@ class ProductIn(BaseModel):
     url: str = Field("", max_length=2000)
     image: str = Field("", max_length=2000)
     gtin: str = Field("", max_length=14)
+    mpn: str = Field("", max_length=70, description="the manufacturer's part number (Google's limit: 70 characters)")
     brand: str = Field("", max_length=200)
     price: str = Field("", description="what it costs, at most 2 decimals: `249.00` or `249.9`; empty for no price")
     currency: str = Field("EUR", description="the price's ISO 4217 currency code")

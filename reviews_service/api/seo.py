@@ -25,13 +25,14 @@ from reviews_service.api.openapi import HTML, JSON, LD, NDJSON, answers
 from reviews_service.cache import etag_matches, strong_etag
 from reviews_service.errors import InvalidInput
 from reviews_service.state import ServiceState
-from seo import budget, jsonld, validate
+from seo import budget, jsonld, product_reviews, validate
 from widgets import i18n
 
 router = APIRouter(prefix="/seo", tags=["seo"])
 SEO_CACHE = "public, max-age=300, stale-while-revalidate=3600"
 Format = Annotated[Literal["json", "html"], Query(description="`html`: the <script> element for templates")]
 FETCH_SECONDS = 10.0  # the default of REVIEWS_VALIDATE_FETCH_SECONDS
+XML = "application/xml"
 ReviewCount = Annotated[int, Query(ge=0, le=20, description="how many latest reviews to include")]
 
 
@@ -107,6 +108,30 @@ def export(bu: str, request: Request, state: StateDep, reviews: ReviewCount = 3,
     return StreamingResponse(
         _export_lines(state, bu, reviews, locale), media_type="application/x-ndjson; charset=utf-8", headers=headers
     )
+
+
+def _feed_chunks(state: ServiceState, bu: str, service_url: str) -> Iterator[bytes]:
+    unit = repository.get_business_unit(state, bu)
+    for chunk in product_reviews.feed(unit, repository.product_review_batches(bu), service_url):
+        yield chunk.encode()
+
+
+@router.get("/{bu}/product-reviews.xml", **answers(XML, 404))
+def product_reviews_feed(bu: str, request: Request, state: StateDep, settings: SettingsDep) -> Response:
+    """Google's product reviews feed (schema 2.4): every published product review with text, streamed, never cut
+    short (Google deletes the reviews a full feed leaves out); ETag/Last-Modified answer "changed since?" with 304."""
+    unit = repository.get_business_unit(state, bu)
+    changed = repository.changed_at(bu)
+    stamp = int(changed.timestamp() * 1000) if changed else 0
+    # Any write to the unit's reviews, catalogue or settings moves changed_at, so the tag moves with it.
+    etag = f'"{unit.slug}-reviews-{product_reviews.VERSION}-{stamp}"'
+    headers = {"ETag": etag, "Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
+    if changed is not None:
+        headers["Last-Modified"] = format_datetime(changed, usegmt=True)
+    if _not_modified(request, etag, changed):
+        return Response(status_code=304, headers=headers)
+    chunks = _feed_chunks(state, bu, settings.public_url)
+    return StreamingResponse(chunks, media_type=f"{XML}; charset=utf-8", headers=headers)
 
 
 def _not_modified(request: Request, etag: str, changed: datetime | None) -> bool:
