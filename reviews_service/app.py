@@ -44,6 +44,7 @@ from reviews_service.api.methods import HeadAsGet, allowed_methods
 from reviews_service.api.validation import plain_errors
 from reviews_service.collection import Registry
 from reviews_service.config import Settings, get_settings
+from reviews_service.embedded import WritesBlocked
 from reviews_service.errors import ReviewsError, problem_document
 from reviews_service.limits import BodyLimit, Limits, RateLimit
 from reviews_service.poller import ChangePoller
@@ -123,7 +124,8 @@ async def _database_down(request: Request, exc: Exception) -> Response:
     """
     reason = store.why_unavailable(exc)
     log.warning("database unavailable: %s", reason)
-    request.app.state.service_state.store_health.failed(reason)  # /ready says why; public reads go stale at once
+    if not isinstance(exc, WritesBlocked):  # a write lock held elsewhere leaves reads working: they stay fresh
+        request.app.state.service_state.store_health.failed(reason)  # /ready says why; public reads go stale at once
     detail = "The database is unreachable; try again in a moment."
     response = problem(503, "Database unavailable", detail, "database-unavailable")
     response.headers["Retry-After"] = "5"

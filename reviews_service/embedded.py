@@ -97,6 +97,10 @@ class StoreUnavailable(ConnectionFailure):
     """
 
 
+class WritesBlocked(StoreUnavailable):
+    """Another process has kept `write.lock` too long: writes cannot run, reads still can."""
+
+
 class BoundedLock:
     """A re-entrant lock whose `with` waits at most `wait` seconds, then raises StoreUnavailable."""
 
@@ -177,7 +181,7 @@ class Guard:
                 return
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    raise StoreUnavailable(
+                    raise WritesBlocked(
                         f"another process has held the embedded store's {LOCK_FILE} for over {self.wait:g} s"
                     ) from None
                 time.sleep(pause)

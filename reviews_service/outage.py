@@ -58,6 +58,8 @@ class StoreHealth:
 
     def down(self) -> Outage | None:
         """The current outage, or None: a failure with no success since, within the last `hold` seconds."""
+        if self._reason is None:  # the widgets' hot path asks at every hit: no lock while all is well
+            return None
         with self._lock:
             reason, since, last = self._reason, self._since, self._last
         now = time.monotonic()

@@ -41,11 +41,13 @@ class WidgetFastPath:
             return
         path, query = scope["path"], scope["query_string"]
         answer = service.lookup(self.state, path, query)
+        if self.state.store_health.down() is not None and service.bu_of(path) is not None:
+            # known down: no waiting for the store to time out again, and a cached answer nobody can check now
+            # (the poller cannot read the changes) goes out marked stale too
+            await self._stale(scope, send, answer)
+            return
         if answer is None:
             bu = service.bu_of(path)
-            if bu is not None and self.state.store_health.down() is not None:
-                await self._stale(scope, send)  # known down: do not wait for the store to time out again
-                return
             generation = self.state.last_widgets.generation(bu) if bu is not None else 0
             try:
                 answer = await run_in_threadpool(service.render, self.state, path, query, self.base_url)
@@ -63,16 +65,17 @@ class WidgetFastPath:
                 self.state.last_widgets.record((bu, path, query), answer, generation)
         await _send(scope, send, answer)
 
-    async def _stale(self, scope: Scope, send: Send) -> None:
-        """The last answer served to this very request, marked stale; a 503 when there is none."""
+    async def _stale(self, scope: Scope, send: Send, cached: service.Rendered | None = None) -> None:
+        """`cached`, or the last answer served to this very request, marked stale; a 503 when there is neither."""
         bu = service.bu_of(scope["path"]) or ""
         served = self.state.last_widgets.get((bu, scope["path"], scope["query_string"]))
-        if served is None:
+        answer = cached or (served.value if served is not None else None)
+        if answer is None:
             detail = "The database is unreachable and this widget was not served before it went down; try again soon."
             await _problem(send, Unavailable(detail), [(b"retry-after", b"5")])
             return
-        extra = [(k.lower().encode(), v.encode()) for k, v in stale_headers(served.age())]
-        await _send(scope, send, served.value, extra)
+        age = served.age() if served is not None and served.value is answer else 0
+        await _send(scope, send, answer, [(k.lower().encode(), v.encode()) for k, v in stale_headers(age)])
 
 
 def _header(scope: Scope, name: bytes) -> bytes:

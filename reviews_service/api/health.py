@@ -38,7 +38,10 @@ async def ready(request: Request, settings: SettingsDep, state: StateDep, now: N
             found = probe.run(lambda: readiness.check(settings, state.store_health, now))
         except Exception as exc:  # a check that broke is a failed check, with its reason
             return {"store": {"ok": False, "error": f"the check failed: {type(exc).__name__}: {str(exc)[:200]}"}}
-        return found if found is not None else readiness.timed_out(settings, probe.seconds)
+        if found is None:  # no answer to one trivial read in time: public reads stop waiting for the store too
+            found = readiness.timed_out(settings, probe.seconds)
+            state.store_health.failed(found["store"]["error"])
+        return found
 
     checks = await run_in_threadpool(run)
     outage = state.store_health.down()
