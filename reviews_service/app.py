@@ -41,6 +41,7 @@ from reviews_service.api import (
 from reviews_service.api.deps import json_response
 from reviews_service.api.headers import ResponseHeaders, stamp
 from reviews_service.api.methods import HeadAsGet, allowed_methods
+from reviews_service.api.stale import StillDown
 from reviews_service.api.validation import plain_errors
 from reviews_service.collection import Registry
 from reviews_service.config import Settings, get_settings
@@ -123,8 +124,9 @@ async def _database_down(request: Request, exc: Exception) -> Response:
     document (a write.lock it cannot take in time, SQLite's locks held elsewhere).
     """
     reason = store.why_unavailable(exc)
-    log.warning("database unavailable: %s", reason)
-    if not isinstance(exc, WritesBlocked):  # a write lock held elsewhere leaves reads working: they stay fresh
+    if not isinstance(exc, StillDown):  # that one did not ask the store: the outage was logged when it was seen
+        log.warning("database unavailable: %s", reason)
+    if not isinstance(exc, WritesBlocked | StillDown):  # a write lock held elsewhere leaves reads working (fresh)
         request.app.state.service_state.store_health.failed(reason)  # /ready says why; public reads go stale at once
     detail = "The database is unreachable; try again in a moment."
     response = problem(503, "Database unavailable", detail, "database-unavailable")

@@ -17,6 +17,10 @@ from reviews_service.state import ServiceState
 KEPT_HEADERS = ("content-type", "etag", "access-control-allow-origin", "x-rich-results")
 
 
+class StillDown(StoreUnavailable):
+    """The store is known to be down and there is no last answer: a 503 without asking the store again."""
+
+
 @dataclass(frozen=True, slots=True)
 class Answer:
     """The bytes and the headers worth repeating of one 200 answer."""
@@ -33,7 +37,7 @@ class Answer:
 def fresh_or_stale(request: Request, state: ServiceState, bu: str, build: Callable[[], Response]) -> Response:
     """`build()`'s answer, kept as the last one served; while the store is down, that last one, marked stale.
 
-    With no last answer to give, a store that is down is a StoreUnavailable (503 with Retry-After, app.py).
+    With no last answer to give, a store that is down is a 503 with Retry-After (app.py).
     """
     key = (bu, request.url.path, request.scope["query_string"])
     last = state.last_answers
@@ -56,7 +60,7 @@ def fresh_or_stale(request: Request, state: ServiceState, bu: str, build: Callab
 
 def _stale(request: Request, served: Served[Answer] | None, reason: str) -> Response:
     if served is None:
-        raise StoreUnavailable(reason)
+        raise StillDown(reason)
     headers = dict(served.value.headers)
     headers.update(stale_headers(served.age()))
     if etag_matches(request.headers.get("if-none-match"), headers.get("etag", "")):
