@@ -19,7 +19,11 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
+from reviews_service import domain
+from reviews_service.outage import LastServed
+from reviews_service.state import ServiceState
 from tests.conftest import LIVE_ADMIN_TOKEN, review, serving
 
 ADMIN = {"Authorization": f"Bearer {LIVE_ADMIN_TOKEN}"}
@@ -185,3 +189,32 @@ def test_a_write_lock_held_elsewhere_is_a_503_in_bounded_time_not_a_hang(service
     assert http.get("/v1/admin/business-units/held-up", headers=ADMIN).status_code == 404
     created = http.post("/v1/admin/business-units", json={"slug": "held-up", "name": "Held up"}, headers=ADMIN)
     assert created.status_code == 201, created.text
+
+
+def test_a_known_change_drops_the_last_answers_so_an_outage_never_brings_old_ones_back(
+    client: TestClient, shop: domain.BusinessUnit, state: ServiceState, admin: dict[str, str]
+) -> None:
+    """A stale answer is one nobody could check, never one known to be out of date: after a write to the unit, an
+    outage gives 503 rather than the figures from before the write."""
+    path = "/v1/business-units/test-shop/summary"
+    before = client.get(path)
+    assert before.status_code == 200
+    state.store_health.failed("a drill")
+    assert client.get(path).headers["x-reviews-stale"] == "store-unavailable"
+    state.store_health.ok()
+    assert client.post("/v1/admin/business-units/test-shop/reviews", json=[review("r1", 1)], headers=admin).is_success
+    state.store_health.failed("a drill")
+    after = client.get(path)
+    assert after.status_code == 503
+    assert after.headers["retry-after"]
+    assert after.headers["content-type"] == "application/problem+json"
+
+
+def test_the_last_answers_are_bounded_in_bytes_and_count() -> None:
+    """However many distinct URLs are asked for, what is kept for an outage stays under its bounds."""
+    kept: LastServed[bytes] = LastServed(maxsize=100, max_bytes=50_000, size_of=len)
+    for n in range(1_000):
+        kept.record(("shop", "/widgets/shop/badge.html", f"v={n}".encode()), b"x" * 1_000, kept.generation("shop"))
+    assert len(kept) <= 50 and kept.bytes <= 50_000
+    assert kept.get(("shop", "/widgets/shop/badge.html", b"v=999")) is not None  # the latest are the ones kept
+    assert kept.get(("shop", "/widgets/shop/badge.html", b"v=0")) is None
