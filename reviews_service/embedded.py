@@ -104,15 +104,16 @@ class WritesBlocked(StoreUnavailable):
 class BoundedLock:
     """A re-entrant lock whose `with` waits at most `wait` seconds, then raises StoreUnavailable."""
 
-    def __init__(self, wait: float, what: str) -> None:
+    def __init__(self, wait: float, what: str, error: type[StoreUnavailable] = StoreUnavailable) -> None:
         self._lock = threading.RLock()
         self.wait = wait
         self._what = what
+        self._error = error
 
     def acquire(self) -> None:
-        """Take the lock (re-entrant), or raise StoreUnavailable after `wait` seconds."""
+        """Take the lock (re-entrant), or raise StoreUnavailable (or `error`) after `wait` seconds."""
         if not self._lock.acquire(timeout=self.wait):
-            raise StoreUnavailable(f"the embedded store was busy for {self.wait:g} s ({self._what})")
+            raise self._error(f"the embedded store was busy for {self.wait:g} s ({self._what})")
 
     def release(self) -> None:
         """Give the lock back."""
@@ -136,7 +137,7 @@ class Guard:
         self.wait = wait
         self.lock = BoundedLock(wait, "another thread was reading or writing")  # every touch of SQLite or an index
         # flock does not exclude threads sharing the descriptor: this does
-        self._writer = BoundedLock(wait, "another thread was writing")
+        self._writer = BoundedLock(wait, "another thread was writing", WritesBlocked)
         self._depth = 0
         self._fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600) if lock_path is not None else None
         self._pending: set[sqlite3.Connection] = set()  # written to in this operation, not committed yet
