@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from http import HTTPStatus
@@ -41,12 +42,15 @@ from reviews_service.api import (
 from reviews_service.api.deps import json_response
 from reviews_service.api.headers import ResponseHeaders, stamp
 from reviews_service.api.methods import HeadAsGet, allowed_methods
+from reviews_service.api.stale import StillDown
 from reviews_service.api.validation import plain_errors
 from reviews_service.collection import Registry
 from reviews_service.config import Settings, get_settings
+from reviews_service.embedded import WritesBlocked
 from reviews_service.errors import ReviewsError, problem_document
 from reviews_service.limits import BodyLimit, Limits, RateLimit
 from reviews_service.poller import ChangePoller
+from reviews_service.readiness import Probe
 from reviews_service.state import ServiceState
 from widgets.asgi import WidgetFastPath
 
@@ -114,9 +118,17 @@ def install_error_handlers(app: FastAPI) -> None:
         return response
 
 
-async def _database_down(_: Request, exc: Exception) -> Response:
-    """A database that fails mid-request is a 503 the caller can retry, not a 500 (and no traceback per request)."""
-    log.warning("database unavailable: %s", str(exc).split(", Topology Description")[0][:300])
+async def _database_down(request: Request, exc: Exception) -> Response:
+    """A database that fails mid-request is a 503 the caller can retry, not a 500 (and no traceback per request).
+
+    A write that fails so wrote nothing: MongoDB refuses it whole, the embedded store fails it before its first
+    document (a write.lock it cannot take in time, SQLite's locks held elsewhere).
+    """
+    reason = store.why_unavailable(exc)
+    if not isinstance(exc, StillDown):  # that one did not ask the store: the outage was logged when it was seen
+        log.warning("database unavailable: %s", reason)
+    if not isinstance(exc, WritesBlocked | StillDown):  # a write lock held elsewhere leaves reads working (fresh)
+        request.app.state.service_state.store_health.failed(reason)  # /ready says why; public reads go stale at once
     detail = "The database is unreachable; try again in a moment."
     response = problem(503, "Database unavailable", detail, "database-unavailable")
     response.headers["Retry-After"] = "5"
@@ -142,7 +154,8 @@ def create_app(
 
         registry = REGISTRY
     state = state or ServiceState()
-    poller = ChangePoller(state.changes)  # other processes' (and instances') writes reach these caches via the store
+    # other processes' (and instances') writes reach these caches via the store; its looks tell /ready how it is
+    poller = ChangePoller(state.changes, health=state.store_health)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -171,11 +184,13 @@ def create_app(
     app.state.service_state = state
     app.state.registry = registry
     app.state.change_poller = poller
+    app.state.ready_probe = Probe()  # /ready's store check: one at a time, bounded in time
     app.add_middleware(BodyLimit, settings=settings)
     app.add_middleware(RateLimit, limiter=app.state.limits.public_posts)
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"], allow_headers=["*"], max_age=86400)
     install_error_handlers(app)
     app.add_exception_handler(ConnectionFailure, _database_down)  # AutoReconnect, ServerSelectionTimeout, ...
+    app.add_exception_handler(sqlite3.OperationalError, _database_down)  # the embedded store's files: locked, gone
     routers = (home, health, reviews, widgets, seo, demo, admin, sources, tokens, hooks, complaints, sentiment, flags)
     for module in routers:
         app.include_router(module.router)

@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     lease_seconds: float = Field(120.0, gt=0, alias="REVIEWS_LEASE_SECONDS")  # a dead scheduler's jobs wait this
     scheduler_reload_seconds: float = Field(60.0, gt=0, alias="REVIEWS_SCHEDULER_RELOAD_SECONDS")
     scheduler_workers: int = Field(4, ge=1, le=64, alias="REVIEWS_SCHEDULER_WORKERS")  # jobs at once, per process
+    # /ready waits for a scheduler's heartbeat; false for a deployment that runs none on purpose (readiness.py)
+    ready_scheduler: bool = Field(True, alias="REVIEWS_READY_SCHEDULER")
     max_body_bytes: int = Field(32 * 1024 * 1024, alias="REVIEWS_MAX_BODY_BYTES")  # imports and review batches
     max_json_body_bytes: int = Field(2 * 1024 * 1024, alias="REVIEWS_MAX_JSON_BODY_BYTES")  # other admin calls
     max_public_body_bytes: int = Field(1024 * 1024, alias="REVIEWS_MAX_PUBLIC_BODY_BYTES")  # forms, hooks

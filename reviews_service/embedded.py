@@ -17,6 +17,9 @@ Two things it does not do, which this adapter adds:
   (litemongo re-reads rows from SQLite and rebuilds a stale hash index), so two processes never lose an
   update.
 
+Every wait is bounded (`LOCK_WAIT`): a store another process holds (a stuck writer keeping `write.lock`, SQLite's
+own locks held) is a `StoreUnavailable` the API answers with 503, never a request that hangs.
+
 `:memory:` gives the same engine on plain dictionaries: nothing on disk, gone when the process stops.
 """
 
@@ -28,6 +31,7 @@ import os
 import pathlib
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -36,6 +40,7 @@ import bson
 import litemongo.sqlite_store as sqlite_store
 from litemongo._vendor import mongomock
 from litemongo._vendor.mongomock import store as memory_store
+from pymongo.errors import ConnectionFailure
 
 from reviews_service.embedded_index import Plan, SortedIndexes, hash_paths
 from reviews_service.embedded_query import WindowCursor, matching, window
@@ -52,6 +57,10 @@ MEMORY = ":memory:"
 LOCK_FILE = "write.lock"
 KEEP_CHANGES = 100_000  # logged changes kept per file; a reader further behind rebuilds its index
 PRUNE_EVERY = 5_000  # writes of this process between prunes of the change log
+# Seconds a thread waits for the store (this process's lock, another process's write.lock, SQLite's busy wait)
+# before it gives up with StoreUnavailable: longer than any one write operation takes (a 2,000-document bulk write,
+# an index build at start-up), short enough that a request stuck behind a store held elsewhere answers 503.
+LOCK_WAIT = 10.0
 CHANGE_LOG = (
     "CREATE TABLE IF NOT EXISTS changes(seq INTEGER PRIMARY KEY AUTOINCREMENT, key)",
     "CREATE TRIGGER IF NOT EXISTS changes_insert AFTER INSERT ON documents "
@@ -81,6 +90,42 @@ WRITE_METHODS = (
 )
 
 
+class StoreUnavailable(ConnectionFailure):
+    """The embedded store's files could not be used in time (held by another process, gone, unreadable).
+
+    A ConnectionFailure, as pymongo raises when MongoDB is unreachable: the same 503 answer, the same stale fallbacks.
+    """
+
+
+class WritesBlocked(StoreUnavailable):
+    """Another process has kept `write.lock` too long: writes cannot run, reads still can."""
+
+
+class BoundedLock:
+    """A re-entrant lock whose `with` waits at most `wait` seconds, then raises StoreUnavailable."""
+
+    def __init__(self, wait: float, what: str, error: type[StoreUnavailable] = StoreUnavailable) -> None:
+        self._lock = threading.RLock()
+        self.wait = wait
+        self._what = what
+        self._error = error
+
+    def acquire(self) -> None:
+        """Take the lock (re-entrant), or raise StoreUnavailable (or `error`) after `wait` seconds."""
+        if not self._lock.acquire(timeout=self.wait):
+            raise self._error(f"the embedded store was busy for {self.wait:g} s ({self._what})")
+
+    def release(self) -> None:
+        """Give the lock back."""
+        self._lock.release()
+
+    def __enter__(self) -> None:
+        self.acquire()
+
+    def __exit__(self, *_exc: object) -> None:
+        self._lock.release()
+
+
 class Guard:
     """One writer at a time across threads and, on disk, across processes (`flock`); one toucher of the files.
 
@@ -88,9 +133,11 @@ class Guard:
     they wait while a write runs here, not while this process waits for another one's write to end.
     """
 
-    def __init__(self, lock_path: pathlib.Path | None) -> None:
-        self.lock = threading.RLock()  # every touch of an SQLite connection or a hash index
-        self._writer = threading.RLock()  # flock does not exclude threads sharing the descriptor: this does
+    def __init__(self, lock_path: pathlib.Path | None, wait: float = LOCK_WAIT) -> None:
+        self.wait = wait
+        self.lock = BoundedLock(wait, "another thread was reading or writing")  # every touch of SQLite or an index
+        # flock does not exclude threads sharing the descriptor: this does
+        self._writer = BoundedLock(wait, "another thread was writing", WritesBlocked)
         self._depth = 0
         self._fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600) if lock_path is not None else None
         self._pending: set[sqlite3.Connection] = set()  # written to in this operation, not committed yet
@@ -109,7 +156,7 @@ class Guard:
         """
         with self._writer:
             if self._depth == 0 and self._fd is not None:
-                fcntl.flock(self._fd, fcntl.LOCK_EX)
+                self._flock()
             self._depth += 1
             try:
                 with self.lock:
@@ -122,6 +169,24 @@ class Guard:
                 self._depth -= 1
                 if self._depth == 0 and self._fd is not None:
                     fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def _flock(self) -> None:
+        """Take write.lock, waiting at most `wait` seconds: a process that keeps it (stuck, or stopped with
+        SIGSTOP) makes writes here fail with StoreUnavailable before they wrote anything, instead of hanging."""
+        assert self._fd is not None
+        deadline = time.monotonic() + self.wait
+        pause = 0.001
+        while True:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise WritesBlocked(
+                        f"another process has held the embedded store's {LOCK_FILE} for over {self.wait:g} s"
+                    ) from None
+                time.sleep(pause)
+                pause = min(pause * 2, 0.05)  # a short write elsewhere ends within milliseconds: look again soon
 
     def _commit(self) -> None:
         """Commit what the operation wrote; also when it failed half-way (as per-document commits did)."""
@@ -229,7 +294,7 @@ class _FileCollection(_Planning, sqlite_store.CollectionStore):
 
     def open(self) -> None:
         """litemongo's open(), with a connection any thread may use (access is serialised by the guard)."""
-        self._connection = sqlite3.connect(self._path, check_same_thread=False, timeout=30)
+        self._connection = sqlite3.connect(self._path, check_same_thread=False, timeout=self._guard.wait)
         # WAL: a commit is in the log before the call returns, so it survives the process being killed;
         # synchronous=NORMAL may lose the last commits on a power cut, never corrupt the file.
         self._connection.execute("PRAGMA journal_mode=WAL")

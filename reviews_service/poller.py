@@ -17,8 +17,9 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from reviews_service import versions
+from reviews_service import store, versions
 from reviews_service.cache import ChangeFeed
+from reviews_service.outage import StoreHealth
 
 log = logging.getLogger("reviews.poller")
 INTERVAL = 0.5  # seconds between two looks: a write elsewhere reaches this process's caches within about this
@@ -38,8 +39,10 @@ class ChangePoller:
         interval: float = INTERVAL,
         read: Reader = versions.since,
         total: Callable[[], int] | None = versions.total,
+        health: StoreHealth | None = None,
     ):
         self.feed = feed
+        self.health = health  # told of every look's outcome: /ready and the stale fallbacks read it
         self.interval = interval
         self._read = read
         self._total = total  # None: read the versions at every look
@@ -67,10 +70,14 @@ class ChangePoller:
         except Exception as exc:  # any store error: never let the thread die, never trust the caches
             if not self._failing:
                 log.warning("cannot read the store's changes (%s); caches are reset until it can", exc)
+            if self.health is not None:
+                self.health.failed(store.why_unavailable(exc))
             self._failing = True
             self._since = self._last_total = None
             self.feed.reset()
             return []
+        if self.health is not None:
+            self.health.ok()
         if self._failing:
             log.warning("reading the store's changes again")
             self._failing = False

@@ -5,20 +5,26 @@ schedule's timers only say when to *look*: each business unit's sources get a ti
 The units are read again every `REVIEWS_SCHEDULER_RELOAD_SECONDS`, so a source added, changed or removed while
 the scheduler runs is picked up. schedule does not catch a job's exceptions, so every job is `guarded`: it is
 logged with its reason and the loop goes on.
+
+The loop beats: every BEAT_SECONDS it renews the lease `scheduler/heartbeat` in the store for DEAD_AFTER seconds, so
+an API process (`/ready`, readiness.py) can tell a scheduler runs somewhere: in-process beside `reviews serve` on the
+embedded store, or `reviews scheduler` elsewhere. Of several schedulers one holds it; when it stops, another takes it.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from functools import partial, wraps
 from typing import TYPE_CHECKING
 
 import schedule
 
-from reviews_service import repository
+from reviews_service import repository, source_store
 from reviews_service.collection import Registry, every_minutes, run_if_due
 from reviews_service.config import Settings
 from reviews_service.errors import Busy, SourceError
@@ -29,6 +35,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("reviews.jobs")
 Job = Callable[[], object]
+HEARTBEAT = "scheduler/heartbeat"  # the lease a running scheduler keeps renewing
+BEAT_SECONDS = 10.0  # how often the loop renews it
+DEAD_AFTER = 60.0  # a heartbeat older than this: no scheduler is running (six beats missed in a row)
 
 
 def guarded(name: str, job: Job) -> Callable[[], None]:
@@ -56,6 +65,7 @@ class Scheduler:
         self._lock = threading.Lock()
         self._sources: dict[str, tuple[float, schedule.Job]] = {}
         self._unknown: set[str] = set()
+        self._beaten = float("-inf")  # monotonic time of the last heartbeat written
 
     def add(self, name: str, when: schedule.Job, job: Job) -> None:
         """Run `job` in the pool at `when` (a timer of self.schedule, e.g. self.schedule.every().day.at(...))."""
@@ -116,13 +126,27 @@ class Scheduler:
                 log.info("collected %s for %s: %s", source, business_unit, _counts(report.as_dict()))
 
     def run_pending(self) -> None:
-        """Start every job whose time has come."""
+        """Start every job whose time has come, and beat when due (in the loop's thread: a stuck loop stops beating)."""
         self.schedule.run_pending()
+        if time.monotonic() - self._beaten >= BEAT_SECONDS:
+            self._beaten = time.monotonic()  # a beat that fails (the store down) is tried again a beat later
+            try:
+                self.beat(datetime.now(UTC))
+            except Exception as exc:  # one line, not a traceback every beat while the store is down
+                log.warning("could not write the scheduler's heartbeat (%s); trying again in %g s", exc, BEAT_SECONDS)
+
+    def beat(self, now: datetime) -> bool:
+        """Renew the heartbeat lease until `now` + DEAD_AFTER; False while another scheduler holds it (it beats)."""
+        return source_store.take_lease(HEARTBEAT, self.owner, now=now, seconds=DEAD_AFTER)
 
     def close(self) -> None:
         """Stop: no new jobs, and wait for the running ones (if the process is killed, their leases expire)."""
         self.schedule.clear()
         self.pool.shutdown(wait=True, cancel_futures=True)
+        try:  # a scheduler stopped on purpose is not running: say so now, not DEAD_AFTER later
+            source_store.release_lease(HEARTBEAT, self.owner)
+        except Exception:  # the store is down: the heartbeat then expires by itself
+            log.warning("could not release the scheduler's heartbeat; it expires in %d s", DEAD_AFTER)
 
 
 def _counts(report: dict[str, object]) -> str:

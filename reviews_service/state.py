@@ -16,10 +16,12 @@ from typing import TYPE_CHECKING, Any
 from collectors.http import AccessTokens, RateLimiters
 from reviews_service import domain, repository
 from reviews_service.cache import ChangeFeed, TTLCache
+from reviews_service.outage import LastServed, StoreHealth
 from widgets.cache import WidgetCache
 from widgets.service import Rendered, size_of
 
 if TYPE_CHECKING:
+    from reviews_service.api.stale import Answer
     from reviews_service.repository import ReviewPage
     from sentiment.taxonomy import Taxonomy
 
@@ -44,6 +46,11 @@ class ServiceState:
         self.first_pages: TTLCache[FirstPageKey, ReviewPage] = TTLCache(self.cache_ttl, maxsize=1_000)
         self.widgets: WidgetCache[Rendered] = WidgetCache(ttl=self.cache_ttl, size_of=size_of)
         self.static_widgets: dict[str, Rendered] = {}  # loader.js and widgets.css, read from the package once
+        # While the store is down (outage.py): why, and the last answers served, which widgets, summaries and JSON-LD
+        # fall back to. The widgets' share their bytes with `widgets` (the same objects); both are bounded.
+        self.store_health = StoreHealth()
+        self.last_widgets: LastServed[Rendered] = LastServed(4_000, 32 * 1024 * 1024, size_of)
+        self.last_answers: LastServed[Answer] = LastServed(2_000, 8 * 1024 * 1024, lambda answer: answer.size)
         # One lock per business unit: an ingest, a moderation and a rebuild of one unit never interleave here.
         self.ingest_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
         # Platforms' call budgets per (source, credential), shared by every unit and run of this instance.
@@ -56,6 +63,8 @@ class ServiceState:
         self.changes.subscribe_remote(self._forget_unit, on_reset=self._forget_all)
         self.changes.subscribe(self._forget_lists)
         self.changes.subscribe(lambda unit, _products: self.widgets.invalidate(unit), on_reset=self.widgets.clear)
+        # a known change makes the unit's last answers wrong; a reset (a poller that cannot read) only unchecked
+        self.changes.subscribe(self._forget_served)
 
     def cache_ttl(self) -> float | None:
         """How long cached reads (and the widgets' cached answers) may live, one rule for every store."""
@@ -65,6 +74,8 @@ class ServiceState:
         """Forget everything cached (a new connection, or a store emptied behind the caches' back)."""
         self.changes.reset()
         self._forget_all()
+        self.last_widgets.clear()
+        self.last_answers.clear()
 
     def _caches(self) -> tuple[TTLCache[Any, Any], ...]:
         return (self.business_units, self.products, self.summaries, self.first_pages)
@@ -79,6 +90,10 @@ class ServiceState:
     def _forget_all(self) -> None:
         for cache in self._caches():
             cache.clear()
+
+    def _forget_served(self, business_unit: str, _products: frozenset[str | None]) -> None:
+        self.last_widgets.forget(business_unit)
+        self.last_answers.forget(business_unit)
 
     def _forget_lists(self, business_unit: str, _products: frozenset[str | None]) -> None:
         """Any write to a unit (here or, through the poller, elsewhere) may change every one of its lists."""

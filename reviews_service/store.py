@@ -10,10 +10,12 @@ short-lived caches), with the indexes the Documents declare.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
 import mongoengine
+import pymongo
 from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
 
 from reviews_service import embedded
@@ -47,6 +49,33 @@ class StoreInfo:
 
 
 _current: StoreInfo | None = None
+# What a store that cannot be used raises: pymongo's ConnectionFailure (AutoReconnect, ServerSelectionTimeout,
+# NetworkTimeout, and the embedded store's StoreUnavailable) and SQLite's OperationalError ("database is locked",
+# "locking protocol", "unable to open database file", "disk I/O error", "database or disk is full").
+UNAVAILABLE: tuple[type[Exception], ...] = (ConnectionFailure, sqlite3.OperationalError)
+PING_SECONDS = 2.0  # how long /ready waits for MongoDB's ping
+
+
+def why_unavailable(exc: BaseException) -> str:
+    """A short, log- and JSON-safe reason for a store error (pymongo's text carries a whole topology dump)."""
+    text = str(exc).split(", Topology Description")[0].split(", full error")[0]
+    kind = "SQLite" if isinstance(exc, sqlite3.Error) else type(exc).__name__
+    return f"{kind}: {text[:200]}"
+
+
+def ping() -> None:
+    """One cheap round trip to the store, bounded in time; raises one of UNAVAILABLE when it cannot be used.
+
+    MongoDB: the `ping` command within PING_SECONDS. Embedded: one read by `_id` (bounded by embedded.LOCK_WAIT
+    and SQLite's own lock retries; /ready waits for it only so long, see readiness.py).
+    """
+    from reviews_service import documents
+
+    if _current is not None and not _current.embedded:
+        with pymongo.timeout(PING_SECONDS):
+            mongoengine.get_db(ALIAS).client.admin.command("ping")
+        return
+    documents.ChangeDoc._get_collection().find_one({"_id": "~any"}, {"_id": 1})
 
 
 def connect(settings: Settings) -> StoreInfo:

@@ -142,8 +142,9 @@ def test_head_answers_like_get_without_a_body_on_every_get_route(
         for name, value in values.items():
             url = url.replace(name, value)
         get, head = client.get(url, headers=admin), client.head(url, headers=admin)
-        assert get.status_code == 200, url
-        assert head.status_code == 200, url
+        expected = 503 if url == "/ready" else 200  # no scheduler beats beside a test app: /ready says so
+        assert get.status_code == expected, url
+        assert head.status_code == expected, url
         assert head.content == b"", url
         assert head.headers["content-type"] == get.headers["content-type"], url
         assert head.headers.get("etag") == get.headers.get("etag"), url

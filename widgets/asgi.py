@@ -2,7 +2,9 @@
 
 A cache hit costs a dict lookup and two `send` calls: no routing, no dependency injection, no
 validation, no JSON encoding, no database. Misses render in a worker thread and are cached;
-anything that is not a widget goes on to the FastAPI app.
+anything that is not a widget goes on to the FastAPI app. While the store is down (or a render hits a store
+error) a widget answers with the last bytes it served for that request, marked stale (outage.py); with none, a
+503 with Retry-After.
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ import json
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from reviews_service import store
 from reviews_service.api.headers import EVERY_ANSWER
 from reviews_service.cache import etag_matches, request_header
 from reviews_service.errors import ReviewsError, problem_document
+from reviews_service.outage import stale_headers
 from reviews_service.state import ServiceState
 from widgets import service
 
@@ -37,16 +41,41 @@ class WidgetFastPath:
             return
         path, query = scope["path"], scope["query_string"]
         answer = service.lookup(self.state, path, query)
+        if self.state.store_health.down() is not None and service.bu_of(path) is not None:
+            # known down: no waiting for the store to time out again, and a cached answer nobody can check now
+            # (the poller cannot read the changes) goes out marked stale too
+            await self._stale(scope, send, answer)
+            return
         if answer is None:
+            bu = service.bu_of(path)
+            generation = self.state.last_widgets.generation(bu) if bu is not None else 0
             try:
                 answer = await run_in_threadpool(service.render, self.state, path, query, self.base_url)
             except ReviewsError as exc:
                 await _problem(send, exc)
                 return
+            except store.UNAVAILABLE as exc:
+                self.state.store_health.failed(store.why_unavailable(exc))
+                await self._stale(scope, send)
+                return
             if answer is None:
                 await self.app(scope, receive, send)
                 return
+            if bu is not None:
+                self.state.last_widgets.record((bu, path, query), answer, generation)
         await _send(scope, send, answer)
+
+    async def _stale(self, scope: Scope, send: Send, cached: service.Rendered | None = None) -> None:
+        """`cached`, or the last answer served to this very request, marked stale; a 503 when there is neither."""
+        bu = service.bu_of(scope["path"]) or ""
+        served = self.state.last_widgets.get((bu, scope["path"], scope["query_string"]))
+        answer = cached or (served.value if served is not None else None)
+        if answer is None:
+            detail = "The database is unreachable and this widget was not served before it went down; try again soon."
+            await _problem(send, Unavailable(detail), [(b"retry-after", b"5")])
+            return
+        age = served.age() if served is not None and served.value is answer else 0
+        await _send(scope, send, answer, [(k.lower().encode(), v.encode()) for k, v in stale_headers(age)])
 
 
 def _header(scope: Scope, name: bytes) -> bytes:
@@ -76,9 +105,23 @@ def accepts_gzip(accept_encoding: bytes) -> bool:
     return False
 
 
-async def _send(scope: Scope, send: Send, answer: service.Rendered) -> None:
+class Unavailable(ReviewsError):
+    """The store is down and this widget was never served before (nothing to answer with)."""
+
+    status = 503
+    title = "Database unavailable"
+    type_slug = "database-unavailable"
+
+
+async def _send(
+    scope: Scope, send: Send, answer: service.Rendered, stale: list[tuple[bytes, bytes]] | None = None
+) -> None:
     etag = answer.etag.encode()
-    headers = [*_BASE_HEADERS, (b"etag", etag), (b"cache-control", answer.cache_control.encode())]
+    headers = [*_BASE_HEADERS, (b"etag", etag)]
+    if stale:  # its own Cache-Control (short), Age and the marks
+        headers += stale
+    else:
+        headers.append((b"cache-control", answer.cache_control.encode()))
     if etag_matches(_header(scope, b"if-none-match").decode("latin-1"), answer.etag):
         await send({"type": "http.response.start", "status": 304, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
@@ -94,13 +137,14 @@ async def _send(scope: Scope, send: Send, answer: service.Rendered) -> None:
     await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
 
 
-async def _problem(send: Send, exc: ReviewsError) -> None:
+async def _problem(send: Send, exc: ReviewsError, extra: list[tuple[bytes, bytes]] | None = None) -> None:
     body = json.dumps(problem_document(exc.status, exc.title, exc.detail, exc.type_slug)).encode()
     headers = [
         *_BASE_HEADERS,
         (b"content-type", b"application/problem+json"),
         (b"content-length", str(len(body)).encode()),
-        (b"cache-control", b"public, max-age=10"),
+        (b"cache-control", b"no-store" if exc.status >= 500 else b"public, max-age=10"),
+        *(extra or []),
     ]
     await send({"type": "http.response.start", "status": exc.status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -1,12 +1,13 @@
-"""Liveness and what the service is connected to."""
+"""Liveness (`/health`: the process answers) and readiness (`/ready`: it can do its work, or why not)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from reviews_service import __version__, store
-from reviews_service.api.deps import json_response
+from reviews_service import __version__, readiness, store
+from reviews_service.api.deps import NowDep, SettingsDep, StateDep, json_response
 from reviews_service.api.openapi import JSON, answers
 
 router = APIRouter(tags=["health"])
@@ -14,7 +15,7 @@ router = APIRouter(tags=["health"])
 
 @router.get("/health", **answers(JSON))
 def health() -> Response:
-    """Liveness: `status` ok, the version and which store the service uses."""
+    """Liveness: `status` ok, the version and which store the service uses (the store itself is not asked)."""
     info = store.current()
     return json_response(
         {
@@ -25,3 +26,29 @@ def health() -> Response:
         },
         headers={"Cache-Control": "no-store"},
     )
+
+
+@router.get("/ready", **answers(JSON, 503))
+async def ready(request: Request, settings: SettingsDep, state: StateDep, now: NowDep) -> Response:
+    """Readiness: 200 when the store answers a trivial read within 2 s and a scheduler beats; else 503 and why."""
+    probe: readiness.Probe = request.app.state.ready_probe
+
+    def run() -> readiness.Checks:
+        try:
+            found = probe.run(lambda: readiness.check(settings, state.store_health, now))
+        except Exception as exc:  # a check that broke is a failed check, with its reason
+            return {"store": {"ok": False, "error": f"the check failed: {type(exc).__name__}: {str(exc)[:200]}"}}
+        if found is None:  # no answer to one trivial read in time: public reads stop waiting for the store too
+            found = readiness.timed_out(settings, probe.seconds)
+            state.store_health.failed(found["store"]["error"])
+        return found
+
+    checks = await run_in_threadpool(run)
+    outage = state.store_health.down()
+    if outage is not None and checks["store"].get("ok"):  # the read worked; the poller's looks say otherwise
+        checks["store"] = {"ok": False, "error": outage.reason}
+    if outage is not None:
+        checks["store"]["down_for_seconds"] = round(outage.seconds, 1)
+    ok = all(check.get("ok") for check in checks.values())
+    headers = {"Cache-Control": "no-store"} | ({} if ok else {"Retry-After": "5"})
+    return json_response({"status": "ready" if ok else "not-ready", "checks": checks}, 200 if ok else 503, headers)

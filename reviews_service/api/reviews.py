@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from reviews_service import repository
 from reviews_service.api.deps import PUBLIC_CACHE, SettingsDep, StateDep, json_response, review_json, summary_json
 from reviews_service.api.openapi import JSON, REVIEW_PAGE_SCHEMA, SUMMARY_SCHEMA, answers
+from reviews_service.api.stale import fresh_or_stale
 from reviews_service.cache import etag_matches, strong_etag
 
 router = APIRouter(prefix="/v1/business-units", tags=["public"])
@@ -29,16 +30,24 @@ def _public(request: Request, data: Any, cache_control: str) -> Response:
 @router.get("/{bu}/summary", **answers(JSON, 404, schema=SUMMARY_SCHEMA))
 def business_unit_summary(bu: str, request: Request, state: StateDep) -> Response:
     """Count, average, 1-5 histogram and display score of the shop's own reviews."""
-    unit = repository.get_business_unit(state, bu)
-    return _public(request, summary_json(repository.get_summary(state, bu), unit), PUBLIC_CACHE)
+
+    def build() -> Response:
+        unit = repository.get_business_unit(state, bu)
+        return _public(request, summary_json(repository.get_summary(state, bu), unit), PUBLIC_CACHE)
+
+    return fresh_or_stale(request, state, bu, build)  # while the store is down: the last one, marked stale
 
 
 @router.get("/{bu}/products/{sku}/summary", **answers(JSON, 404, schema=SUMMARY_SCHEMA))
 def product_summary(bu: str, sku: str, request: Request, state: StateDep) -> Response:
     """The same figures for one product."""
-    unit = repository.get_business_unit(state, bu)
-    repository.get_product(state, bu, sku)
-    return _public(request, summary_json(repository.get_summary(state, bu, sku), unit), PUBLIC_CACHE)
+
+    def build() -> Response:
+        unit = repository.get_business_unit(state, bu)
+        repository.get_product(state, bu, sku)
+        return _public(request, summary_json(repository.get_summary(state, bu, sku), unit), PUBLIC_CACHE)
+
+    return fresh_or_stale(request, state, bu, build)
 
 
 @router.get("/{bu}/reviews", **answers(JSON, 404, 422, schema=REVIEW_PAGE_SCHEMA))

@@ -22,6 +22,7 @@ from fastapi.responses import Response, StreamingResponse
 from reviews_service import repository
 from reviews_service.api.deps import SettingsDep, StateDep, parse_json, problem_response, read_body
 from reviews_service.api.openapi import HTML, JSON, LD, NDJSON, answers
+from reviews_service.api.stale import fresh_or_stale
 from reviews_service.cache import etag_matches, strong_etag
 from reviews_service.errors import InvalidInput
 from reviews_service.state import ServiceState
@@ -67,15 +68,23 @@ def product(
     locale: str | None = None,
 ) -> Response:
     """schema.org Product + AggregateRating + Review (no aggregateRating while it has no reviews)."""
-    return _answer(request, product_jsonld(state, bu, sku, reviews, locale), format)
+
+    def build() -> Response:
+        return _answer(request, product_jsonld(state, bu, sku, reviews, locale), format)
+
+    return fresh_or_stale(request, state, bu, build)  # while the store is down: the last one, marked stale
 
 
 @router.get("/{bu}/organization.jsonld", **answers(LD, 404, 422, also=(HTML,)))
 def organization(bu: str, request: Request, state: StateDep, format: Format = "json") -> Response:
     """schema.org Organization: valid, but Google shows no stars for it on the shop's own site (X-Rich-Results)."""
-    unit = repository.get_business_unit(state, bu)
-    data = jsonld.organization(unit, repository.get_summary(state, bu))
-    return _answer(request, data, format, {"X-Rich-Results": jsonld.SELF_SERVING_NOTE})
+
+    def build() -> Response:
+        unit = repository.get_business_unit(state, bu)
+        data = jsonld.organization(unit, repository.get_summary(state, bu))
+        return _answer(request, data, format, {"X-Rich-Results": jsonld.SELF_SERVING_NOTE})
+
+    return fresh_or_stale(request, state, bu, build)
 
 
 def _export_lines(state: ServiceState, bu: str, reviews: int, locale: str | None) -> Iterator[bytes]:
