@@ -428,9 +428,15 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 
 def moderate(
-    review_id: str, *, status: str | None, reply: str | None, now: datetime
+    review_id: str,
+    *,
+    status: str | None,
+    reply: str | None,
+    now: datetime,
+    decision: domain.Moderation | None = None,
 ) -> tuple[domain.Review, domain.Review]:
-    """Set a review's status and/or reply as a moderator; the status then survives re-ingest.
+    """Set a review's status and/or reply as a moderator; the status then survives re-ingest. `decision`
+    (who, why, when) is recorded with a status change.
 
     One atomic update that hands back the document it replaced: (before, after), so the summaries move
     from exactly the state this update changed, whatever other writers do meanwhile.
@@ -439,6 +445,7 @@ def moderate(
     if status is not None:
         updates["status"] = status
         updates["moderated"] = True
+        updates["moderation"] = docs.moderation_to_raw(decision)
     if reply is not None:
         updates["reply"] = reply or None
         updates["replied_at"] = now if reply else None
