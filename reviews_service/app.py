@@ -29,6 +29,7 @@ from reviews_service.api import (
     invitations,
     openapi,
     photos,
+    policy,
     reviews,
     sentiment,
     seo,
@@ -186,6 +187,7 @@ def create_app(
     app.include_router(unsubscribe.router)  # invitation-mail: the e-mails' opt-out pages
     app.include_router(invitations.router)
     app.include_router(forms.router)  # the review form, /r/{token}
+    app.include_router(policy.router)  # how reviews are collected and checked (EU Omnibus): page and JSON
     app.add_middleware(ResponseHeaders)  # nosniff, Referrer-Policy, no-store on admin, gzip on public reads
     openapi.install(app)
     # outermost but for HEAD: cached widget bytes skip everything else (photo URLs in them on REVIEWS_PUBLIC_URL)
