@@ -142,35 +142,42 @@ def _sources(policy: Policy, locale: str) -> str:
 
 def _source_item(source: SourceLine, locale: str) -> str:
     """One source: its count and who vouches for its verified mark."""
-    n = format_number(source.review_count, locale, decimals=0)
-    verified = format_number(source.verified_count, locale, decimals=0)
+    n, verified = source.review_count, format_number(source.verified_count, locale, decimals=0)
     if source.kind == "invitation":
-        text = gettext(locale, "Our own invitations: {n} reviews, all verified.", n=n)
+        text = ngettext(
+            locale, "Our own invitations: {n} review, verified.", "Our own invitations: {n} reviews, all verified.", n
+        )
     elif source.kind == "platform":
         platform = source.name or source.source
-        if source.review_count == 0:
+        if n == 0:
             text = gettext(locale, "{platform}: collected automatically; no reviews from there yet.", platform=platform)
         else:
-            text = gettext(
+            text = ngettext(
                 locale,
-                "{platform}: {n} reviews, copied as published there; {verified} of them verified by {platform}, "
-                "whose mark we show as it is and do not check again.",
-                platform=platform, n=n, verified=verified,
+                "{platform}: {n} review, copied as published there. Verified by {platform}: {verified}; we show that "
+                "mark as it is and do not check it again.",
+                "{platform}: {n} reviews, copied as published there. Verified by {platform}: {verified}; we show that "
+                "mark as it is and do not check it again.",
+                n, platform=platform, verified=verified,
             )  # fmt: skip
         check = PLATFORM_CHECKS.get(source.source)
         if check:
             text += " " + gettext(locale, check)
     elif source.kind == "pages":
-        text = gettext(
-            locale, "The shop's earlier web pages: {n} reviews, {verified} of them marked verified there.",
-            n=n, verified=verified,
+        text = ngettext(
+            locale,
+            "The shop's earlier web pages: {n} review; marked verified there: {verified}.",
+            "The shop's earlier web pages: {n} reviews; marked verified there: {verified}.",
+            n, verified=verified,
         )  # fmt: skip
     else:
-        text = gettext(
+        text = ngettext(
             locale,
-            "Imported from the shop's own systems or files ({source}): {n} reviews, {verified} of them marked "
-            "verified by the shop (tied to an order there).",
-            source=source.source, n=n, verified=verified,
+            "Imported from the shop's own systems or files ({source}): {n} review; marked verified by the shop (tied "
+            "to an order there): {verified}.",
+            "Imported from the shop's own systems or files ({source}): {n} reviews; marked verified by the shop "
+            "(tied to an order there): {verified}.",
+            n, source=source.source, verified=verified,
         )  # fmt: skip
     return f"<li>{e(text)}</li>"
 
