@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
+from importlib.util import find_spec
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -214,3 +217,92 @@ def test_a_one_star_review_is_in_the_default_latest_reviews_widget(
     assert "1 van 5 sterren" in fragment
     loader_list = client.get("/widgets/test-shop/data.json?locale=nl&badge=0&reviews=5").json()["reviews"]
     assert "Nooit meer: kapot en te laat." in loader_list
+
+
+# --- in Chromium, against `reviews serve` with the demo shop ---------------------------------------------------
+
+from tests import test_widgets_browser as in_browser  # noqa: E402 - the browser tests' own fixtures, below
+from tests.test_widgets_browser import PRODUCT_WITH_REVIEWS, Tab  # noqa: E402
+
+browser = in_browser.browser
+
+
+@pytest.fixture
+def tab(browser: Any, live_server: str) -> Iterator[Tab]:
+    """A fresh page as tests/test_widgets_browser.py makes it, that may inject axe-core despite a page's CSP."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="nl-NL", bypass_csp=True)
+    context.set_default_timeout(in_browser.WAIT_MS)
+    page = context.new_page()
+    page.add_init_script(in_browser.CLS_OBSERVER)
+    try:
+        yield Tab(page, live_server)
+    finally:
+        context.close()
+
+
+AXE = (
+    Path(__import__("axe_playwright_python").__file__).with_name("axe.min.js")
+    if find_spec("axe_playwright_python")
+    else None
+)
+LINK_NAME = "Hoe beoordelingen worden gecontroleerd"
+
+
+def _axe(tab: Tab, context: str = "document") -> list[dict[str, Any]]:
+    if AXE is None:
+        pytest.skip("axe-playwright-python is not installed (pip install -e '.[dev]')")
+    tab.page.add_script_tag(path=str(AXE))
+    result: dict[str, Any] = tab.page.evaluate(f"async () => await axe.run({context})")
+    return [{"id": v["id"], "nodes": [n["html"] for n in v["nodes"]][:3]} for v in result["violations"]]
+
+
+def test_every_widget_on_a_product_page_has_a_working_info_link_without_a_shift_or_an_axe_violation(tab: Tab) -> None:
+    tab.open(f"/demo/flinders-nl/products/{PRODUCT_WITH_REVIEWS}")
+    assert tab.cls() == 0  # the links take no room that was not reserved
+    links = tab.page.get_by_role("link", name=LINK_NAME)
+    kinds = links.evaluate_all("ls => ls.map(l => l.closest('[data-reviews-widget]').dataset.reviewsWidget)")
+    assert sorted(kinds) == ["badge", "product-stars", "reviews"]
+    for i in range(links.count()):
+        box = links.nth(i).bounding_box()
+        assert box is not None and box["width"] >= 24 and box["height"] >= 16, box  # a target a finger can hit
+    assert _axe(tab, "{include: [['[data-reviews-widget]']]}") == []
+    href = links.first.get_attribute("href") or ""
+    assert re.search(r"/reviews/flinders-nl/about\?locale=nl$", href), href
+    # the page it opens (on this server: the demo's public URL is the default one)
+    tab.open(href[href.index("/reviews/") :])
+    assert tab.page.locator("h1").inner_text() == "Zo verzamelt en controleert Flinders Design beoordelingen"
+    assert "nooit gefilterd, verborgen of gesorteerd op hun score" in tab.page.locator("main").inner_text()
+    assert _axe(tab) == []
+
+
+SEEN_WHOLE = """host => [...host.querySelectorAll('a.rw-about')].map(link => {
+  if (!link.getClientRects().length) return 'hidden';
+  const r = link.getBoundingClientRect(), b = host.getBoundingClientRect();
+  return r.left >= b.left - 0.5 && r.right <= b.right + 0.5 && r.top >= b.top - 0.5 && r.bottom <= b.bottom + 0.5
+    ? 'whole' : 'cut: ' + JSON.stringify([r.left, r.right, b.left, b.right]);
+})"""
+
+
+@pytest.mark.parametrize("locale", ["nl", "de"])
+def test_the_info_link_is_whole_or_absent_at_every_reserved_width(tab: Tab, locale: str) -> None:
+    """Never a link cut in half (a focus ring nobody sees): at a width too narrow for it, the product stars drop it."""
+    from tests.test_widgets_shop import BE, BE_WITHOUT_REVIEWS, NL, WIDTHS, WITH_REVIEWS, show
+
+    cells = [
+        f'<div style="width: {width}px; margin: 8px; display: inline-block; vertical-align: top">'
+        f'<div data-reviews-widget="{kind}" data-business-unit="{bu}" data-locale="{locale}"'
+        + {"product-stars": f' data-sku="{sku}"', "reviews": ' data-limit="1"'}.get(kind, "")
+        + "></div></div>"
+        for kind, widths in WIDTHS.items()
+        for width in widths
+        for bu, sku in ((NL, WITH_REVIEWS), (BE, BE_WITHOUT_REVIEWS))
+    ]
+    show(tab, "".join(cells), locale)
+    hosts = tab.page.locator("[data-reviews-widget]")
+    seen = {}
+    for i in range(hosts.count()):
+        host = hosts.nth(i)
+        key = (host.get_attribute("data-reviews-widget"), host.evaluate("e => e.offsetWidth"), i % 2)
+        seen[key] = host.evaluate(SEEN_WHOLE)
+    assert {k: v for k, v in seen.items() if v not in (["whole"], ["hidden"])} == {}
+    assert {k: v for k, v in seen.items() if k[1] >= 150 and v != ["whole"]} == {}
