@@ -60,26 +60,26 @@ def review_policy_page(
     state: StateDep,
     settings: SettingsDep,
     now: NowDep,
-    locale: Annotated[str | None, Query(max_length=20, description="nl, en, de or fr; default the browser's")] = None,
+    locale: Annotated[str | None, Query(description="nl, en, de or fr (another value: as if absent)")] = None,
     accept_language: Annotated[str, Header(include_in_schema=False)] = "",
 ) -> Response:
     """The unit's review-policy page (EU Omnibus): where its reviews come from, how they are verified, what is hidden
     and why; in the widget's language, else the browser's, else the shop's."""
     policy = _policy(state, bu)
     unit = repository.get_business_unit(state, bu)
-    language = _language(locale, accept_language[:200], unit.locales)
+    asked = (locale or "")[:20]
+    spoken = bool(asked) and i18n.pick(asked) == asked.lower()[:2]
+    language = i18n.pick(asked) if spoken else _language(accept_language[:200], unit.locales)
     base = settings.public_url.rstrip("/")
     html = policy_page.render(policy, language, f"{base}/v1/business-units/{bu}/review-policy", _today(now))
     response = Response(
         html, media_type="text/html; charset=utf-8", headers={"Content-Security-Policy": policy_page.CSP}
     )
-    return _cacheable(request, response, vary="" if locale else "Accept-Language")
+    return _cacheable(request, response, vary="" if spoken else "Accept-Language")
 
 
-def _language(asked: str | None, accept_language: str, offered: tuple[str, ...]) -> str:
-    """`?locale=` if we speak it, else the browser's first language we speak, else the shop's."""
-    if asked and i18n.pick(asked) == asked.lower()[:2]:
-        return i18n.pick(asked)
+def _language(accept_language: str, offered: tuple[str, ...]) -> str:
+    """The browser's first language we speak, else the shop's."""
     for part in accept_language.split(",")[:20]:
         language = part.split(";")[0].strip().split("-")[0].lower()
         if language in i18n.LOCALES and not part.replace(" ", "").endswith(";q=0"):
