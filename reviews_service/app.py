@@ -30,6 +30,7 @@ from reviews_service.api import (
     invitations,
     openapi,
     photos,
+    policy,
     reviewers,
     reviews,
     sentiment,
@@ -203,6 +204,7 @@ def create_app(
     app.include_router(invitations.router)
     app.include_router(forms.router)  # the review form, /r/{token}
     app.include_router(reviewers.router)  # a reviewer's erasure and export (GDPR), the address in the body
+    app.include_router(policy.router)  # how reviews are collected and checked (EU Omnibus): page and JSON
     app.add_middleware(ResponseHeaders)  # nosniff, Referrer-Policy, no-store on admin, gzip on public reads
     openapi.install(app)
     # outermost but for HEAD: cached widget bytes skip everything else (photo URLs in them on REVIEWS_PUBLIC_URL)

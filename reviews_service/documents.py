@@ -141,6 +141,7 @@ class ReviewDoc(me.Document):
     source_scale = me.IntField(null=True)
     collection_method = me.StringField(null=True)
     photos = me.ListField(me.StringField())
+    moderation = me.DictField(null=True)  # a moderator's last decision: status, reason, category, by, at (admin)
 
 
 class SummaryDoc(me.Document):
@@ -424,7 +425,37 @@ def review_to_raw(review: model.Review) -> dict[str, Any]:
     raw["flags"] = list(review.flags)
     raw["aspects"] = list(review.aspects)
     raw["photos"] = list(review.photos)
+    raw["moderation"] = moderation_to_raw(review.moderation)
     return raw
+
+
+def moderation_to_raw(moderation: model.Moderation | None) -> dict[str, Any] | None:
+    """A moderator's decision as the review document keeps it."""
+    if moderation is None:
+        return None
+    return {
+        "status": moderation.status,
+        "reason": moderation.reason,
+        "category": moderation.category,
+        "by": moderation.by,
+        "at": moderation.at,
+    }
+
+
+def moderation_from_raw(raw: dict[str, Any] | None) -> model.Moderation | None:
+    """A stored decision (None where the review has none, as every review stored before decisions were kept)."""
+    if not raw or raw.get("status") not in model.STATUSES:
+        return None
+    at = as_utc(raw.get("at"))
+    assert at is not None
+    category = raw.get("category")
+    return model.Moderation(
+        status=raw["status"],
+        by=raw.get("by") or "",
+        at=at,
+        reason=raw.get("reason"),
+        category=category if category in model.MODERATION_CATEGORIES else None,
+    )
 
 
 def review_from_raw(raw: dict[str, Any]) -> model.Review:
@@ -462,6 +493,7 @@ def review_from_raw(raw: dict[str, Any]) -> model.Review:
         source_scale=raw.get("source_scale"),
         collection_method=raw.get("collection_method"),
         photos=tuple(raw.get("photos") or ()),
+        moderation=moderation_from_raw(raw.get("moderation")),
     )
 
 

@@ -9,6 +9,14 @@ from typing import Any, Literal
 Status = Literal["published", "pending", "hidden", "removed"]
 STATUSES: tuple[Status, ...] = ("published", "pending", "hidden", "removed")
 RATINGS = (1, 2, 3, 4, 5)
+# What a moderator may hide or remove a review for (the review-policy page lists them; a rating is never one).
+ModerationCategory = Literal[
+    "spam", "offensive", "personal_data", "not_genuine", "off_topic", "duplicate", "legal", "other"
+]
+MODERATION_CATEGORIES: tuple[ModerationCategory, ...] = (
+    "spam", "offensive", "personal_data", "not_genuine", "off_topic", "duplicate", "legal", "other"
+)  # fmt: skip
+WITHDRAWN: tuple[Status, ...] = ("hidden", "removed")  # the statuses a moderator must give a reason for
 MAX_IGNORED = 50  # distinct unknown field names an ingest report lists (a hostile batch can carry thousands)
 
 
@@ -63,6 +71,17 @@ class Product:
 
 
 @dataclass(frozen=True)
+class Moderation:
+    """A moderator's last decision on a review's status: what, why, who (the token's name) and when; admin only."""
+
+    status: Status
+    by: str
+    at: datetime
+    reason: str | None = None  # required for "hidden" and "removed" (the API refuses a hide without one)
+    category: ModerationCategory | None = None  # the reason's kind, counted (never quoted) on the policy page
+
+
+@dataclass(frozen=True)
 class Review:
     """One review as stored; `email` and `order_ref` never leave the admin side."""
 
@@ -97,6 +116,7 @@ class Review:
     # "unsolicited", "campaign_driven"); None where the source does not say.
     collection_method: str | None = None
     photos: tuple[str, ...] = ()  # ids of the buyer's photos (reviews_service.photos), shown while both are published
+    moderation: Moderation | None = None  # the moderator's last status decision (None: none since it came in)
 
     @property
     def summary_keys(self) -> tuple[str, ...]:

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from reviews_service import domain, flagging, photo_store, privacy, rating_buckets, repository
+from reviews_service.errors import InvalidInput
 from reviews_service.normalize import RecordRejected, fingerprint, ignored_fields, normalize
 from sentiment.reviews import ensure_analysed
 
@@ -170,7 +171,7 @@ def _merge(old: domain.Review | None, new: domain.Review) -> domain.Review:
     """The stored review after `new` arrives: the source's fields, the moderator's decisions."""
     if old is None:
         return new
-    merged = replace(new, reply=old.reply, replied_at=old.replied_at, flags=old.flags)
+    merged = replace(new, reply=old.reply, replied_at=old.replied_at, flags=old.flags, moderation=old.moderation)
     if new.reply is not None and new.reply != old.reply:  # the source's reply: a moderator's own one stays otherwise
         merged = replace(merged, reply=new.reply, replied_at=new.replied_at)
     if old.moderated and new.status == "removed":  # gone from its platform: that ends the moderator's decision
@@ -222,12 +223,38 @@ def _add_delta(
 
 
 def moderate(
-    state: ServiceState, review_id: str, *, status: str | None, reply: str | None, now: datetime
+    state: ServiceState,
+    review_id: str,
+    *,
+    status: domain.Status | None,
+    reply: str | None,
+    now: datetime,
+    reason: str | None = None,
+    category: domain.ModerationCategory | None = None,
+    by: str = "",
 ) -> domain.Review:
-    """A moderator hides, publishes or replies to a review; summaries follow at once."""
+    """A moderator hides, publishes or replies to a review; summaries follow at once. Hiding or removing
+    needs a `reason` (InvalidInput otherwise), recorded with `category`, `by` and the time."""
+    decision = None
+    if (reason is not None or category is not None) and status not in domain.WITHDRAWN:
+        raise InvalidInput("`reason` and `category` go with a `status` of hidden or removed.")
+    if status is not None:
+        if status in domain.WITHDRAWN and not (reason or "").strip():
+            raise InvalidInput(
+                f"A review is {status} only with a reason: send `reason` (what in the review breaks the rules), "
+                f"and optionally `category` ({', '.join(domain.MODERATION_CATEGORIES)})."
+            )
+        withdrawn = status in domain.WITHDRAWN
+        decision = domain.Moderation(
+            status=status,
+            by=by,
+            at=now,
+            reason=(reason or "").strip() or None if withdrawn else None,
+            category=(category or "other") if withdrawn else None,
+        )
     old = repository.get_review(review_id)
     with state.ingest_locks[old.business_unit]:
-        old, new = repository.moderate(review_id, status=status, reply=reply, now=now)
+        old, new = repository.moderate(review_id, status=status, reply=reply, now=now, decision=decision)
         deltas: dict[str, repository.SummaryDelta] = {}
         _add_delta(deltas, old, new)
         repository.apply_summary_deltas(state, deltas, now)

@@ -24,7 +24,7 @@ from pymongo import DeleteOne, InsertOne, ReplaceOne, ReturnDocument, UpdateOne
 from pymongo.errors import BulkWriteError
 
 from reviews_service import documents as docs
-from reviews_service import domain, versions
+from reviews_service import domain, review_policy, versions
 from reviews_service.cache import TTLCache
 from reviews_service.errors import InvalidInput, NotFound
 from widgets.i18n import LOCALES as LANGUAGES
@@ -428,9 +428,15 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 
 def moderate(
-    review_id: str, *, status: str | None, reply: str | None, now: datetime
+    review_id: str,
+    *,
+    status: str | None,
+    reply: str | None,
+    now: datetime,
+    decision: domain.Moderation | None = None,
 ) -> tuple[domain.Review, domain.Review]:
-    """Set a review's status and/or reply as a moderator; the status then survives re-ingest.
+    """Set a review's status and/or reply as a moderator; the status then survives re-ingest. `decision`
+    (who, why, when) is recorded with a status change.
 
     One atomic update that hands back the document it replaced: (before, after), so the summaries move
     from exactly the state this update changed, whatever other writers do meanwhile.
@@ -439,6 +445,7 @@ def moderate(
     if status is not None:
         updates["status"] = status
         updates["moderated"] = True
+        updates["moderation"] = docs.moderation_to_raw(decision)
     if reply is not None:
         updates["reply"] = reply or None
         updates["replied_at"] = now if reply else None
@@ -718,3 +725,53 @@ def product_review_batches(
         if len(raws) < batch_size:
             return
         after = (raws[-1]["created_at"], raws[-1]["_id"])
+
+
+# --- review policy ------------------------------------------------------------------------------
+
+
+def review_counts(business_unit: str) -> review_policy.ReviewCounts:
+    """What a unit's review policy states, counted from the store: its published reviews per source (and how many
+    verified) and per collection method, those hidden or removed now per kind of reason, and its invitations
+    answered per channel.
+
+    One pass over the unit's reviews reading five small fields (the (business_unit, _id) index's prefix), and a
+    count per channel on the invitations' (business_unit, ...) index; callers cache it (api/policy.py).
+    """
+    sources: dict[str, list[int]] = {}
+    methods: dict[str, int] = {}
+    withdrawn: dict[str, int] = {}
+    fields = {"_id": 0, "source": 1, "verified": 1, "collection_method": 1, "status": 1, "moderated": 1}
+    fields["moderation"] = 1
+    for raw in _reviews().find({"business_unit": business_unit}, fields).batch_size(5000):
+        status = raw.get("status") or "published"
+        if status == "published":
+            counted = sources.setdefault(str(raw.get("source")), [0, 0])
+            counted[0] += 1
+            counted[1] += bool(raw.get("verified"))
+            method = raw.get("collection_method") or "unknown"
+            methods[method] = methods.get(method, 0) + 1
+        elif status in domain.WITHDRAWN:
+            why = _withdrawn_because(raw, status)
+            withdrawn[why] = withdrawn.get(why, 0) + 1
+    invitations = docs.InvitationDoc._get_collection()
+    answered: dict[str, int] = {}
+    for channel in domain.CHANNELS:
+        query = {"business_unit": business_unit, "channel": channel, "reviewed_at": {"$ne": None}}
+        answered[channel] = int(invitations.count_documents(query))
+    return review_policy.ReviewCounts(
+        sources={name: review_policy.SourceCount(n, v) for name, (n, v) in sources.items()},
+        methods=methods,
+        withdrawn=withdrawn,
+        invitations=answered,
+    )
+
+
+def _withdrawn_because(raw: dict[str, Any], status: str) -> str:
+    """The kind of reason a hidden or removed review is not shown for (its category, never its text)."""
+    if not raw.get("moderated"):
+        return review_policy.AT_SOURCE  # the platform or the file said so
+    decision = docs.moderation_from_raw(raw.get("moderation"))
+    if decision is None or decision.status != status:
+        return review_policy.NOT_RECORDED
+    return decision.category or "other"

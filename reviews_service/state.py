@@ -23,6 +23,7 @@ from widgets.service import Rendered, size_of
 if TYPE_CHECKING:
     from reviews_service.api.stale import Answer
     from reviews_service.repository import ReviewPage
+    from reviews_service.review_policy import ReviewCounts
     from sentiment.taxonomy import Taxonomy
 
 # Other processes write too (serve, scheduler and CLI share the embedded store; replicas share MongoDB). A write
@@ -45,6 +46,8 @@ class ServiceState:
         # in what it keys on (see repository.list_published), so that junk filter values cannot fill memory.
         self.first_pages: TTLCache[FirstPageKey, ReviewPage] = TTLCache(self.cache_ttl, maxsize=1_000)
         self.widgets: WidgetCache[Rendered] = WidgetCache(ttl=self.cache_ttl, size_of=size_of)
+        # Each unit's review-policy counts (a pass over its reviews): dropped with its lists by any write to it.
+        self.review_counts: TTLCache[str, ReviewCounts] = TTLCache(self.cache_ttl, maxsize=1_000)
         self.static_widgets: dict[str, Rendered] = {}  # loader.js and widgets.css, read from the package once
         # While the store is down (outage.py): why, and the last answers served, which widgets, summaries and JSON-LD
         # fall back to. The widgets' share their bytes with `widgets` (the same objects); both are bounded.
@@ -78,7 +81,7 @@ class ServiceState:
         self.last_answers.clear()
 
     def _caches(self) -> tuple[TTLCache[Any, Any], ...]:
-        return (self.business_units, self.products, self.summaries, self.first_pages)
+        return (self.business_units, self.products, self.summaries, self.first_pages, self.review_counts)
 
     def _forget_unit(self, business_unit: str, _products: frozenset[str | None]) -> None:
         """Another process changed the unit (what exactly is unknown): drop everything cached of it."""
@@ -98,3 +101,4 @@ class ServiceState:
     def _forget_lists(self, business_unit: str, _products: frozenset[str | None]) -> None:
         """Any write to a unit (here or, through the poller, elsewhere) may change every one of its lists."""
         self.first_pages.pop_where(lambda key: key[0] == business_unit)
+        self.review_counts.pop(business_unit)

@@ -169,7 +169,9 @@ def test_scoped_token_cannot_moderate_another_units_review(
     review_id = client.get("/v1/business-units/other-shop/reviews").json()["items"][0]["id"]
     scoped = bearer(mint(client, admin, "shop-team", business_unit="test-shop")["token"])
 
-    assert_forbidden(client.patch(f"/v1/admin/reviews/{review_id}", json={"status": "hidden"}, headers=scoped))
+    assert_forbidden(
+        client.patch(f"/v1/admin/reviews/{review_id}", json={"status": "hidden", "reason": "Spam"}, headers=scoped)
+    )
     assert_forbidden(client.get(f"/v1/admin/reviews/{review_id}", headers=scoped))
     assert client.get("/v1/business-units/other-shop/summary").json()["review_count"] == 1
 

@@ -184,9 +184,12 @@ def test_unknown_sku_is_404(api: TestClient) -> None:
 def test_unknown_review_is_404(api: TestClient) -> None:
     assert (
         "test-shop:api:ghost"
-        in problem(api.patch("/v1/admin/reviews/test-shop:api:ghost", json={"status": "hidden"}, headers=AUTH), 404)[
-            "detail"
-        ]
+        in problem(
+            api.patch(
+                "/v1/admin/reviews/test-shop:api:ghost", json={"status": "hidden", "reason": "Spam"}, headers=AUTH
+            ),
+            404,
+        )["detail"]
     )
     problem(api.get("/v1/admin/reviews/test-shop:api:ghost", headers=AUTH), 404)
 

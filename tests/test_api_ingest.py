@@ -399,7 +399,7 @@ def test_hidden_review_leaves_list_and_summary_and_moderator_wins(client: TestCl
     ingest(client, admin, original, review("m2", 4))
     assert figures(client) == (2, hist(s4=1, s5=1), 4.5)
 
-    hidden = moderate(client, admin, rid("m1"), {"status": "hidden"})
+    hidden = moderate(client, admin, rid("m1"), {"status": "hidden", "reason": "Spam"})
     assert hidden["status"] == "hidden"
     assert public_ids(client) == {rid("m2")}
     assert public_ids(client, product="*") == {rid("m2")}
@@ -428,7 +428,7 @@ def test_hidden_review_leaves_list_and_summary_and_moderator_wins(client: TestCl
 def test_hiding_and_republishing_the_only_review(client: TestClient, admin: dict[str, str]) -> None:
     ingest(client, admin, review("solo", 5), review("chair", 3, product="oak-chair"))
     for review_id, sku in ((rid("solo"), None), (rid("chair"), "oak-chair")):
-        moderate(client, admin, review_id, {"status": "hidden"})
+        moderate(client, admin, review_id, {"status": "hidden", "reason": "Spam"})
         assert figures(client, sku) == (0, hist(), None)
         assert summary(client, sku)["last_review_at"] is None
         moderate(client, admin, review_id, {"status": "published"})
@@ -438,7 +438,7 @@ def test_hiding_and_republishing_the_only_review(client: TestClient, admin: dict
 
 def test_hidden_product_review_leaves_the_product_summary(client: TestClient, admin: dict[str, str]) -> None:
     ingest(client, admin, review("c1", 5, product="oak-chair"), review("c2", 1, product="oak-chair"))
-    moderate(client, admin, rid("c2"), {"status": "hidden"})
+    moderate(client, admin, rid("c2"), {"status": "hidden", "reason": "Spam"})
     assert figures(client, "oak-chair") == (1, hist(s5=1), 5.0)
     assert public_ids(client, product="oak-chair") == {rid("c1")}
     assert public_ids(client, product="oak-chair", rating=1) == set()
@@ -467,7 +467,12 @@ def test_reply_is_shown_and_can_be_removed(client: TestClient, admin: dict[str, 
 
 def test_reply_and_status_together(client: TestClient, admin: dict[str, str]) -> None:
     ingest(client, admin, review("m1", 1))
-    moderated = moderate(client, admin, rid("m1"), {"status": "hidden", "reply": "Contact opgenomen."})
+    moderated = moderate(
+        client,
+        admin,
+        rid("m1"),
+        {"status": "hidden", "reason": "Contains a phone number", "reply": "Contact opgenomen."},
+    )
     assert (moderated["status"], moderated["reply"]["text"]) == ("hidden", "Contact opgenomen.")
     assert public_items(client) == []
 
@@ -724,7 +729,7 @@ def test_an_edit_racing_another_process_counts_from_what_it_replaced(
             if meanwhile == "edit":
                 assert ingest_module.ingest(state, "test-shop", [review("r1", rating=3)], now=NOW).updated == 1
             else:
-                ingest_module.moderate(state, rid("r1"), status="hidden", reply=None, now=NOW)
+                ingest_module.moderate(state, rid("r1"), status="hidden", reply=None, now=NOW, reason="Spam")
         return found
 
     monkeypatch.setattr(repository, "reviews_by_id", read_then_someone_else_writes)

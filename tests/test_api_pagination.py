@@ -111,7 +111,9 @@ def records(client: TestClient, admin: dict[str, str], shop: domain.BusinessUnit
     # and one hidden by a moderator rather than by the source
     victim = next(r for r in data if r["status"] == "published" and r["created_at"] == SHARED_A)
     response = client.patch(
-        f"/v1/admin/reviews/test-shop:api:{victim['external_id']}", json={"status": "hidden"}, headers=admin
+        f"/v1/admin/reviews/test-shop:api:{victim['external_id']}",
+        json={"status": "hidden", "reason": "Spam"},
+        headers=admin,
     )
     assert response.status_code == 200
     victim["status"] = "hidden"
@@ -223,7 +225,9 @@ def test_walk_while_reviews_are_hidden(
 
     def hide(pages: int, seen: list[dict[str, Any]]) -> None:
         if pages == 1:
-            response = client.patch(f"/v1/admin/reviews/{to_hide}", json={"status": "hidden"}, headers=admin)
+            response = client.patch(
+                f"/v1/admin/reviews/{to_hide}", json={"status": "hidden", "reason": "Spam"}, headers=admin
+            )
             assert response.status_code == 200
 
     items = walk(client, limit=10, product="*", between=hide)

@@ -79,7 +79,9 @@ def test_a_hide_on_one_instance_is_gone_from_the_others_widget_within_2_s(
         shown = b.get(BADGE).headers["etag"]
         assert _count(b) == 2
         hidden = a.patch(
-            f"/v1/admin/reviews/{domain.review_id('test-shop', 'api', 'r2')}", json={"status": "hidden"}, headers=admin
+            f"/v1/admin/reviews/{domain.review_id('test-shop', 'api', 'r2')}",
+            json={"status": "hidden", "reason": "Spam"},
+            headers=admin,
         )
         assert hidden.status_code == 200
         assert _count(a) == 1  # at once where it was written

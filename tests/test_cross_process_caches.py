@@ -60,7 +60,7 @@ def test_a_write_in_one_process_reaches_the_other_within_two_seconds(tmp_path: P
         victim = shown[0]["id"]
 
         # A moderator hides a review on A: B's summary, list and widgets follow.
-        hidden = a.patch(f"/v1/admin/reviews/{victim}", json={"status": "hidden"})
+        hidden = a.patch(f"/v1/admin/reviews/{victim}", json={"status": "hidden", "reason": "Spam"})
         assert hidden.status_code == 200, hidden.text
         assert _within(PROMISE, lambda: _json(b, summary)["review_count"] == before["review_count"] - 1) < PROMISE
         assert _within(PROMISE, lambda: victim not in {r["id"] for r in _json(b, listing)["items"]}) < PROMISE

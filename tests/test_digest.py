@@ -256,7 +256,7 @@ def test_the_trend_follows_edits_and_moderation_and_the_nightly_check_repairs_it
     assert summary() == (1, 4.5)
     add(state, "shop", [record(1, 1, noon)])  # the platform's edit: five stars became one
     assert summary() == (1, 2.5)
-    ingest.moderate(state, "shop:test:r1", status="hidden", reply=None, now=NOW)
+    ingest.moderate(state, "shop:test:r1", status="hidden", reply=None, now=NOW, reason="Spam")
     assert summary() == (0, 4.0)
     ingest.moderate(state, "shop:test:r1", status="published", reply=None, now=NOW)
     assert summary() == (1, 2.5)

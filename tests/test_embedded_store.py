@@ -86,7 +86,9 @@ def test_what_serve_acknowledged_survives_kill_9(tmp_path: Path) -> None:
         assert answer.status_code == 200 and answer.json()["inserted"] == 25, answer.text
         page = httpx.get(f"{url}/v1/business-units/{UNIT}/reviews", params={"product": sku, "limit": 100}).json()
         hidden = next(r for r in page["items"] if r["title"] == "k9 3")
-        moderated = httpx.patch(f"{url}/v1/admin/reviews/{hidden['id']}", json={"status": "hidden"}, headers=admin)
+        moderated = httpx.patch(
+            f"{url}/v1/admin/reviews/{hidden['id']}", json={"status": "hidden", "reason": "Spam"}, headers=admin
+        )
         assert moderated.status_code == 200, moderated.text
         proc.kill()  # SIGKILL: no shutdown, no flush
         proc.wait(timeout=10)

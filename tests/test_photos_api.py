@@ -97,7 +97,12 @@ def test_a_hidden_review_s_photos_are_not_served(
     client: TestClient, shop: domain.BusinessUnit, state: ServiceState, admin: dict[str, str]
 ) -> None:
     review_id, (photo_id, _) = review_with_photos(state, BU, "p1")
-    assert client.patch(f"/v1/admin/reviews/{review_id}", headers=admin, json={"status": "hidden"}).status_code == 200
+    assert (
+        client.patch(
+            f"/v1/admin/reviews/{review_id}", headers=admin, json={"status": "hidden", "reason": "Spam"}
+        ).status_code
+        == 200
+    )
     assert client.get(f"/photos/{photo_id}.jpg").status_code == 404
     assert client.get(f"/photos/{photo_id}/thumb.jpg").status_code == 404
     assert (

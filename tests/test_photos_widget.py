@@ -127,7 +127,12 @@ def test_hiding_a_photo_drops_it_from_the_cached_widget_and_lists(
         assert new.headers["etag"] != old.headers["etag"]
         assert first not in new.text and second in new.text
     # hiding the review itself drops every photo with it
-    assert client.patch(f"/v1/admin/reviews/{review_id}", headers=admin, json={"status": "hidden"}).status_code == 200
+    assert (
+        client.patch(
+            f"/v1/admin/reviews/{review_id}", headers=admin, json={"status": "hidden", "reason": "Spam"}
+        ).status_code
+        == 200
+    )
     assert second not in client.get(paths[0]).text
 
 

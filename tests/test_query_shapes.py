@@ -194,7 +194,12 @@ def test_a_first_page_read_again_is_served_from_memory_until_the_unit_changes(
 
     assert list_reads() == 1, "the repeated first page was read from the store again"
     hidden = first["items"][0]["id"]
-    assert client.patch(f"/v1/admin/reviews/{hidden}", json={"status": "hidden"}, headers=admin).status_code == 200
+    assert (
+        client.patch(
+            f"/v1/admin/reviews/{hidden}", json={"status": "hidden", "reason": "Spam"}, headers=admin
+        ).status_code
+        == 200
+    )
     after = client.get(url).json()
     assert hidden not in [item["id"] for item in after["items"]], "a hidden review outlived the write in the cache"
     page_two = client.get(f"{url}&cursor={after['next_cursor']}").json()  # later pages always go to the store

@@ -437,7 +437,9 @@ def test_product_without_published_reviews_has_no_aggregate_rating(
     }
     client.post(INGEST, json=[review("w1", 2, product="walnut-table")], headers=admin).raise_for_status()
     assert client.get("/seo/test-shop/products/walnut-table.jsonld").json()["aggregateRating"]["reviewCount"] == 1
-    client.patch("/v1/admin/reviews/test-shop:api:w1", json={"status": "hidden"}, headers=admin).raise_for_status()
+    client.patch(
+        "/v1/admin/reviews/test-shop:api:w1", json={"status": "hidden", "reason": "Spam"}, headers=admin
+    ).raise_for_status()
     hidden_all = client.get("/seo/test-shop/products/walnut-table.jsonld")
     assert "aggregateRating" not in hidden_all.json() and "review" not in hidden_all.json()
     assert "reviewCount" not in hidden_all.text and "ratingCount" not in hidden_all.text
@@ -457,7 +459,9 @@ def test_hidden_reviews_never_appear(client: TestClient, shop: domain.BusinessUn
         review("o3", 4, product="oak-chair", author="Visible Vince", created_at="2026-10-03T10:00:00Z"),
     ]
     client.post(INGEST, json=records, headers=admin).raise_for_status()
-    client.patch("/v1/admin/reviews/test-shop:api:o2", json={"status": "hidden"}, headers=admin).raise_for_status()
+    client.patch(
+        "/v1/admin/reviews/test-shop:api:o2", json={"status": "hidden", "reason": "Spam"}, headers=admin
+    ).raise_for_status()
     for path in (OAK, f"{OAK}?format=html", EXPORT):
         text = client.get(path).text
         assert "Hidden Henk" not in text and "Verborgen" not in text, path

@@ -74,7 +74,10 @@ def test_incremental_summaries_equal_rebuild(
             assert report.unchanged == 1 and report.inserted == report.updated == 0
         elif op[0] == "moderate" and op[1] in model:
             _, ext, status = op
-            ingest.moderate(state, domain.review_id(shop.slug, "api", ext), status=status, reply=None, now=NOW)
+            reason = None if status == "published" else "Spam"
+            ingest.moderate(
+                state, domain.review_id(shop.slug, "api", ext), status=status, reply=None, now=NOW, reason=reason
+            )
             model[ext].update(status=status, moderated=status)
 
     stored = repository.all_summaries(shop.slug)

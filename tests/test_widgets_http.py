@@ -55,7 +55,9 @@ def test_hiding_a_product_review_updates_the_product_stars(
         INGEST, json=[review("p1", 1, product="oak-chair"), review("p2", 5, product="oak-chair")], headers=admin
     )
     assert "op basis van 2 beoordelingen" in client.get(STARS).text
-    client.patch("/v1/admin/reviews/test-shop:api:p1", json={"status": "hidden"}, headers=admin).raise_for_status()
+    client.patch(
+        "/v1/admin/reviews/test-shop:api:p1", json={"status": "hidden", "reason": "Spam"}, headers=admin
+    ).raise_for_status()
     stars = client.get(STARS).text
     assert 'aria-label="Beoordeeld met 5,0 van 5 op basis van 1 beoordeling"' in stars
 

@@ -84,15 +84,42 @@ def stars(average: float | None, label: str, size: str = "") -> str:
     return f'<span class="rw-stars{extra} rw-s{steps}" role="img" aria-label="{esc(label)}">{_STAR_LAYERS}</span>'
 
 
+# A small "i" in a circle: the info link's icon (its accessible name is the link's aria-label).
+INFO_SVG = (
+    '<svg viewBox="0 0 16 16" width="16" height="16" aria-hidden="true" focusable="false">'
+    '<circle cx="8" cy="8" r="7" fill="none" stroke="currentColor" stroke-width="1.5"/>'
+    '<path d="M7.25 7h1.5v5h-1.5zM7.25 4h1.5v1.5h-1.5z" fill="currentColor"/></svg>'
+)
+
+
+def about_link(about_url: str, locale: str, text: bool = False) -> str:
+    """The link to the unit's review-policy page (EU Omnibus: how its reviews are checked), in a new tab: a 24 px
+    icon (badge, stars) or a short text (latest reviews); "" without a usable URL."""
+    url = safe_url(about_url)
+    if not url:
+        return ""
+    name = esc(gettext(locale, "How reviews are checked"))
+    target = f'href="{esc(url)}" target="_blank" rel="noopener"'
+    if text:
+        return f'<a class="rw-about rw-about-text" {target}>{name}</a>'
+    return f'<a class="rw-about" {target} aria-label="{name}" title="{name}">{INFO_SVG}</a>'
+
+
 def _root(kind: str, theme: str | None, locale: str, inner: str, tag: str = "div", extra: str = "") -> str:
     theme_attr = f' data-theme="{esc(theme)}"' if theme in ("light", "dark") else ""
     return f'<{tag} class="rw rw-{kind}" lang="{locale}"{theme_attr}{extra}>{inner}</{tag}>'
 
 
 def badge(
-    unit: domain.BusinessUnit, summary: domain.RatingSummary, locale: str, reviews_url: str, theme: str | None = None
+    unit: domain.BusinessUnit,
+    summary: domain.RatingSummary,
+    locale: str,
+    reviews_url: str,
+    theme: str | None = None,
+    about_url: str = "",
 ) -> str:
-    """The shop badge: label, stars, score on the shop's scale, review count, link to the reviews."""
+    """The shop badge: label, stars, score on the shop's scale, review count, link to the reviews; the info link to
+    how they are checked (`about_url`) in its corner."""
     label_key = i18n.band(summary.average)
     score = score_text(summary, unit.display_scale, locale)
     parts = [
@@ -109,11 +136,15 @@ def badge(
         inner = f'<a class="rw-link" href="{esc(url)}" target="_blank" rel="noopener">{inner}</a>'
     else:
         inner = f'<span class="rw-link">{inner}</span>'
-    return _root("badge", theme, locale, inner)
+    return _root("badge", theme, locale, inner + about_link(about_url, locale))
 
 
 def product_stars(
-    unit: domain.BusinessUnit, summary: domain.RatingSummary, locale: str, theme: str | None = None
+    unit: domain.BusinessUnit,
+    summary: domain.RatingSummary,
+    locale: str,
+    theme: str | None = None,
+    about_url: str = "",
 ) -> str:
     """A product's stars with its score on the shop's scale and its count, one line high (listing and product pages).
 
@@ -125,12 +156,14 @@ def product_stars(
         empty = f'<span class="rw-stars rw-stars-sm rw-s0" aria-hidden="true">{_STAR_LAYERS}</span>'
         long, short = gettext(locale, "No reviews yet"), gettext(locale, "No reviews")
         words = f'<span class="rw-long">{esc(long)}</span><span class="rw-short">{esc(short)}</span>'
-        return _root("product-stars", theme, locale, f'{empty}<span class="rw-count rw-none">{words}</span>')
+        inner = f'{empty}<span class="rw-count rw-none">{words}</span>{about_link(about_url, locale)}'
+        return _root("product-stars", theme, locale, inner)
     inner = stars(summary.stars(unit.display_scale), rated_label(summary, unit.display_scale, locale), "sm")
     inner += (
         f'<span class="rw-score" aria-hidden="true">{esc(score)}'
         f'<span class="rw-scale"> / {unit.display_scale}</span></span>'
         f'<span class="rw-count" aria-hidden="true">({esc(format_number(summary.count, locale, decimals=0))})</span>'
+        + about_link(about_url, locale)
     )
     return _root("product-stars", theme, locale, inner)
 
@@ -218,11 +251,14 @@ def review_list(
     theme: str | None = None,
     empty_text: bool = True,
     base_url: str = "",
+    about_url: str = "",
 ) -> str:
-    """The latest published reviews, newest first, exactly as stored (no cherry-picking).
+    """The latest published reviews, newest first, exactly as stored (no cherry-picking, no rating filter unless
+    the page asks for one).
 
     `empty_text=False` when the product's own stars on the page already say there are none; photo URLs are on
-    `base_url`, the service's public URL (the fragment lands in a shop's page, on another origin).
+    `base_url`, the service's public URL (the fragment lands in a shop's page, on another origin). Below the list,
+    in the row reserved for it: "Read our reviews" and the info link to how reviews are checked (`about_url`).
     """
     items = "".join(review_item(unit, r, locale, base_url) for r in reviews[:limit])
     if not items:
@@ -230,9 +266,13 @@ def review_list(
         items = f'<li class="rw-review rw-empty">{words}</li>'
     inner = f'<ol class="rw-list">{items}</ol>'
     url = safe_url(reviews_url)
+    foot = ""
     if url:
         link_text = esc(gettext(locale, "Read our reviews"))
-        inner += f'<a class="rw-more" href="{esc(url)}" target="_blank" rel="noopener">{link_text}</a>'
+        foot = f'<a class="rw-more" href="{esc(url)}" target="_blank" rel="noopener">{link_text}</a>'
+    foot += about_link(about_url, locale, text=True)
+    if foot:
+        inner += f'<div class="rw-foot">{foot}</div>'
     label = esc(gettext(locale, "Latest reviews"))
     return _root("reviews", theme, locale, inner, tag="section", extra=f' aria-label="{label}" data-limit="{limit}"')
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING
 
-from reviews_service import domain, repository
+from reviews_service import domain, repository, review_policy
 from reviews_service.cache import strong_etag
 from reviews_service.i18n import gettext
 from widgets import i18n
@@ -152,9 +152,10 @@ def _render(
     state: ServiceState, unit: domain.BusinessUnit, wanted: WidgetQuery, sku: str | None, base_url: str
 ) -> Rendered:
     locale, theme = wanted.locale, wanted.theme
+    about = review_policy.page_url(base_url, unit.slug, locale)
     if wanted.kind == "badge":
-        fragment = markup.badge(unit, repository.get_summary(state, unit.slug), locale, unit.reviews_link, theme)
-        return _html(fragment, unit, wanted)
+        summary = repository.get_summary(state, unit.slug)
+        return _html(markup.badge(unit, summary, locale, unit.reviews_link, theme, about), unit, wanted)
     if wanted.kind == "svg":
         svg = markup.badge_svg(unit, repository.get_summary(state, unit.slug), locale)
         return Rendered.of(svg, "image/svg+xml", csp=SVG_CSP)
@@ -162,7 +163,7 @@ def _render(
         return _html(_reviews_fragment(state, unit, wanted, base_url), unit, wanted)
     if wanted.kind == "stars":
         summary = repository.get_summary(state, unit.slug, sku)
-        return _html(markup.product_stars(unit, summary, locale, theme), unit, wanted)
+        return _html(markup.product_stars(unit, summary, locale, theme, about), unit, wanted)
     return _json(_data(state, unit, wanted, base_url))
 
 
@@ -194,27 +195,29 @@ def _reviews_fragment(
     page = repository.list_published(
         state, unit.slug, limit=limit, product=wanted.product, rating=wanted.rating, language=wanted.language
     )
+    about = review_policy.page_url(base_url, unit.slug, wanted.locale)
     return markup.review_list(
-        unit, page.items, wanted.locale, limit, unit.reviews_link, wanted.theme, empty_text, base_url
+        unit, page.items, wanted.locale, limit, unit.reviews_link, wanted.theme, empty_text, base_url, about
     )
 
 
 def _data(state: ServiceState, unit: domain.BusinessUnit, wanted: WidgetQuery, base_url: str) -> dict[str, object]:
     """Everything the loader needs for one page: badge, every listed product's stars, the reviews list."""
     locale = wanted.locale
+    about = review_policy.page_url(base_url, unit.slug, locale)
     summary = repository.get_summary(state, unit.slug)
     products: dict[str, str | None] = {}
     figures: dict[str, dict[str, object] | None] = {}
     summaries = repository.summaries_for(state, unit.slug, list(wanted.skus))  # one `$in` read for the page's skus
     for sku in wanted.skus:
         product_summary = summaries[sku]
-        products[sku] = markup.product_stars(unit, product_summary, locale)
+        products[sku] = markup.product_stars(unit, product_summary, locale, about_url=about)
         figures[sku] = _figures(product_summary, unit)
     data: dict[str, object] = {
         "business_unit": unit.slug,
         "locale": locale,
         "summary": _figures(summary, unit),
-        "badge": markup.badge(unit, summary, locale, unit.reviews_link) if wanted.badge else None,
+        "badge": markup.badge(unit, summary, locale, unit.reviews_link, about_url=about) if wanted.badge else None,
         "products": products,
         "product_summaries": figures,
         "reviews": None,

@@ -233,12 +233,33 @@ def _gtin_ok(value: str) -> bool:
     return (10 - total % 10) % 10 == digits[-1]
 
 
+MAX_REASON = 500
+
+
 class ModerationIn(BaseModel):
-    """What a moderator changes: the status, the shop's public reply, or both."""
+    """What a moderator changes: the status (hiding or removing needs a reason), the shop's public reply, or both."""
 
     model_config = ConfigDict(extra="forbid")
     status: Literal["published", "hidden", "pending", "removed"] | None = None
     reply: str | None = Field(None, max_length=5000, description="empty string removes the reply")
+    reason: str | None = Field(
+        None,
+        max_length=MAX_REASON,
+        description="why it is hidden or removed: required for those two; admin only, never public",
+    )
+    category: domain.ModerationCategory | None = Field(
+        None, description="the reason's kind, counted on the public review-policy page (default other)"
+    )
+
+    @field_validator("reason")
+    @classmethod
+    def _clean_reason(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return clean_text(value, "reason", MAX_REASON) or None
+        except RecordRejected as exc:
+            raise ValueError(str(exc)) from exc
 
 
 @router.post(
@@ -459,13 +480,17 @@ def get_review(review_id: str, principal: AdminDep, settings: SettingsDep) -> Re
 def moderate_review(
     review_id: str, body: ModerationIn, principal: AdminDep, now: NowDep, state: StateDep, settings: SettingsDep
 ) -> Response:
-    """Hide, publish or reply to a review; the summaries follow at once."""
+    """Hide, publish or reply to a review; the summaries follow at once. Hiding or removing needs a `reason`,
+    kept with who (the token's name) and when in `moderation` (admin answers only)."""
     review = repository.get_review(review_id)
     principal.require(review.business_unit)
     if body.status is None and body.reply is None:
         raise InvalidInput("Send `status` and/or `reply`.")
     reply = None if body.reply is None else _clean_reply(body.reply)
-    updated = ingest.moderate(state, review_id, status=body.status, reply=reply, now=now)
+    updated = ingest.moderate(
+        state, review_id, status=body.status, reply=reply, now=now,
+        reason=body.reason, category=body.category, by=principal.name,
+    )  # fmt: skip
     return json_response(admin_review_json(updated, settings.public_url))
 
 

@@ -186,6 +186,7 @@ def admin_review_json(review: domain.Review, base_url: str = "") -> dict[str, An
             "external_id": review.external_id,
             "status": review.status,
             "moderated": review.moderated,
+            "moderation": _moderation_json(review.moderation),  # why it is hidden, by whom, when: never public
             "email": review.email,
             "order_ref": review.order_ref,
             "updated_at": iso(review.updated_at),
@@ -195,6 +196,18 @@ def admin_review_json(review: domain.Review, base_url: str = "") -> dict[str, An
         }
     )
     return data
+
+
+def _moderation_json(moderation: domain.Moderation | None) -> dict[str, Any] | None:
+    if moderation is None:
+        return None
+    return {
+        "status": moderation.status,
+        "reason": moderation.reason,
+        "category": moderation.category,
+        "by": moderation.by,
+        "at": iso(moderation.at),
+    }
 
 
 def photo_admin_json(photo: photo_store.Photo, base_url: str = "") -> dict[str, Any]:
