@@ -47,9 +47,20 @@ def normal_address(email: str) -> str:
 
 def anonymised(review: domain.Review) -> domain.Review:
     """The review without its reviewer: rating, date, product, language and status stay; name, e-mail, order
-    reference, title, text, reply and photos go. Fingerprinted, so a re-import of it compares 'unchanged'."""
+    reference, title, text, reply and photos go, and so does a moderator's reason, which may quote or name the
+    reviewer (the decision, its category, who and when stay). Fingerprinted, so a re-import compares 'unchanged'."""
+    moderation = review.moderation and replace(review.moderation, reason=None)
     bare = replace(
-        review, title="", text="", author="", email=None, order_ref=None, reply=None, replied_at=None, photos=()
+        review,
+        title="",
+        text="",
+        author="",
+        email=None,
+        order_ref=None,
+        reply=None,
+        replied_at=None,
+        photos=(),
+        moderation=moderation,
     )
     return replace(bare, fingerprint=fingerprint(bare))
 

@@ -284,3 +284,16 @@ def test_an_ingest_that_read_the_review_before_another_process_erased_it_stores_
     assert erased == [{"reviews": 1, "invitations": 0, "photos": 0, "flags": 0}] and report.rejected == []
     stored = repository.get_review("test-shop:api:r1")
     assert (stored.text, stored.email, stored.rating) == ("", None, 3)
+
+
+def test_a_moderator_s_reason_naming_the_reviewer_goes_with_the_erasure(
+    client: TestClient, shop: domain.BusinessUnit, admin: dict[str, str], settings: Settings
+) -> None:
+    _annas_reviews(client, admin, settings)
+    hide = {"status": "hidden", "reason": "Anna Bakker names her order ORD-77", "category": "personal_data"}
+    answer = client.patch("/v1/admin/reviews/test-shop:api:imp-1", json=hide, headers=admin)
+    assert answer.status_code == 200, answer.text
+    assert client.post(ERASE, json={"email": EMAIL}, headers=admin).status_code == 200
+    kept = client.get("/v1/admin/reviews/test-shop:api:imp-1", headers=admin).json()
+    assert kept["status"] == "hidden" and "Bakker" not in str(kept) and "ORD-77" not in str(kept)
+    assert kept["moderation"]["category"] == "personal_data" and kept["moderation"]["by"]
