@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC
-from urllib.parse import quote, urlencode, urljoin
+from urllib.parse import quote, urljoin
 from xml.sax.saxutils import escape
 
 from reviews_service import domain
@@ -34,9 +34,7 @@ ANONYMOUS = "Anonymous"
 ANONYMOUS_NAMES = frozenset({"anonymous", "anoniem", "anonym", "anonyme"})
 # Google's two collection methods; a review "campaign_driven" (asked for outside an order) is neither, so it says none.
 COLLECTION_METHODS = {"post_fulfillment": "post_fulfillment", "unsolicited": "unsolicited"}
-# The landing page (the unit's reviews page, or the product's list on this service) shows a group of reviews with
-# this one among them: Google's "singleton" is a page with only this review, which nothing here serves.
-REVIEW_URL_TYPE = "group"
+REVIEW_URL_TYPE = "singleton"  # every review has a page of its own (reviews_service/review_page.py)
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _GTIN = re.compile(r"[0-9]{8,14}")
 
@@ -73,12 +71,9 @@ def _absolute(url: str, service_url: str) -> str:
 
 
 def review_url(unit: domain.BusinessUnit, review: domain.Review, service_url: str) -> str:
-    """The unit's reviews page at this review (`#review-{id}`); without one, the product's reviews on this service."""
-    if unit.reviews_link:
-        page = _absolute(unit.reviews_link.split("#", 1)[0], service_url)
-        return f"{page}#review-{quote(review.id, safe=':-._~')}"
-    query = urlencode({"product": review.product or ""})
-    return f"{service_url.rstrip('/')}/v1/business-units/{quote(unit.slug)}/reviews?{query}"
+    """The review's own page on this service (`/reviews/{bu}/review/{id}`): a page with only that review, what Google
+    calls a `singleton` review_url."""
+    return f"{service_url.rstrip('/')}/reviews/{quote(unit.slug)}/review/{quote(review.id, safe=':-._~')}"
 
 
 def product_url(unit: domain.BusinessUnit, sku: str, product: domain.Product | None, service_url: str) -> str:

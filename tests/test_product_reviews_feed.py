@@ -154,7 +154,7 @@ def test_a_reviews_page_or_product_given_as_a_path_is_linked_on_this_services_ad
     relative = dataclasses.replace(CHAIR, url="/demo/s/products/chair")
     batches = [([_review("a")], {"chair": relative})]
     root = valid("".join(product_reviews.feed(on_service, batches, "https://reviews.example/")))
-    assert root.findtext("reviews/review/review_url") == "https://reviews.example/demo/s/reviews#review-s:api:a"
+    assert root.findtext("reviews/review/review_url") == "https://reviews.example/reviews/s/review/s:api:a"
     assert (
         root.findtext("reviews/review/products/product/product_url") == "https://reviews.example/demo/s/products/chair"
     )
@@ -178,7 +178,7 @@ def test_the_feed_lists_every_published_product_review_with_text_and_no_personal
         review("hidden", 1, product="walnut-table"),
     ]
     assert client.post(INGEST, json=records, headers=admin).json()["inserted"] == len(records)
-    hide = client.patch("/v1/admin/reviews/test-shop:api:hidden", json={"status": "hidden"}, headers=admin)
+    hide = client.patch("/v1/admin/reviews/test-shop:api:hidden", json={"status": "hidden", "reason": "test"}, headers=admin)
     hide.raise_for_status()
     client.patch("/v1/admin/reviews/test-shop:api:form", json={"status": "published"}, headers=admin).raise_for_status()
 
@@ -195,7 +195,10 @@ def test_the_feed_lists_every_published_product_review_with_text_and_no_personal
     assert in_order(form) == REVIEW_ORDER  # moderated: is_spam known; asked after the order: post_fulfillment
     assert form.findtext("is_spam") == "false" and form.findtext("collection_method") == "post_fulfillment"
     assert form.findtext("reviewer/name") == "Sanne V." and "is_anonymous" not in form.find("reviewer/name").attrib
-    assert form.findtext("review_url") == "https://shop.example/reviews#review-test-shop:api:form"
+    assert form.findtext("review_url").endswith("/reviews/test-shop/review/test-shop:api:form")
+    assert form.find("review_url").attrib == {"type": "singleton"}
+    page = client.get(form.findtext("review_url").split("://", 1)[1].partition("/")[2].join(["/", ""]))
+    assert page.status_code == 200 and "Sanne V." in page.text and "anna.bakker" not in page.text
     assert form.findtext("products/product/product_ids/gtins/gtin") == "8712345678906"
     assert (
         form.findtext("products/product/product_url") == "http://127.0.0.1:8000/seo/test-shop/products/oak-chair.jsonld"
@@ -273,7 +276,7 @@ def test_the_feed_answers_changed_since_with_304_until_a_review_of_the_unit_chan
 
     tags = {etag}
     changes = [
-        lambda: client.patch("/v1/admin/reviews/test-shop:api:o1", json={"status": "hidden"}, headers=admin),
+        lambda: client.patch("/v1/admin/reviews/test-shop:api:o1", json={"status": "hidden", "reason": "test"}, headers=admin),
         lambda: client.patch("/v1/admin/reviews/test-shop:api:o1", json={"status": "published"}, headers=admin),
         lambda: client.post(INGEST, json=[review("o1", 4, product="oak-chair", text="Edited.")], headers=admin),
         lambda: client.post(PRODUCTS, json={"sku": "oak-chair", "name": "Oak chair II"}, headers=admin),

@@ -14,10 +14,11 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
 
-from reviews_service import i18n, policy_page, repository, review_policy
+from reviews_service import i18n, policy_page, repository, review_page, review_policy
 from reviews_service.api.deps import NowDep, SettingsDep, StateDep, json_response
 from reviews_service.api.openapi import HTML, JSON, answers
 from reviews_service.cache import etag_matches, strong_etag
+from reviews_service.errors import NotFound
 from reviews_service.state import ServiceState
 from widgets.i18n import pick_locale
 
@@ -90,3 +91,35 @@ def _language(accept_language: str, offered: tuple[str, ...]) -> str:
 def _today(now: datetime) -> datetime:
     """The day the figures are of (the page changes once a day, not once a second: its ETag holds)."""
     return now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+@router.get("/reviews/{bu}/review/{review_id}", **answers(HTML, 404))
+def review_page_html(
+    bu: str,
+    review_id: str,
+    request: Request,
+    state: StateDep,
+    settings: SettingsDep,
+    locale: Annotated[str | None, Query(description="nl, en, de or fr (another value: the shop's language)")] = None,
+) -> Response:
+    """One published review on a page of its own (the product reviews feed's `singleton` review_url), in the
+    shop's language or `?locale=`; a review that is not published (or not this unit's) is a 404."""
+    unit = repository.get_business_unit(state, bu)
+    if not review_id.startswith(f"{bu}:") or len(review_id) > 300:
+        raise NotFound(f"No review with id '{review_id[:80]}' in '{bu}'.")
+    review = repository.get_review(review_id)
+    if review.business_unit != bu or review.status != "published":
+        raise NotFound(f"No review with id '{review_id[:80]}' in '{bu}'.")
+    product = repository.products(state, bu, [review.product]).get(review.product) if review.product else None
+    asked = (locale or "")[:20]
+    language = (
+        i18n.pick(asked)
+        if asked and i18n.pick(asked) == asked.lower()[:2]
+        else i18n.pick(unit.locales[0] if unit.locales else None)
+    )
+    about = review_policy.page_url(settings.public_url, bu, language)
+    html = review_page.render(unit, review, product, language, about_url=about)
+    response = Response(
+        html, media_type="text/html; charset=utf-8", headers={"Content-Security-Policy": review_page.CSP}
+    )
+    return _cacheable(request, response)
