@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     # waits up to REVIEWS_PHOTO_WAIT_SECONDS for a place, then asks the buyer to send the photos again
     photo_decodes: int = Field(2, ge=1, le=32, alias="REVIEWS_PHOTO_DECODES")
     photo_wait_seconds: float = Field(20.0, ge=0, le=120, alias="REVIEWS_PHOTO_WAIT_SECONDS")
+    # logs (reviews_service/logs.py): one JSON object per line, or plain text; unset: json in production only
+    log_format: Literal["json", "text"] | None = Field(None, alias="REVIEWS_LOG_FORMAT")
+    # GET /metrics asks for `Authorization: Bearer <this>` when set; unset, it answers anyone who reaches the API
+    metrics_token: SecretStr | None = Field(None, alias="REVIEWS_METRICS_TOKEN")
 
     @property
     def embedded(self) -> bool:
@@ -125,6 +129,7 @@ class Settings(BaseSettings):
         if self.env == "production":
             rules = [_secret_rule("REVIEWS_SECRET_KEY", self.secret_key, required=True)]
             rules.append(_secret_rule("REVIEWS_ADMIN_TOKEN", self.admin_token, required=False))
+            rules.append(_secret_rule("REVIEWS_METRICS_TOKEN", self.metrics_token, required=False))
             if self.ephemeral:
                 rules.append(
                     "REVIEWS_DATA_DIR is :memory: with no MONGODB_URL, a throw-away store that loses every "

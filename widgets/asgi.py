@@ -12,9 +12,11 @@ import json
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from reviews_service.api.access import observation
 from reviews_service.api.headers import EVERY_ANSWER
 from reviews_service.cache import etag_matches, request_header
 from reviews_service.errors import ReviewsError, problem_document
+from reviews_service.metrics import UNMATCHED
 from reviews_service.state import ServiceState
 from widgets import service
 
@@ -41,12 +43,33 @@ class WidgetFastPath:
             try:
                 answer = await run_in_threadpool(service.render, self.state, path, query, self.base_url)
             except ReviewsError as exc:
+                _observed(scope, path)
                 await _problem(send, exc)
                 return
-            if answer is None:
+            if answer is None:  # not a widget: the app's router answers (and names the route)
                 await self.app(scope, receive, send)
                 return
+            self.state.metrics.widget_miss.inc()
+        else:
+            self.state.metrics.widget_hit.inc()
+        _observed(scope, path)
         await _send(scope, send, answer)
+
+
+def route_of(path: str) -> str:
+    """The route template of a widget path (`/widgets/{bu}/badge.html`): what metrics and logs name, never the path."""
+    if path in service.STATIC:
+        return path
+    parts = path.split("/")  # a path the cache or the renderer took: /widgets/{bu}/{file} or .../{sku}/stars.html
+    if len(parts) == 4:
+        return f"/widgets/{{bu}}/{parts[3]}"
+    return "/widgets/{bu}/products/{sku}/stars.html" if len(parts) == 6 else UNMATCHED
+
+
+def _observed(scope: Scope, path: str) -> None:
+    seen = observation(scope)
+    if seen is not None:
+        seen.route = route_of(path)
 
 
 def _header(scope: Scope, name: bytes) -> bytes:

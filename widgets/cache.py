@@ -49,6 +49,7 @@ class WidgetCache(Generic[V]):
         self._generations: dict[str, int] = {}
         self._bytes = 0
         self._lock = threading.Lock()
+        self.evictions = 0  # entries pushed out by the bounds (the service's metrics read it at each scrape)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -102,6 +103,7 @@ class WidgetCache(Generic[V]):
         while self._entries and (len(self._entries) > self.maxsize or self._bytes > self.max_bytes):
             evicted_key, evicted = self._entries.popitem(last=False)
             self._forget(evicted_key, evicted)
+            self.evictions += 1
 
     def _forget(self, key: Key, entry: _Entry[V]) -> None:
         self._bytes -= entry.size
