@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
-import secrets
 import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -24,6 +24,7 @@ _SAFE_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 ACCESS_LOGGER = "reviews.access"
 # Fields an access line adds to the record (logger.info(..., extra=...)); all our own values, none from the body.
 ACCESS_FIELDS = ("method", "route", "status", "duration_ms", "client")
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)  # built once: json.dumps with options builds one a call
 _TEXT_FORMAT = "%(levelname)s %(name)s: %(message)s"  # what the CLI has always printed
 
 
@@ -33,7 +34,7 @@ def request_id_from(header: bytes | None) -> str:
         text = header.decode("latin-1")
         if _SAFE_ID.fullmatch(text):
             return text
-    return secrets.token_hex(8)
+    return os.urandom(8).hex()
 
 
 def current_request_id() -> str | None:
@@ -59,7 +60,7 @@ class JsonFormatter(logging.Formatter):
                 line[name] = value
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, ensure_ascii=False, default=str)
+        return _ENCODER.encode(line)
 
 
 class TextFormatter(logging.Formatter):
@@ -91,6 +92,8 @@ def configure(log_format: LogFormat, level: int = logging.INFO) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    # Nothing we print says which process or thread logged: not looked up for every record (every request's)
+    logging.logProcesses = logging.logThreads = logging.logMultiprocessing = False
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):  # through ours, not their own handlers
         logger = logging.getLogger(name)
         logger.handlers.clear()
