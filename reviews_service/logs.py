@@ -8,6 +8,7 @@ from the worker threads FastAPI runs plain `def` routes in (they run in a copy o
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
@@ -28,13 +29,24 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)  # built once: json
 _TEXT_FORMAT = "%(levelname)s %(name)s: %(message)s"  # what the CLI has always printed
 
 
-def request_id_from(header: bytes | None) -> str:
-    """The caller's X-Request-ID if it is short and safe, else a fresh random one (16 hex digits)."""
-    if header:
-        text = header.decode("latin-1")
-        if _SAFE_ID.fullmatch(text):
-            return text
-    return os.urandom(8).hex()
+class RequestIds:
+    """Fresh request ids: 16 hex digits, a random prefix per instance and a counter (no system call per id)."""
+
+    def __init__(self) -> None:
+        self._prefix = os.urandom(4).hex()
+        self._next = itertools.count(int.from_bytes(os.urandom(2)))
+
+    def new(self) -> str:
+        """An id no other request of this instance had (and, by the random prefix, of no other instance)."""
+        return f"{self._prefix}{next(self._next) & 0xFFFFFFFF:08x}"
+
+    def of(self, header: bytes | None) -> str:
+        """The caller's X-Request-ID if it is short and safe (a proxy's, a client's), else a fresh one."""
+        if header:
+            text = header.decode("latin-1")
+            if _SAFE_ID.fullmatch(text):
+                return text
+        return self.new()
 
 
 def current_request_id() -> str | None:

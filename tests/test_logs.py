@@ -74,7 +74,7 @@ def app(connected: store.StoreInfo, state: ServiceState) -> FastAPI:
      ("<script>", False), ("id\r\nX-Evil: 1", False), ("", False), ("ïd", False)],
 )  # fmt: skip
 def test_a_callers_request_id_is_kept_only_when_short_and_safe(sent: str, kept: bool) -> None:
-    got = logs.request_id_from(sent.encode("utf-8"))
+    got = logs.RequestIds().of(sent.encode("utf-8"))
     if kept:
         assert got == sent
     else:
@@ -180,3 +180,10 @@ def test_reviews_serve_logs_one_json_object_per_line(tmp_path: Path) -> None:
     assert any(r["route"] == "/r/{token}" for r in access)
     assert TOKEN not in text and EMAIL not in text
     assert 'route="/widgets/{bu}/badge.html",status="200"' in metrics
+
+
+def test_fresh_request_ids_do_not_repeat() -> None:
+    ids, other = logs.RequestIds(), logs.RequestIds()
+    made = [ids.new() for _ in range(10_000)]
+    assert len(set(made)) == len(made) and all(len(i) == 16 for i in made)
+    assert not {other.new() for _ in range(1000)} & set(made)  # another instance (app, replica): its own prefix

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reviews_service.cache import request_header
-from reviews_service.logs import ACCESS_LOGGER, REQUEST_ID, request_id_from
+from reviews_service.logs import ACCESS_LOGGER, REQUEST_ID, RequestIds
 from reviews_service.metrics import UNMATCHED, Metrics
 
 _ACCESS = "%s %s %d %.2f ms"  # an access line's message: method, route template, status, duration
@@ -43,6 +43,7 @@ class Observed:
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
+        self.ids = RequestIds()
         self.log = logging.getLogger(ACCESS_LOGGER)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -50,7 +51,7 @@ class Observed:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        request_id = request_id_from(request_header(scope, b"x-request-id"))
+        request_id = self.ids.of(request_header(scope, b"x-request-id"))
         id_header = (b"x-request-id", request_id.encode())
         token = REQUEST_ID.set(request_id)
         seen = scope[OBSERVATION] = Observation()
