@@ -8,11 +8,13 @@ passes in (collector names, `api`, `csv`, `form`...), never anything a request s
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping
+from itertools import accumulate
 from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client import CollectorRegistry, Counter, Gauge, disable_created_metrics, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from reviews_service import __version__
@@ -34,20 +36,13 @@ class Metrics:
         disable_created_metrics()  # type: ignore[no-untyped-call]  # no `*_created` twin of every series: Prometheus' text format does not use them
         self.registry = CollectorRegistry(auto_describe=True)
         on = self.registry
-        self.requests = Counter(
-            "reviews_http_requests", "HTTP answers by route template, method and status.",
-            ("route", "method", "status"), registry=on,
-        )  # fmt: skip
-        self.latency = Histogram(
-            "reviews_http_request_duration_seconds", "Time to answer, from the request to the last body byte.",
-            ("route",), buckets=LATENCY_BUCKETS, registry=on,
-        )  # fmt: skip
-        self.widget_answers = Counter(
-            "reviews_widget_cache_requests", "Widget requests answered from cached bytes (hit) or rendered (miss).",
-            ("result",), registry=on,
-        )  # fmt: skip
-        self.widget_hit = self.widget_answers.labels("hit")
-        self.widget_miss = self.widget_answers.labels("miss")
+        # Requests are counted on the event loop's thread only (the ASGI layers), and scraped there too (an async
+        # route): plain numbers, no lock per increment, turned into families at scrape time.
+        self.requests = _Requests()
+        on.register(self.requests)
+        self.widget_hits = 0  # widget requests answered from cached bytes (WidgetFastPath)
+        self.widget_misses = 0  # ... and those it had to render (or find by what they render to)
+        on.register(_WidgetAnswers(self))
         self.ingested = Counter(
             "reviews_ingest_records", "Records ingested, by the path they came in by and what became of them.",
             ("source", "outcome"), registry=on,
@@ -66,20 +61,10 @@ class Metrics:
         self.alerts = Counter("reviews_alerts_sent", "One-star alerts delivered.", registry=on)
         info = Gauge("reviews_build_info", "The running version (always 1).", ("version",), registry=on)
         info.labels(__version__).set(1)
-        # (route, method, status) -> the two children to bump: labels() takes a lock and builds a tuple per call
-        self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
-        """Count one answer and its latency (the hot path: two dict reads and two increments)."""
-        if method not in METHODS:
-            method = "other"
-        key = (route, method, status)
-        children = self._children.get(key)
-        if children is None:
-            children = self.requests.labels(route, method, str(status)), self.latency.labels(route)
-            self._children[key] = children  # bounded: routes x METHODS x statuses, all from our own code
-        children[0].inc()
-        children[1].observe(seconds)
+        """Count one answer and its latency (the hot path: a dict read, a bisect and three additions)."""
+        self.requests.observe(route, method if method in METHODS else "other", status, seconds)
 
     def count_ingest(self, source: str, report: IngestReport) -> None:
         """Count what one ingest did, under the path the records came in by (`api`, `csv`, a collector...)."""
@@ -105,6 +90,70 @@ class Metrics:
     def exposition(self) -> bytes:
         """Everything in Prometheus' text exposition format."""
         return generate_latest(self.registry)
+
+
+class _Series:
+    """One (route, method, status): its count, the sum of its latencies and its latencies per bucket."""
+
+    __slots__ = ("buckets", "count", "seconds")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.seconds = 0.0
+        self.buckets = [0] * (len(LATENCY_BUCKETS) + 1)  # the last one: over the largest bound
+
+
+class _Requests(Collector):
+    """HTTP answers by (route, method, status), as a counter and a latency histogram by route."""
+
+    def __init__(self) -> None:
+        self._series: dict[tuple[str, str, int], _Series] = {}  # bounded: routes x METHODS x statuses
+
+    def observe(self, route: str, method: str, status: int, seconds: float) -> None:
+        """Add one answer (on the event loop's thread)."""
+        series = self._series.get((route, method, status))
+        if series is None:
+            series = self._series[(route, method, status)] = _Series()
+        series.count += 1
+        series.seconds += seconds
+        series.buckets[bisect_left(LATENCY_BUCKETS, seconds)] += 1
+
+    def collect(self) -> Iterable[Metric]:
+        """The counter by route, method and status; the histogram by route (its methods and statuses summed)."""
+        counter = CounterMetricFamily(
+            "reviews_http_requests", "HTTP answers by route template, method and status.",
+            labels=("route", "method", "status"),
+        )  # fmt: skip
+        by_route: dict[str, tuple[list[int], list[float]]] = {}
+        for (route, method, status), series in list(self._series.items()):
+            counter.add_metric((route, method, str(status)), series.count)
+            buckets, total = by_route.setdefault(route, ([0] * len(series.buckets), [0.0]))
+            for i, n in enumerate(series.buckets):
+                buckets[i] += n
+            total[0] += series.seconds
+        histogram = HistogramMetricFamily(
+            "reviews_http_request_duration_seconds", "Time to answer, from the request to the last body byte.",
+            labels=("route",),
+        )  # fmt: skip
+        for route, (buckets, total) in by_route.items():
+            bounds = [*(str(b) for b in LATENCY_BUCKETS), "+Inf"]
+            histogram.add_metric((route,), list(zip(bounds, accumulate(buckets), strict=True)), total[0])
+        return [counter, histogram]
+
+
+class _WidgetAnswers(Collector):
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    def collect(self) -> Iterable[Metric]:
+        """Hits and misses of the widgets' fast path."""
+        family = CounterMetricFamily(
+            "reviews_widget_cache_requests", "Widget requests answered from cached bytes (hit) or rendered (miss).",
+            labels=("result",),
+        )  # fmt: skip
+        family.add_metric(("hit",), self.metrics.widget_hits)
+        family.add_metric(("miss",), self.metrics.widget_misses)
+        return [family]
 
 
 class _Reading(Collector):

@@ -49,9 +49,9 @@ class WidgetFastPath:
             if answer is None:  # not a widget: the app's router answers (and names the route)
                 await self.app(scope, receive, send)
                 return
-            self.state.metrics.widget_miss.inc()
+            self.state.metrics.widget_misses += 1
         else:
-            self.state.metrics.widget_hit.inc()
+            self.state.metrics.widget_hits += 1
         _observed(scope, path)
         await _send(scope, send, answer)
 

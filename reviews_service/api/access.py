@@ -61,7 +61,7 @@ class Observed:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message = {**message, "headers": [*message.get("headers", ()), id_header]}
+                message["headers"] = [*message.get("headers", ()), id_header]  # a new list: the old may be shared
             await send(message)
 
         try:
