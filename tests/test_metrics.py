@@ -198,4 +198,8 @@ def test_nginx_refuses_metrics_from_outside_and_still_proxies_widgets(live_serve
     with nginx_in_front(nginx_binary, live_server) as url:
         for path in ("/metrics", "/metrics/", "//metrics", "/%6detrics", "/metrics?format=x"):
             assert httpx.get(f"{url}{path}", timeout=10).status_code == 403, path
-        assert httpx.get(f"{url}/widgets/flinders-nl/badge.html", timeout=10).status_code == 200
+        first, second = (httpx.get(f"{url}/widgets/flinders-nl/badge.html", timeout=10) for _ in range(2))
+        assert first.status_code == second.status_code == 200 and second.headers["x-cache-status"] == "HIT"
+        # nginx's id for each request, the one it sent the API: a HIT does not repeat the filling request's id
+        ids = [first.headers.get_list("x-request-id"), second.headers.get_list("x-request-id")]
+        assert all(len(i) == 1 and len(i[0]) == 32 for i in ids) and ids[0] != ids[1], ids
