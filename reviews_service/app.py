@@ -28,6 +28,7 @@ from reviews_service.api import (
     home,
     hooks,
     invitations,
+    metrics,
     openapi,
     photos,
     policy,
@@ -40,6 +41,7 @@ from reviews_service.api import (
     unsubscribe,
     widgets,
 )
+from reviews_service.api.access import ObservedAPI, RouteNoted
 from reviews_service.api.deps import json_response
 from reviews_service.api.headers import ResponseHeaders, stamp
 from reviews_service.api.methods import HeadAsGet, allowed_methods
@@ -172,7 +174,7 @@ def create_app(
             if connect:
                 store.disconnect()
 
-    app = FastAPI(
+    app = ObservedAPI(  # FastAPI inside Observed: X-Request-ID, metrics and the access line of every answer
         title="Reviews service",
         version=__version__,
         description="Self-hosted reviews and social-proof aggregation: summaries, widgets, JSON-LD, imports.",
@@ -186,6 +188,7 @@ def create_app(
     app.state.registry = registry
     app.state.change_poller = poller
     app.state.ready_probe = Probe()  # /ready's store check: one at a time, bounded in time
+    app.add_middleware(RouteNoted)  # innermost: names the route the router chose, for the metrics and access lines
     app.add_middleware(BodyLimit, settings=settings)
     app.add_middleware(RateLimit, limiter=app.state.limits.public_posts)
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"], allow_headers=["*"], max_age=86400)
@@ -205,6 +208,7 @@ def create_app(
     app.include_router(forms.router)  # the review form, /r/{token}
     app.include_router(reviewers.router)  # a reviewer's erasure and export (GDPR), the address in the body
     app.include_router(policy.router)  # how reviews are collected and checked (EU Omnibus): page and JSON
+    app.include_router(metrics.router)  # GET /metrics, Prometheus' text format
     app.add_middleware(ResponseHeaders)  # nosniff, Referrer-Policy, no-store on admin, gzip on public reads
     openapi.install(app)
     # outermost but for HEAD: cached widget bytes skip everything else (photo URLs in them on REVIEWS_PUBLIC_URL)

@@ -100,6 +100,15 @@ def _start_up(
     return lines, token_id
 
 
+def serve_logs(settings: Settings, level: str) -> None:
+    """Log lines as REVIEWS_LOG_FORMAT says; one access line per request at `level` info or debug."""
+    from reviews_service import logs
+
+    logs.configure(logs.format_for(settings.log_format, settings.env))
+    access = logging.INFO if level in ("info", "debug") else logging.WARNING
+    logging.getLogger(logs.ACCESS_LOGGER).setLevel(access)
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
@@ -112,6 +121,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         # Links in e-mails (digest pages, alerts) point at this server when REVIEWS_PUBLIC_URL is not set.
         shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
         settings = settings.model_copy(update={"public_url": f"http://{shown_host}:{args.port}"})
+    serve_logs(settings, args.log_level)
     info = store.connect(settings)
     state = ServiceState()  # the app's, shared with the start-up and the in-process scheduler: one set of caches
     lines, token_id = _start_up(args, settings, info, state)
@@ -120,15 +130,17 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     app = create_app(settings, connect=False, state=state, registry=registry_of(args))
     print(f"reviews-service {__version__}", *lines, sep="\n", flush=True)
     try:
-        # httptools + uvloop come with uvicorn[standard]; no access log unless logging at info or below
+        # httptools + uvloop come with uvicorn[standard]; the access lines are ours (reviews.access, see
+        # serve_logs): route templates, never raw paths with their tokens; uvicorn's own lines go through our format
         uvicorn.run(
             app,
             host=args.host,
             port=args.port,
             log_level=args.log_level,
+            log_config=None,
             loop="auto",
             http="auto",
-            access_log=args.log_level in ("info", "debug"),
+            access_log=False,
             server_header=False,  # one header less to send, and for a cache in front to store and re-parse per hit
         )
     finally:

@@ -34,10 +34,11 @@ def registry_of(args: argparse.Namespace) -> Registry:
 
 def cmd_scheduler(args: argparse.Namespace, settings: Settings) -> int:
     """Run the periodic jobs until interrupted."""
-    from reviews_service import jobs
+    from reviews_service import jobs, logs
     from reviews_service.cli import persistent_store
     from reviews_service.poller import ChangePoller
 
+    logs.configure(logs.format_for(settings.log_format, settings.env))
     state = persistent_store(
         settings, "run the scheduler on its own", " (`reviews serve` runs it in-process when embedded)"
     )

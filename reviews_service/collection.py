@@ -131,14 +131,17 @@ def _run(
         if if_due is not None and not due(business_unit, source, now(), if_due):
             return None
         started = now()
+        state.metrics.collector_runs.labels(source).inc()  # a name in the registry: a bounded label
         try:
             report = collect_now(
                 state, settings, registry, business_unit, source, full=full, progress=progress, now=now
             )
         except SourceError as exc:  # collect_now recorded it
+            state.metrics.collector_failures.labels(source).inc()
             _back_off(business_unit, source, started, every, exc.detail)
             raise
         except Exception as exc:  # a bug in a collector: recorded here, so it shows at the sources endpoint too
+            state.metrics.collector_failures.labels(source).inc()
             previous = source_store.get_source_state(business_unit, source)
             source_store.record_run(
                 business_unit, source, at=started, outcome="failed", report=previous.last_report,

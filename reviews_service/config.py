@@ -79,6 +79,10 @@ class Settings(BaseSettings):
     # personal data (reviews_service.privacy): invitations are deleted, and reviews lose their e-mail address and order
     # reference, this many days after the order / the review; 0 keeps them. Two years: a warranty's claims period.
     retention_days: int = Field(730, ge=0, le=36_500, alias="REVIEWS_RETENTION_DAYS")
+    # logs (reviews_service/logs.py): one JSON object per line, or plain text; unset: json in production only
+    log_format: Literal["json", "text"] | None = Field(None, alias="REVIEWS_LOG_FORMAT")
+    # GET /metrics asks for `Authorization: Bearer <this>` when set; unset, it answers anyone who reaches the API
+    metrics_token: SecretStr | None = Field(None, alias="REVIEWS_METRICS_TOKEN")
 
     @property
     def embedded(self) -> bool:
@@ -130,6 +134,7 @@ class Settings(BaseSettings):
         if self.env == "production":
             rules = [_secret_rule("REVIEWS_SECRET_KEY", self.secret_key, required=True)]
             rules.append(_secret_rule("REVIEWS_ADMIN_TOKEN", self.admin_token, required=False))
+            rules.append(_secret_rule("REVIEWS_METRICS_TOKEN", self.metrics_token, required=False))
             if self.ephemeral:
                 rules.append(
                     "REVIEWS_DATA_DIR is :memory: with no MONGODB_URL, a throw-away store that loses every "

@@ -210,7 +210,12 @@ def send(state: ServiceState, settings: Settings, business_unit: str, day: date,
     """Send the unit's digest of `day` now, on request (whether or not it was sent before), and record it."""
     url, to = smtp_url(settings), recipients(settings)
     digest = build(state, business_unit, day, now=now)
-    mail.send(url, message(settings, digest, to, now=now))
+    try:
+        mail.send(url, message(settings, digest, to, now=now))
+    except Exception:
+        state.metrics.digests.labels("failed").inc()
+        raise
+    state.metrics.digests.labels("sent").inc()
     digest_store.mark_sent(business_unit, day, None, now=now)
     return digest
 
@@ -260,9 +265,11 @@ def send_due(state: ServiceState, settings: Settings, *, now: datetime, owner: s
         except Exception as exc:  # recorded and retried; one unit's failure never stops the others'
             reason = str(exc) or type(exc).__name__
             digest_store.mark_failed(unit.slug, day, owner, reason, retry_at=at + RETRY_AFTER)
+            state.metrics.digests.labels("failed").inc()
             log.warning("digest of %s for %s not sent (tried again in 5 minutes): %s", unit.slug, day, exc)
             continue
         digest_store.mark_sent(unit.slug, day, owner, now=clock())
+        state.metrics.digests.labels("sent").inc()
         log.info("digest of %s for %s sent to %d recipient(s)", unit.slug, day, len(to))
         sent.append(digest_store.digest_key(unit.slug, day))
     return sent

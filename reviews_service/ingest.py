@@ -56,6 +56,7 @@ def ingest(
             batch = []
     if batch:
         report.merge(_ingest_batch(state, bu, batch, now, max_text, default_source, collector, settings))
+    state.metrics.count_ingest(default_source, report)  # our callers' names (api, csv, form, a collector's)
     return report
 
 

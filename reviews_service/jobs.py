@@ -57,7 +57,9 @@ def daily_digest(
 
 def send_alerts(state: ServiceState, settings: Settings, now: datetime | None = None) -> int:
     """Send the due one-star alerts (each claimed by one process only); how many were sent."""
-    return alerts.dispatch(state, settings, now=now or datetime.now(UTC))
+    sent = alerts.dispatch(state, settings, now=now or datetime.now(UTC))
+    state.metrics.alerts.inc(sent)
+    return sent
 
 
 def send_invitations(
@@ -68,7 +70,9 @@ def send_invitations(
     if settings.smtp_url is None and "smtp" not in told and invitation_store.mail_due("send_at", at):
         told.add("smtp")  # said once per process, and only when a mail is waiting for it
         log.warning("invitation e-mails are due but SMTP_URL is not set: they wait until it is")
-    return invitation_mailer.send_due(state, settings, now=at)
+    counts = invitation_mailer.send_due(state, settings, now=at)
+    state.metrics.count_invitation_mails(counts)
+    return counts
 
 
 def detect_flags(scheduler: Scheduler, now: datetime | None = None) -> dict[str, int] | None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from collectors.http import AccessTokens, RateLimiters
 from reviews_service import domain, repository
 from reviews_service.cache import ChangeFeed, TTLCache
+from reviews_service.metrics import Metrics
 from reviews_service.outage import LastServed, StoreHealth
 from widgets.cache import WidgetCache
 from widgets.service import Rendered, size_of
@@ -62,6 +63,15 @@ class ServiceState:
         # Units' complaint taxonomies with their compiled matchers (~50 ms a language), keyed by the override's JSON:
         # content-addressed, so an edit is a new key and nothing needs invalidating.
         self.taxonomies: TTLCache[str, Taxonomy] = TTLCache(maxsize=64)
+        # Counters of the API and of the jobs run with this state (`reviews serve` runs both): GET /metrics.
+        self.metrics = Metrics()
+        widgets = self.widgets
+        self.metrics.watch("reviews_widget_cache_entries", "Widget answers cached.", lambda: len(widgets))
+        self.metrics.watch("reviews_widget_cache_bytes", "Bytes of the widget answers cached.", lambda: widgets.bytes)
+        self.metrics.watch(
+            "reviews_widget_cache_evictions", "Widget answers pushed out by the cache's bounds.",
+            lambda: widgets.evictions, kind="counter",
+        )  # fmt: skip
         self.changes.record_with(repository.mark_changed)
         self.changes.subscribe_remote(self._forget_unit, on_reset=self._forget_all)
         self.changes.subscribe(self._forget_lists)

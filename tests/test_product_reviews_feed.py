@@ -178,7 +178,9 @@ def test_the_feed_lists_every_published_product_review_with_text_and_no_personal
         review("hidden", 1, product="walnut-table"),
     ]
     assert client.post(INGEST, json=records, headers=admin).json()["inserted"] == len(records)
-    hide = client.patch("/v1/admin/reviews/test-shop:api:hidden", json={"status": "hidden", "reason": "test"}, headers=admin)
+    hide = client.patch(
+        "/v1/admin/reviews/test-shop:api:hidden", json={"status": "hidden", "reason": "test"}, headers=admin
+    )
     hide.raise_for_status()
     client.patch("/v1/admin/reviews/test-shop:api:form", json={"status": "published"}, headers=admin).raise_for_status()
 
@@ -276,7 +278,9 @@ def test_the_feed_answers_changed_since_with_304_until_a_review_of_the_unit_chan
 
     tags = {etag}
     changes = [
-        lambda: client.patch("/v1/admin/reviews/test-shop:api:o1", json={"status": "hidden", "reason": "test"}, headers=admin),
+        lambda: client.patch(
+            "/v1/admin/reviews/test-shop:api:o1", json={"status": "hidden", "reason": "test"}, headers=admin
+        ),
         lambda: client.patch("/v1/admin/reviews/test-shop:api:o1", json={"status": "published"}, headers=admin),
         lambda: client.post(INGEST, json=[review("o1", 4, product="oak-chair", text="Edited.")], headers=admin),
         lambda: client.post(PRODUCTS, json={"sku": "oak-chair", "name": "Oak chair II"}, headers=admin),

@@ -15,9 +15,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from reviews_service import store
+from reviews_service.api.access import observation
 from reviews_service.api.headers import EVERY_ANSWER
 from reviews_service.cache import etag_matches, request_header
 from reviews_service.errors import ReviewsError, problem_document
+from reviews_service.metrics import UNMATCHED
 from reviews_service.outage import stale_headers
 from reviews_service.state import ServiceState
 from widgets import service
@@ -44,6 +46,7 @@ class WidgetFastPath:
         if self.state.store_health.down() is not None and service.bu_of(path) is not None:
             # known down: no waiting for the store to time out again, and a cached answer nobody can check now
             # (the poller cannot read the changes) goes out marked stale too
+            _observed(scope, path)
             await self._stale(scope, send, answer)
             return
         if answer is None:
@@ -52,17 +55,23 @@ class WidgetFastPath:
             try:
                 answer = await run_in_threadpool(service.render, self.state, path, query, self.base_url)
             except ReviewsError as exc:
+                _observed(scope, path)
                 await _problem(send, exc)
                 return
             except store.UNAVAILABLE as exc:
                 self.state.store_health.failed(store.why_unavailable(exc))
+                _observed(scope, path)
                 await self._stale(scope, send)
                 return
-            if answer is None:
+            if answer is None:  # not a widget: the app's router answers (and names the route)
                 await self.app(scope, receive, send)
                 return
             if bu is not None:
                 self.state.last_widgets.record((bu, path, query), answer, generation)
+            self.state.metrics.widget_misses += 1
+        else:
+            self.state.metrics.widget_hits += 1
+        _observed(scope, path)
         await _send(scope, send, answer)
 
     async def _stale(self, scope: Scope, send: Send, cached: service.Rendered | None = None) -> None:
@@ -76,6 +85,22 @@ class WidgetFastPath:
             return
         age = served.age() if served is not None and served.value is answer else 0
         await _send(scope, send, answer, [(k.lower().encode(), v.encode()) for k, v in stale_headers(age)])
+
+
+def route_of(path: str) -> str:
+    """The route template of a widget path (`/widgets/{bu}/badge.html`): what metrics and logs name, never the path."""
+    if path in service.STATIC:
+        return path
+    parts = path.split("/")  # a path the cache or the renderer took: /widgets/{bu}/{file} or .../{sku}/stars.html
+    if len(parts) == 4:
+        return f"/widgets/{{bu}}/{parts[3]}"
+    return "/widgets/{bu}/products/{sku}/stars.html" if len(parts) == 6 else UNMATCHED
+
+
+def _observed(scope: Scope, path: str) -> None:
+    seen = observation(scope)
+    if seen is not None:
+        seen.route = route_of(path)
 
 
 def _header(scope: Scope, name: bytes) -> bytes:

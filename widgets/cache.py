@@ -49,6 +49,7 @@ class WidgetCache(Generic[V]):
         self._generations: dict[str, int] = {}
         self._bytes = 0
         self._lock = threading.Lock()
+        self.evictions = 0  # entries pushed out by the bounds (the service's metrics read it at each scrape)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -86,11 +87,17 @@ class WidgetCache(Generic[V]):
     def alias(self, key: Key, canonical: Key, value: V, generation: int) -> None:
         """Let a raw query string find a rendering in one lookup, if that rendering has alias slots left."""
         with self._lock:
-            if key == canonical or key in self._entries or self.generation(key[0]) != generation:
+            if key == canonical or self.generation(key[0]) != generation:
                 return
-            if self._aliases.get(canonical, 0) >= ALIASES_PER_ENTRY:
+            old = self._entries.get(key)
+            if old is not None and old.canonical == key:
+                return  # a rendering of its own: an alias never shadows it
+            # An alias of this rendering already (expired, or it would not be rendered again): refreshed in place,
+            # else it would stay expired and every request spelled so would take the render path from then on.
+            refresh = old is not None and old.canonical == canonical
+            if not refresh and self._aliases.get(canonical, 0) >= ALIASES_PER_ENTRY:
                 return
-            self._aliases[canonical] = self._aliases.get(canonical, 0) + 1
+            self._aliases[canonical] = self._aliases.get(canonical, 0) + 1  # _store forgets the old one's count
             self._store(key, _Entry(time.monotonic(), value, ALIAS_BYTES, canonical))
 
     def _store(self, key: Key, entry: _Entry[V]) -> None:
@@ -102,6 +109,7 @@ class WidgetCache(Generic[V]):
         while self._entries and (len(self._entries) > self.maxsize or self._bytes > self.max_bytes):
             evicted_key, evicted = self._entries.popitem(last=False)
             self._forget(evicted_key, evicted)
+            self.evictions += 1
 
     def _forget(self, key: Key, entry: _Entry[V]) -> None:
         self._bytes -= entry.size
