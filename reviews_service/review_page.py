@@ -9,11 +9,11 @@ from __future__ import annotations
 from reviews_service import domain, i18n
 from reviews_service.i18n import gettext
 from reviews_service.policy_page import CSP, STYLE, e
-from widgets.render import stars
 
 __all__ = ["CSP", "render"]
 EXTRA_STYLE = (
-    ".rw-stars{display:inline-block;font-size:20px;letter-spacing:2px}blockquote{margin:1em 0;white-space:pre-line}"
+    ".stars{font-size:22px;letter-spacing:2px;color:#b35900}.stars .off{color:#c4c4c4}"
+    "blockquote{margin:1em 0;white-space:pre-line}"
     ".reply{border-left:3px solid #d0d0d0;padding-left:12px;margin-top:1.2em}"
 )
 
@@ -42,7 +42,9 @@ def render(
     author = review.author.strip() or gettext(locale, "Anonymous")
     when = i18n.format_date(review.created_at, locale)
     byline = gettext(locale, "By {author} on {date}", author=author, date=when)
-    parts = [f"<h1>{e(heading)}</h1>", f"<p>{stars(review.rating, label)} <strong>{e(label)}</strong></p>"]
+    on, off = "★" * review.rating, "★" * (5 - review.rating)  # drawn only: the label says it in words
+    drawn = f'<span class="stars" aria-hidden="true">{on}<span class="off">{off}</span></span>'
+    parts = [f"<h1>{e(heading)}</h1>", f"<p>{drawn} <strong>{e(label)}</strong></p>"]
     if review.title.strip():
         parts.append(f"<h2>{e(review.title)}</h2>")
     if review.text.strip():
