@@ -339,6 +339,11 @@ def erase_invitation(invitation: domain.Invitation, now: datetime) -> bool:
     return bool(result.matched_count)
 
 
+def was_erased(invitation_id: str) -> bool:
+    """Whether an erasure stripped this invitation (one read by `_id`): a submission stored meanwhile is erased too."""
+    return _invitations().find_one({"_id": invitation_id, "erased_at": {"$ne": None}}, {"_id": 1}) is not None
+
+
 def invitations_before(cutoff: datetime, limit: int = PAGE) -> list[str]:
     """The ids of the oldest invitations ordered before `cutoff`, oldest first (the (-created_at, -_id) index walked
     from its old end: it stops after `limit`)."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -127,10 +128,15 @@ def erase(state: ServiceState, settings: Settings, email: str, *, now: datetime)
     done = Erased()
     for _ in range(MAX_ROUNDS):  # a page at a time: what is erased no longer matches, so each page is new
         invitations = invitation_store.invitations_of_address(address, limit=privacy_store.PAGE)
-        pending = repository.reviews_by_id(_form_reviews(invitations))
+        form_ids = _form_reviews(invitations)
+        # every form review id, stored or not: a submission being stored meanwhile writes them after this read,
+        # and its ingest (or form_submit's check after it) finds them recorded
+        privacy_store.record_erasures(form_ids, now)
+        pending = repository.reviews_by_id(form_ids)
         pending.update({r.id: r for r in privacy_store.reviews_of_address(address, limit=privacy_store.PAGE)})
         privacy_store.record_erasures(pending, now)
         erased = sum(_erase_reviews(state, unit, ids, now, done) for unit, ids in _by_unit(pending.values()).items())
+        done.photos += photo_store.delete_photos([i for i in form_ids if i not in pending])  # saved, not yet named
         stripped = sum(invitation_store.erase_invitation(i, now) for i in invitations)
         done.invitations += stripped
         if not stripped and not erased:
@@ -146,11 +152,23 @@ def _by_unit(reviews: Iterable[domain.Review]) -> dict[str, list[str]]:
     return units
 
 
-def _erase_reviews(state: ServiceState, unit: str, ids: list[str], now: datetime, done: Erased) -> int:
+def erase_reviews(state: ServiceState, unit: str, ids: list[str], now: datetime, *, locked: bool = False) -> Erased:
+    """Record these reviews of one unit as erased and anonymise them, as an erasure does: for a write that raced an
+    erasure and was stored after its search (`locked`: the caller holds the unit's ingest lock). The counts."""
+    privacy_store.record_erasures(ids, now)
+    done = Erased()
+    _erase_reviews(state, unit, ids, now, done, locked=locked)
+    return done
+
+
+def _erase_reviews(
+    state: ServiceState, unit: str, ids: list[str], now: datetime, done: Erased, *, locked: bool = False
+) -> int:
     """Anonymise these reviews of one unit, delete their photos, clear their flags' notes; then the unit's caches
     (here, and through the change feed in every other process) drop what showed them. How many were anonymised."""
     written, products = 0, set()
-    with state.ingest_locks[unit]:  # no ingest of the unit in this process interleaves; others miss by fingerprint
+    # no ingest of the unit in this process interleaves; others miss by fingerprint
+    with nullcontext() if locked else state.ingest_locks[unit]:
         todo = list(ids)
         for _ in range(MAX_ATTEMPTS):
             current = repository.reviews_by_id(todo)
