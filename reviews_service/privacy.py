@@ -100,6 +100,29 @@ def guarded(candidates: Candidates, *, now: datetime, settings: Settings | None 
     return kept
 
 
+def erased_meanwhile(written: Iterable[domain.Review], *, settings: Settings | None = None) -> list[str]:
+    """Which of these reviews, just written with something personal in them, an erasure covers that began after the
+    ingest's `guarded` read: it wrote its records (suppression, form review ids) before it searched, so a write it
+    did not find sees them here. Nothing is read unless some review carries an address or order reference or came
+    from a form; then one `$in` read of the erasure records, and one of the suppressions if some carry an address."""
+    suspects = [r for r in written if not _bare(r) and (r.email or r.order_ref or r.source == forms.SOURCE)]
+    if not suspects:
+        return []
+    erased = privacy_store.erased_reviews(r.id for r in suspects)
+    emails = {r.email for r in suspects if r.email}
+    addresses: set[str] = set()
+    if emails:
+        secret = (settings or get_settings()).secret_key.get_secret_value()
+        addresses = privacy_store.erased_addresses(secret, emails)
+    return [r.id for r in suspects if r.id in erased or (r.email is not None and r.email in addresses)]
+
+
+def _bare(review: domain.Review) -> bool:
+    """Nothing of its reviewer left in it (as `anonymised` leaves it)."""
+    personal = (review.author, review.title, review.text, review.email, review.order_ref, review.reply, review.photos)
+    return not any(personal)
+
+
 @dataclass
 class Erased:
     """What one erasure changed, per kind (a second erasure of the same address changes nothing: all zero)."""
