@@ -1,7 +1,8 @@
 """Reviewers' personal data: erasure (GDPR Art. 17), export (Art. 15) and retention.
 
-Which reviews are a person's: those that carry the address (an import's `email`), and those made through an
-invitation sent to it (the form's reviews, keyed by the invitation's id: collectors.forms.review_ids). An erasure
+Which reviews are a person's: those that carry the address (an import's `email`), those made through an
+invitation sent to it (the form's reviews, keyed by the invitation's id: collectors.forms.review_ids), and those that
+carry such an invitation's order reference in its unit (Kiyoh's referenceCode, an import's order_ref). An erasure
 keeps each review's rating, date, product and status, so the summaries go on counting it, anonymously; it empties
 the rest (name, title, text, the shop's reply, which may greet the reviewer by name), deletes the photos, removes
 the moderators' notes on its flags, and strips the invitations of address, name and order reference. What
@@ -142,6 +143,11 @@ def _form_reviews(invitations: Iterable[domain.Invitation]) -> list[str]:
     return [rid for i in invitations for rid in forms.review_ids(i, i.products).values()]
 
 
+def _orders(invitations: Iterable[domain.Invitation]) -> list[tuple[str, str]]:
+    """The (unit, order reference) of these invitations: reviews that carry one are the buyer's too."""
+    return [(i.business_unit, i.order_ref) for i in invitations if i.order_ref]
+
+
 def erase(state: ServiceState, settings: Settings, email: str, *, now: datetime) -> Erased:
     """Erase everything personal held about the reviewer with this address; the counts of what changed."""
     address = normal_address(email)
@@ -157,6 +163,8 @@ def erase(state: ServiceState, settings: Settings, email: str, *, now: datetime)
         privacy_store.record_erasures(form_ids, now)
         pending = repository.reviews_by_id(form_ids)
         pending.update({r.id: r for r in privacy_store.reviews_of_address(address, limit=privacy_store.PAGE)})
+        # tied to her by the order alone (a platform's reference code): read before erase_invitation blanks it
+        pending.update({r.id: r for r in privacy_store.reviews_of_orders(_orders(invitations), privacy_store.PAGE)})
         privacy_store.record_erasures(pending, now)
         erased = sum(_erase_reviews(state, unit, ids, now, done) for unit, ids in _by_unit(pending.values()).items())
         done.photos += photo_store.delete_photos([i for i in form_ids if i not in pending])  # saved, not yet named
@@ -232,6 +240,9 @@ def export(settings: Settings, email: str) -> Holdings:
     invitations = invitation_store.invitations_of_address(address, limit=MAX_EXPORTED + 1)
     reviews = repository.reviews_by_id(_form_reviews(invitations[:MAX_EXPORTED]))
     reviews.update({r.id: r for r in privacy_store.reviews_of_address(address, limit=MAX_EXPORTED + 1)})
+    reviews.update(
+        {r.id: r for r in privacy_store.reviews_of_orders(_orders(invitations[:MAX_EXPORTED]), MAX_EXPORTED + 1)}
+    )
     listed = sorted(reviews.values(), key=lambda r: (r.created_at, r.id))[:MAX_EXPORTED]
     ids = [r.id for r in listed]
     return Holdings(

@@ -63,6 +63,18 @@ def reviews_of_address(email: str, limit: int) -> list[domain.Review]:
     return [docs.review_from_raw(raw) for raw in _reviews().find({"email": email}).limit(limit)]
 
 
+def reviews_of_orders(orders: Iterable[tuple[str, str]], limit: int) -> list[domain.Review]:
+    """Up to `limit` reviews that carry one of these (unit, order reference) pairs (a platform's reference code, an
+    import's order_ref), one equality on the reviews.order_ref index per order."""
+    found: dict[str, domain.Review] = {}
+    for unit, ref in dict.fromkeys(o for o in orders if o[1]):
+        if len(found) >= limit:
+            break
+        for raw in _reviews().find({"order_ref": ref, "business_unit": unit}).limit(limit - len(found)):
+            found.setdefault(raw["_id"], docs.review_from_raw(raw))
+    return list(found.values())
+
+
 def replace_if_unchanged(pairs: list[tuple[domain.Review, dict[str, Any]]]) -> set[str]:
     """Set these fields of each review while it still has the fingerprint it was read with (an ingest in between
     makes it miss, as ingest's own writes do); returns the ids that missed, to be read again."""
