@@ -162,11 +162,16 @@ def suppress(secret: str, email: str, reason: str, now: datetime) -> None:
 
 def suppressed(secret: str, emails: Iterable[str]) -> set[str]:
     """Which of these addresses must not be mailed (opted out or erased), in one `$in` read."""
+    return set(suppressions(secret, emails))
+
+
+def suppressions(secret: str, emails: Iterable[str]) -> dict[str, str]:
+    """The suppressed ones of these addresses, each with its reason ("opted_out" or "erased"), in one `$in` read."""
     keys = {address_key(secret, e): e for e in emails if e}
     if not keys:
-        return set()
-    found = _suppressions().find({"_id": {"$in": list(keys)}}, {"_id": 1})
-    return {keys[raw["_id"]] for raw in found}
+        return {}
+    found = _suppressions().find({"_id": {"$in": list(keys)}}, {"_id": 1, "reason": 1})
+    return {keys[raw["_id"]]: raw["reason"] for raw in found}
 
 
 def opt_out(secret: str, invitation_id: str, now: datetime) -> domain.Invitation:

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from reviews_service import domain, repository
+from reviews_service import domain, invitation_store, repository
 from reviews_service.config import Settings
-from tests.conftest import review
+from tests.conftest import NOW, review
 from tests.form_helpers import EMAIL, ORDER, invite
 
 ERASE = "/v1/admin/reviewers/erasure"
@@ -37,3 +37,38 @@ def test_a_review_tied_to_her_only_by_her_order_reference_is_exported_and_erased
     kept = repository.get_review("test-shop:kiyoh:kiyoh-1")
     assert (kept.author, kept.text, kept.order_ref, kept.rating) == ("", "", None, 2)
     assert repository.get_review("other-shop:kiyoh:kiyoh-2").text == "Prima."
+
+
+def test_a_new_order_of_an_erased_address_keeps_neither_her_name_nor_her_order_reference(
+    client: TestClient, shop: domain.BusinessUnit, admin: dict[str, str], settings: Settings
+) -> None:
+    """Her next order (by the API, or a line of a CSV) is invited without her address, name or order reference,
+    which no export or erasure by her address could reach; the same order again is still 'existing'. An address
+    that only opted out keeps the buyer's name (the order is the shop's, the mail is what she refused)."""
+    invite(settings)
+    assert client.post(ERASE, json={"email": EMAIL}, headers=admin).status_code == 200
+    order = {"business_unit": "test-shop", "order_ref": "ORDER-2026-0043", "email": EMAIL, "name": "Anna Bakker",
+             "products": ["oak-chair"], "ordered_at": "2026-11-18T10:00:00"}  # fmt: skip
+    made = client.post("/v1/admin/invitations", json=order, headers=admin)
+    assert made.status_code == 201, made.text
+    body = made.json()
+    assert (body["email"], body["name"], body["order_ref"], body["mail"]) == (None, "", "", "suppressed")
+    again = client.post("/v1/admin/invitations", json=order, headers=admin)
+    assert again.status_code == 200 and again.json()["id"] == body["id"]
+    csv = (
+        f"order_ref,email,name,products,ordered_at\nORDER-2026-0044,{EMAIL.upper()},Anna Bakker,oak-chair,2026-11-18\n"
+    )
+    url = "/v1/admin/business-units/test-shop/invitations/import"
+    report = client.post(url, content=csv, headers={**admin, "Content-Type": "text/csv"}).json()
+    assert report["created"] == 1 and report["mail"]["suppressed"] == 1, report
+    listed = client.get("/v1/admin/invitations?business_unit=test-shop", headers=admin).json()["items"]
+    assert (
+        len(listed) == 3
+        and "Bakker" not in str(listed)
+        and "ORDER-2026-004" not in str(listed)
+        and "anna" not in str(listed).lower()
+    )
+    invitation_store.suppress(settings.secret_key.get_secret_value(), "piet@example.com", "opted_out", NOW)
+    piet = {**order, "order_ref": "P-1", "email": "piet@example.com", "name": "Piet"}
+    kept = client.post("/v1/admin/invitations", json=piet, headers=admin).json()
+    assert (kept["email"], kept["name"], kept["order_ref"], kept["mail"]) == (None, "Piet", "P-1", "suppressed")
