@@ -21,6 +21,7 @@ from pymongo import ReturnDocument
 from reviews_service import documents as docs
 from reviews_service import domain, repository
 from reviews_service.errors import NotFound
+from reviews_service.normalize import normal_email
 
 ID_CHARS = 24  # hex characters of the keyed hash: 96 bits, no collision among any shop's orders
 SUBMITTING = timedelta(minutes=2)  # the most one submission (its photos decoded, its reviews ingested) may take
@@ -42,7 +43,7 @@ def invitation_id(secret: str, business_unit: str, order_ref: str) -> str:
 
 def address_key(secret: str, email: str) -> str:
     """The keyed hash an address is suppressed under (the address itself is never stored there)."""
-    message = f"address\n{email.strip().lower()}".encode("utf-8", "surrogatepass")
+    message = f"address\n{normal_email(email)}".encode("utf-8", "surrogatepass")
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 

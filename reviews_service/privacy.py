@@ -25,7 +25,7 @@ from reviews_service import documents as docs
 from reviews_service import domain, flag_store, invitation_store, photo_store, privacy_store, repository
 from reviews_service.config import Settings, get_settings
 from reviews_service.errors import InvalidInput
-from reviews_service.normalize import EMAIL_RE, fingerprint
+from reviews_service.normalize import EMAIL_RE, fingerprint, normal_email
 from sentiment.reviews import analysed
 
 if TYPE_CHECKING:
@@ -40,8 +40,9 @@ Candidates = list[tuple[int, domain.Review]]
 
 
 def normal_address(email: str) -> str:
-    """The address as every collection stores it (trimmed, lower-cased), or InvalidInput."""
-    address = email.strip().lower()
+    """The address as every collection stores it (trimmed, lower-cased, NFC: normalize.normal_email), or
+    InvalidInput."""
+    address = normal_email(email)
     if len(address) > MAX_ADDRESS or not EMAIL_RE.match(address) or not address.isprintable():
         raise InvalidInput("email must be an e-mail address, e.g. anna@example.com.", status=422)
     return address

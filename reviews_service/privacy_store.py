@@ -2,8 +2,8 @@
 invitations, flags and photos are in their own stores): each by `_id`, or an equality or range on a declared index
 (reviews.email, reviews.order_ref), so that real MongoDB reads what it returns.
 
-Addresses are compared as stored: trimmed and lower-cased (normalize.py and orders.py store them so), never
-by a case-insensitive regex, which no index serves.
+Addresses are compared as stored: trimmed, lower-cased and in NFC (normalize.normal_email, which normalize.py and
+orders.py store them with), never by a case-insensitive regex, which no index serves.
 """
 
 from __future__ import annotations

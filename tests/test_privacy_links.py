@@ -72,3 +72,24 @@ def test_a_new_order_of_an_erased_address_keeps_neither_her_name_nor_her_order_r
     piet = {**order, "order_ref": "P-1", "email": "piet@example.com", "name": "Piet"}
     kept = client.post("/v1/admin/invitations", json=piet, headers=admin).json()
     assert (kept["email"], kept["name"], kept["order_ref"], kept["mail"]) == (None, "Piet", "P-1", "suppressed")
+
+
+def test_the_same_address_in_another_unicode_form_is_the_same_reviewer(
+    client: TestClient, shop: domain.BusinessUnit, admin: dict[str, str], settings: Settings
+) -> None:
+    """'josé' sent as 'e' plus a combining accent (NFD, as some systems export it) and asked for as one 'é' (NFC,
+    as a person types it): the export and the erasure find her review, and her next import and order are guarded."""
+    nfd, nfc = "jose\u0301@example.com", "jos\u00e9@example.com"
+    record = review("u1", 2, text="Tekst van José.", author="José", email=nfd)
+    assert client.post(IMPORT, json=[record], headers=admin).json()["inserted"] == 1
+    held = client.post(EXPORT, json={"email": nfc}, headers=admin).json()
+    assert [r["id"] for r in held["reviews"]] == ["test-shop:api:u1"]
+    assert client.post(ERASE, json={"email": nfc}, headers=admin).json()["erased"]["reviews"] == 1
+    kept = repository.get_review("test-shop:api:u1")
+    assert (kept.author, kept.text, kept.email) == ("", "", None)
+    again = review("u2", 3, text="Weer José.", author="José", email=nfd)
+    client.post(IMPORT, json=[again], headers=admin)
+    assert repository.get_review("test-shop:api:u2").text == ""
+    order = {"business_unit": "test-shop", "order_ref": "J-1", "email": nfd, "name": "José", "products": ["oak-chair"],
+             "ordered_at": "2026-11-18T10:00:00"}  # fmt: skip
+    assert client.post("/v1/admin/invitations", json=order, headers=admin).json()["mail"] == "suppressed"
