@@ -1,4 +1,5 @@
-"""Reviewers' personal data: erasure (GDPR Art. 17), export (Art. 15) and retention.
+"""Reviewers' personal data: erasure (GDPR Art. 17), export (Art. 15), and the guard every ingest passes (the
+nightly retention pass is reviews_service.retention).
 
 Which reviews are a person's: those that carry the address (an import's `email`), those made through an
 invitation sent to it (the form's reviews, keyed by the invitation's id: collectors.forms.review_ids), and those that
@@ -255,33 +256,3 @@ def export(settings: Settings, email: str) -> Holdings:
         suppression=privacy_store.suppression(settings.secret_key.get_secret_value(), address),
         complete=len(reviews) <= MAX_EXPORTED and len(invitations) <= MAX_EXPORTED,
     )
-
-
-def apply_retention(state: ServiceState, settings: Settings, *, now: datetime) -> dict[str, int]:
-    """Delete invitations ordered more than REVIEWS_RETENTION_DAYS ago, and take e-mail address and order reference
-    out of reviews written before then (0 days: keep everything); the counts."""
-    report = {"invitations": 0, "reviews": 0}
-    if not settings.retention_days:
-        return report
-    cutoff = now - timedelta(days=settings.retention_days)
-    for _ in range(MAX_ROUNDS):
-        old = invitation_store.invitations_before(cutoff)
-        if not old:
-            break
-        report["invitations"] += invitation_store.delete_invitations(old)
-    touched: dict[str, set[str | None]] = {}
-    for field in privacy_store.CONTACT_FIELDS:
-        for _ in range(MAX_ROUNDS):
-            found = privacy_store.reviews_keeping(field, cutoff)
-            written = privacy_store.strip_personal([(r, without_contact(r).fingerprint) for r in found])
-            for review in found:
-                touched.setdefault(review.business_unit, set()).add(review.product)
-            report["reviews"] += written
-            if not written:  # none left (or all changed meanwhile: the next run takes them)
-                break
-    for unit, products in touched.items():
-        state.changes.publish(unit, frozenset(products))
-    if any(report.values()):
-        log.info("retention (%d days): %d invitations deleted, %d reviews without contact data",
-                 settings.retention_days, report["invitations"], report["reviews"])  # fmt: skip
-    return report
