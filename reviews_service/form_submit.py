@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from collectors import forms
-from reviews_service import domain, ingest, invitation_store, photo_store, photos, repository
+from reviews_service import domain, ingest, invitation_store, photo_store, photos, privacy, repository
 from reviews_service.errors import ReviewsError
 from reviews_service.form_input import Checked
 from reviews_service.normalize import RecordRejected, normalize
@@ -79,4 +79,6 @@ def store(
         if photo.id not in saved
     ]
     photos.delete_photos(replaced)
+    if invitation_store.was_erased(invitation.id):  # an erasure ran while this was stored and missed some of it
+        privacy.erase_reviews(state, bu.slug, list(forms.review_ids(invitation, products).values()), now)
     return invitation_store.record_submission(invitation.id, now)

@@ -152,6 +152,11 @@ def _store_candidates(
     repository.apply_summary_deltas(state, deltas, now)
     rating_buckets.count_moves(deltas.values())
     flagging.after_ingest(business_unit, (m for i, (_, m) in pending.items() if i not in clashed), now)
+    # an erasure that began after `guarded` read its records, and searched before this write: it could not find
+    # these, so they are erased here (its records are written before its search: one of the two sees the other)
+    raced = privacy.erased_meanwhile((m for i, (_, m) in pending.items() if i not in clashed), settings=settings)
+    if raced:
+        privacy.erase_reviews(state, business_unit, raced, now, locked=True)
     for review_id, outcome in counted:
         if review_id not in clashed:
             setattr(report, outcome, getattr(report, outcome) + 1)

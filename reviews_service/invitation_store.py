@@ -21,6 +21,7 @@ from pymongo import ReturnDocument
 from reviews_service import documents as docs
 from reviews_service import domain, repository
 from reviews_service.errors import NotFound
+from reviews_service.normalize import normal_email
 
 ID_CHARS = 24  # hex characters of the keyed hash: 96 bits, no collision among any shop's orders
 SUBMITTING = timedelta(minutes=2)  # the most one submission (its photos decoded, its reviews ingested) may take
@@ -42,7 +43,7 @@ def invitation_id(secret: str, business_unit: str, order_ref: str) -> str:
 
 def address_key(secret: str, email: str) -> str:
     """The keyed hash an address is suppressed under (the address itself is never stored there)."""
-    message = f"address\n{email.strip().lower()}".encode("utf-8", "surrogatepass")
+    message = f"address\n{normal_email(email)}".encode("utf-8", "surrogatepass")
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
@@ -162,11 +163,16 @@ def suppress(secret: str, email: str, reason: str, now: datetime) -> None:
 
 def suppressed(secret: str, emails: Iterable[str]) -> set[str]:
     """Which of these addresses must not be mailed (opted out or erased), in one `$in` read."""
+    return set(suppressions(secret, emails))
+
+
+def suppressions(secret: str, emails: Iterable[str]) -> dict[str, str]:
+    """The suppressed ones of these addresses, each with its reason ("opted_out" or "erased"), in one `$in` read."""
     keys = {address_key(secret, e): e for e in emails if e}
     if not keys:
-        return set()
-    found = _suppressions().find({"_id": {"$in": list(keys)}}, {"_id": 1})
-    return {keys[raw["_id"]] for raw in found}
+        return {}
+    found = _suppressions().find({"_id": {"$in": list(keys)}}, {"_id": 1, "reason": 1})
+    return {keys[raw["_id"]]: raw["reason"] for raw in found}
 
 
 def opt_out(secret: str, invitation_id: str, now: datetime) -> domain.Invitation:
@@ -337,6 +343,11 @@ def erase_invitation(invitation: domain.Invitation, now: datetime) -> bool:
         {"_id": invitation.id}, {"$set": changes, "$unset": {"send_at": "", "reminder_at": "", "claim": ""}}
     )
     return bool(result.matched_count)
+
+
+def was_erased(invitation_id: str) -> bool:
+    """Whether an erasure stripped this invitation (one read by `_id`): a submission stored meanwhile is erased too."""
+    return _invitations().find_one({"_id": invitation_id, "erased_at": {"$ne": None}}, {"_id": 1}) is not None
 
 
 def invitations_before(cutoff: datetime, limit: int = PAGE) -> list[str]:

@@ -3,7 +3,9 @@ then stored once as an invitation to review the shop and each product bought.
 
 The same order again (a retried call, a file imported twice, a line repeated in one file) finds the invitation it
 made: its id is a keyed hash of (unit, order reference), and the store keeps the first. An address on the
-suppression list (opted out, or erased) is never written onto an invitation, so it cannot come back through one.
+suppression list (opted out, or erased) is never written onto an invitation, so it cannot come back through one; for
+an erased address neither are the buyer's name and order reference, which no export or erasure by address could
+find on an invitation without one.
 Every check happens before anything is stored; a batch costs one catalogue read, one suppression read and one
 bulk insert, whatever its size.
 """
@@ -73,9 +75,11 @@ class BatchReport:
 
 
 def build(
-    secret: str, unit: domain.BusinessUnit, order: Order, *, suppressed: bool, now: datetime
+    secret: str, unit: domain.BusinessUnit, order: Order, *, suppressed: bool, now: datetime, erased: bool = False
 ) -> tuple[domain.Invitation, Mail]:
-    """The invitation an order makes (not stored), and its mail: none without an address or with send=false."""
+    """The invitation an order makes (not stored), and its mail: none without an address or with send=false.
+    `erased`: the address was erased, so the buyer's name and order reference are not stored either (its id still
+    comes from the reference: the same order again finds it)."""
     policy = unit.invitations
     expires_at = order.ordered_at + timedelta(days=policy.expiry_days)
     if expires_at <= now:
@@ -99,9 +103,9 @@ def build(
     invitation = domain.Invitation(
         id=invitation_store.invitation_id(secret, unit.slug, order.order_ref),
         business_unit=unit.slug,
-        order_ref=order.order_ref,
+        order_ref="" if erased else order.order_ref,
         email=email,
-        name=order.name,
+        name="" if erased else order.name,
         locale=order.locale,
         products=order.products,
         channel=order.channel,
@@ -161,8 +165,9 @@ def create(
         problem = unknown_products(checked, repository.products(state, bu, checked.products), unit)
         if problem:
             raise OrderRejected(f"products {problem}")
-        suppressed = checked.email is not None and bool(invitation_store.suppressed(secret, [checked.email]))
-        invitation, mail = build(secret, unit, checked, suppressed=suppressed, now=now)
+        reason = invitation_store.suppressions(secret, [checked.email]).get(checked.email) if checked.email else None
+        suppressed = reason is not None
+        invitation, mail = build(secret, unit, checked, suppressed=suppressed, now=now, erased=reason == "erased")
     except OrderRejected as exc:
         raise InvalidInput(_sentence(str(exc))) from exc
     if invitation.id in invitation_store.add_invitations([invitation]):
@@ -242,7 +247,7 @@ def _create_batch(
             ref = raw.get("order_ref")
             rejected.append((line, (ref.strip()[:MAX_ORDER_REF] or None) if isinstance(ref, str) else None, str(exc)))
     known = repository.products(state, unit.slug, {sku for _, order in checked for sku in order.products})
-    blocked = invitation_store.suppressed(secret, [o.email for _, o in checked if o.email])
+    blocked = invitation_store.suppressions(secret, [o.email for _, o in checked if o.email])
     made: dict[str, tuple[domain.Invitation, Mail]] = {}
     repeats = 0
     for line, order in checked:
@@ -250,7 +255,10 @@ def _create_batch(
             problem = unknown_products(order, known, unit)
             if problem:
                 raise OrderRejected(f"products {problem}")
-            invitation, mail = build(secret, unit, order, suppressed=order.email in blocked, now=now)
+            reason = blocked.get(order.email) if order.email else None
+            invitation, mail = build(
+                secret, unit, order, suppressed=reason is not None, now=now, erased=reason == "erased"
+            )
         except OrderRejected as exc:
             rejected.append((line, order.order_ref, str(exc)))
             continue

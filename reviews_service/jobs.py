@@ -16,7 +16,16 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING
 
-from reviews_service import alerts, digests, flagging, ingest, invitation_mailer, invitation_store, privacy, repository
+from reviews_service import (
+    alerts,
+    digests,
+    flagging,
+    ingest,
+    invitation_mailer,
+    invitation_store,
+    repository,
+    retention,
+)
 from reviews_service.collection import Registry
 from reviews_service.config import Settings, SettingsInvalid
 from reviews_service.errors import Busy
@@ -87,7 +96,7 @@ def detect_flags(scheduler: Scheduler, now: datetime | None = None) -> dict[str,
 
 def apply_retention(state: ServiceState, settings: Settings, now: datetime | None = None) -> dict[str, int]:
     """Delete invitations and take contact data out of reviews past REVIEWS_RETENTION_DAYS (0: keep them)."""
-    return privacy.apply_retention(state, settings, now=now or datetime.now(UTC))
+    return retention.apply_retention(state, settings, now=now or datetime.now(UTC))
 
 
 def once_per_day(scheduler: Scheduler, key: str, job: Callable[[], object]) -> None:

@@ -247,7 +247,7 @@ def normalize(
             or any(unicodedata.category(c).startswith("C") for c in email)
         ):
             raise RecordRejected("email is not an e-mail address")
-        email = email.strip().lower()
+        email = normal_email(email)
     order_ref = clean_text(record.get("order_ref"), "order_ref", MAX_FIELD) or None
     status = record.get("status")
     if status is None:  # only an absent status means published: {}, 0, "" or false are mistakes, not defaults
@@ -304,3 +304,9 @@ def fingerprint(review: domain.Review) -> str:
     if review.collection_method is not None or review.photos:
         material += [review.collection_method, list(review.photos)]
     return hashlib.sha1(json.dumps(material, ensure_ascii=False).encode(), usedforsecurity=False).hexdigest()
+
+
+def normal_email(email: str) -> str:
+    """An address as every collection stores and every lookup compares it: trimmed, lower-cased, in Unicode NFC
+    (an "é" typed as one character or as "e" and a combining accent is the same address)."""
+    return unicodedata.normalize("NFC", email.strip().lower())

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from reviews_service import domain
-from reviews_service.normalize import EMAIL_RE, RecordRejected, clean_text, json_type
+from reviews_service.normalize import EMAIL_RE, RecordRejected, clean_text, json_type, normal_email
 
 LOCALES = ("nl", "en", "de", "fr")  # the languages the form and the mails speak
 MAX_ORDER_REF = 200
@@ -68,7 +68,7 @@ def _email(value: Any) -> str | None:
     # isprintable: no control, format or unassigned characters (checked at C speed; spaces the pattern refuses)
     if len(email) > MAX_EMAIL or not EMAIL_RE.match(email) or not email.isprintable():
         raise OrderRejected("email is not an e-mail address")
-    return email.lower()
+    return normal_email(email)
 
 
 def _name(value: Any) -> str:

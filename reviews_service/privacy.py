@@ -1,7 +1,9 @@
-"""Reviewers' personal data: erasure (GDPR Art. 17), export (Art. 15) and retention.
+"""Reviewers' personal data: erasure (GDPR Art. 17), export (Art. 15), and the guard every ingest passes (the
+nightly retention pass is reviews_service.retention).
 
-Which reviews are a person's: those that carry the address (an import's `email`), and those made through an
-invitation sent to it (the form's reviews, keyed by the invitation's id: collectors.forms.review_ids). An erasure
+Which reviews are a person's: those that carry the address (an import's `email`), those made through an
+invitation sent to it (the form's reviews, keyed by the invitation's id: collectors.forms.review_ids), and those that
+carry such an invitation's order reference in its unit (Kiyoh's referenceCode, an import's order_ref). An erasure
 keeps each review's rating, date, product and status, so the summaries go on counting it, anonymously; it empties
 the rest (name, title, text, the shop's reply, which may greet the reviewer by name), deletes the photos, removes
 the moderators' notes on its flags, and strips the invitations of address, name and order reference. What
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -23,7 +26,7 @@ from reviews_service import documents as docs
 from reviews_service import domain, flag_store, invitation_store, photo_store, privacy_store, repository
 from reviews_service.config import Settings, get_settings
 from reviews_service.errors import InvalidInput
-from reviews_service.normalize import EMAIL_RE, fingerprint
+from reviews_service.normalize import EMAIL_RE, fingerprint, normal_email
 from sentiment.reviews import analysed
 
 if TYPE_CHECKING:
@@ -38,8 +41,9 @@ Candidates = list[tuple[int, domain.Review]]
 
 
 def normal_address(email: str) -> str:
-    """The address as every collection stores it (trimmed, lower-cased), or InvalidInput."""
-    address = email.strip().lower()
+    """The address as every collection stores it (trimmed, lower-cased, NFC: normalize.normal_email), or
+    InvalidInput."""
+    address = normal_email(email)
     if len(address) > MAX_ADDRESS or not EMAIL_RE.match(address) or not address.isprintable():
         raise InvalidInput("email must be an e-mail address, e.g. anna@example.com.", status=422)
     return address
@@ -99,6 +103,29 @@ def guarded(candidates: Candidates, *, now: datetime, settings: Settings | None 
     return kept
 
 
+def erased_meanwhile(written: Iterable[domain.Review], *, settings: Settings | None = None) -> list[str]:
+    """Which of these reviews, just written with something personal in them, an erasure covers that began after the
+    ingest's `guarded` read: it wrote its records (suppression, form review ids) before it searched, so a write it
+    did not find sees them here. Nothing is read unless some review carries an address or order reference or came
+    from a form; then one `$in` read of the erasure records, and one of the suppressions if some carry an address."""
+    suspects = [r for r in written if not _bare(r) and (r.email or r.order_ref or r.source == forms.SOURCE)]
+    if not suspects:
+        return []
+    erased = privacy_store.erased_reviews(r.id for r in suspects)
+    emails = {r.email for r in suspects if r.email}
+    addresses: set[str] = set()
+    if emails:
+        secret = (settings or get_settings()).secret_key.get_secret_value()
+        addresses = privacy_store.erased_addresses(secret, emails)
+    return [r.id for r in suspects if r.id in erased or (r.email is not None and r.email in addresses)]
+
+
+def _bare(review: domain.Review) -> bool:
+    """Nothing of its reviewer left in it (as `anonymised` leaves it)."""
+    personal = (review.author, review.title, review.text, review.email, review.order_ref, review.reply, review.photos)
+    return not any(personal)
+
+
 @dataclass
 class Erased:
     """What one erasure changed, per kind (a second erasure of the same address changes nothing: all zero)."""
@@ -118,6 +145,11 @@ def _form_reviews(invitations: Iterable[domain.Invitation]) -> list[str]:
     return [rid for i in invitations for rid in forms.review_ids(i, i.products).values()]
 
 
+def _orders(invitations: Iterable[domain.Invitation]) -> list[tuple[str, str]]:
+    """The (unit, order reference) of these invitations: reviews that carry one are the buyer's too."""
+    return [(i.business_unit, i.order_ref) for i in invitations if i.order_ref]
+
+
 def erase(state: ServiceState, settings: Settings, email: str, *, now: datetime) -> Erased:
     """Erase everything personal held about the reviewer with this address; the counts of what changed."""
     address = normal_address(email)
@@ -127,10 +159,17 @@ def erase(state: ServiceState, settings: Settings, email: str, *, now: datetime)
     done = Erased()
     for _ in range(MAX_ROUNDS):  # a page at a time: what is erased no longer matches, so each page is new
         invitations = invitation_store.invitations_of_address(address, limit=privacy_store.PAGE)
-        pending = repository.reviews_by_id(_form_reviews(invitations))
+        form_ids = _form_reviews(invitations)
+        # every form review id, stored or not: a submission being stored meanwhile writes them after this read,
+        # and its ingest (or form_submit's check after it) finds them recorded
+        privacy_store.record_erasures(form_ids, now)
+        pending = repository.reviews_by_id(form_ids)
         pending.update({r.id: r for r in privacy_store.reviews_of_address(address, limit=privacy_store.PAGE)})
+        # tied to her by the order alone (a platform's reference code): read before erase_invitation blanks it
+        pending.update({r.id: r for r in privacy_store.reviews_of_orders(_orders(invitations), privacy_store.PAGE)})
         privacy_store.record_erasures(pending, now)
         erased = sum(_erase_reviews(state, unit, ids, now, done) for unit, ids in _by_unit(pending.values()).items())
+        done.photos += photo_store.delete_photos([i for i in form_ids if i not in pending])  # saved, not yet named
         stripped = sum(invitation_store.erase_invitation(i, now) for i in invitations)
         done.invitations += stripped
         if not stripped and not erased:
@@ -146,11 +185,23 @@ def _by_unit(reviews: Iterable[domain.Review]) -> dict[str, list[str]]:
     return units
 
 
-def _erase_reviews(state: ServiceState, unit: str, ids: list[str], now: datetime, done: Erased) -> int:
+def erase_reviews(state: ServiceState, unit: str, ids: list[str], now: datetime, *, locked: bool = False) -> Erased:
+    """Record these reviews of one unit as erased and anonymise them, as an erasure does: for a write that raced an
+    erasure and was stored after its search (`locked`: the caller holds the unit's ingest lock). The counts."""
+    privacy_store.record_erasures(ids, now)
+    done = Erased()
+    _erase_reviews(state, unit, ids, now, done, locked=locked)
+    return done
+
+
+def _erase_reviews(
+    state: ServiceState, unit: str, ids: list[str], now: datetime, done: Erased, *, locked: bool = False
+) -> int:
     """Anonymise these reviews of one unit, delete their photos, clear their flags' notes; then the unit's caches
     (here, and through the change feed in every other process) drop what showed them. How many were anonymised."""
     written, products = 0, set()
-    with state.ingest_locks[unit]:  # no ingest of the unit in this process interleaves; others miss by fingerprint
+    # no ingest of the unit in this process interleaves; others miss by fingerprint
+    with nullcontext() if locked else state.ingest_locks[unit]:
         todo = list(ids)
         for _ in range(MAX_ATTEMPTS):
             current = repository.reviews_by_id(todo)
@@ -191,6 +242,9 @@ def export(settings: Settings, email: str) -> Holdings:
     invitations = invitation_store.invitations_of_address(address, limit=MAX_EXPORTED + 1)
     reviews = repository.reviews_by_id(_form_reviews(invitations[:MAX_EXPORTED]))
     reviews.update({r.id: r for r in privacy_store.reviews_of_address(address, limit=MAX_EXPORTED + 1)})
+    reviews.update(
+        {r.id: r for r in privacy_store.reviews_of_orders(_orders(invitations[:MAX_EXPORTED]), MAX_EXPORTED + 1)}
+    )
     listed = sorted(reviews.values(), key=lambda r: (r.created_at, r.id))[:MAX_EXPORTED]
     ids = [r.id for r in listed]
     return Holdings(
@@ -202,33 +256,3 @@ def export(settings: Settings, email: str) -> Holdings:
         suppression=privacy_store.suppression(settings.secret_key.get_secret_value(), address),
         complete=len(reviews) <= MAX_EXPORTED and len(invitations) <= MAX_EXPORTED,
     )
-
-
-def apply_retention(state: ServiceState, settings: Settings, *, now: datetime) -> dict[str, int]:
-    """Delete invitations ordered more than REVIEWS_RETENTION_DAYS ago, and take e-mail address and order reference
-    out of reviews written before then (0 days: keep everything); the counts."""
-    report = {"invitations": 0, "reviews": 0}
-    if not settings.retention_days:
-        return report
-    cutoff = now - timedelta(days=settings.retention_days)
-    for _ in range(MAX_ROUNDS):
-        old = invitation_store.invitations_before(cutoff)
-        if not old:
-            break
-        report["invitations"] += invitation_store.delete_invitations(old)
-    touched: dict[str, set[str | None]] = {}
-    for field in privacy_store.CONTACT_FIELDS:
-        for _ in range(MAX_ROUNDS):
-            found = privacy_store.reviews_keeping(field, cutoff)
-            written = privacy_store.strip_personal([(r, without_contact(r).fingerprint) for r in found])
-            for review in found:
-                touched.setdefault(review.business_unit, set()).add(review.product)
-            report["reviews"] += written
-            if not written:  # none left (or all changed meanwhile: the next run takes them)
-                break
-    for unit, products in touched.items():
-        state.changes.publish(unit, frozenset(products))
-    if any(report.values()):
-        log.info("retention (%d days): %d invitations deleted, %d reviews without contact data",
-                 settings.retention_days, report["invitations"], report["reviews"])  # fmt: skip
-    return report

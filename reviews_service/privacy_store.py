@@ -2,8 +2,8 @@
 invitations, flags and photos are in their own stores): each by `_id`, or an equality or range on a declared index
 (reviews.email, reviews.order_ref), so that real MongoDB reads what it returns.
 
-Addresses are compared as stored: trimmed and lower-cased (normalize.py and orders.py store them so), never
-by a case-insensitive regex, which no index serves.
+Addresses are compared as stored: trimmed, lower-cased and in NFC (normalize.normal_email, which normalize.py and
+orders.py store them with), never by a case-insensitive regex, which no index serves.
 """
 
 from __future__ import annotations
@@ -61,6 +61,18 @@ def record_erasures(review_ids: Iterable[str], now: datetime) -> None:
 def reviews_of_address(email: str, limit: int) -> list[domain.Review]:
     """Up to `limit` reviews that carry this (normalised) address, on the reviews.email index."""
     return [docs.review_from_raw(raw) for raw in _reviews().find({"email": email}).limit(limit)]
+
+
+def reviews_of_orders(orders: Iterable[tuple[str, str]], limit: int) -> list[domain.Review]:
+    """Up to `limit` reviews that carry one of these (unit, order reference) pairs (a platform's reference code, an
+    import's order_ref), one equality on the reviews.order_ref index per order."""
+    found: dict[str, domain.Review] = {}
+    for unit, ref in dict.fromkeys(o for o in orders if o[1]):
+        if len(found) >= limit:
+            break
+        for raw in _reviews().find({"order_ref": ref, "business_unit": unit}).limit(limit - len(found)):
+            found.setdefault(raw["_id"], docs.review_from_raw(raw))
+    return list(found.values())
 
 
 def replace_if_unchanged(pairs: list[tuple[domain.Review, dict[str, Any]]]) -> set[str]:

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from reviews_service import domain, ingest, invitation_store, jobs, privacy, repository
+from reviews_service import domain, ingest, invitation_store, jobs, repository, retention
 from reviews_service.config import SettingsInvalid, load_settings
 from reviews_service.state import ServiceState
 from tests.conftest import NOW, make_settings, review
@@ -45,7 +45,7 @@ def test_past_its_days_an_invitation_is_deleted_and_a_review_keeps_only_what_it_
     settings = make_settings()
     assert settings.retention_days == 730
     before = repository.get_review("test-shop:api:old")
-    assert privacy.apply_retention(state, settings, now=NOW) == {"invitations": 2, "reviews": 2}
+    assert retention.apply_retention(state, settings, now=NOW) == {"invitations": 2, "reviews": 2}
     assert _contact("test-shop:api:old") == _contact("test-shop:api:old-ref") == (None, None)
     assert _contact("test-shop:api:recent") == ("recent@example.com", "ORD-3")
     after = repository.get_review("test-shop:api:old")
@@ -54,7 +54,7 @@ def test_past_its_days_an_invitation_is_deleted_and_a_review_keeps_only_what_it_
     kept = [invitation_store.find_invitation(invitation_store.invitation_id(secret, "test-shop", r)) for r in
             ("OLD-1", "OLD-2", "NEW-1")]  # fmt: skip
     assert [i is not None for i in kept] == [False, False, True]
-    assert privacy.apply_retention(state, settings, now=NOW) == {"invitations": 0, "reviews": 0}
+    assert retention.apply_retention(state, settings, now=NOW) == {"invitations": 0, "reviews": 0}
     # an old export imported again does not bring the address back, and compares unchanged
     again = ingest.ingest(state, "test-shop", [review("old", 4, email="old@example.com", order_ref="ORD-1",
                                                         created_at=OLD)], now=NOW, settings=settings)  # fmt: skip
@@ -63,7 +63,7 @@ def test_past_its_days_an_invitation_is_deleted_and_a_review_keeps_only_what_it_
 
 def test_zero_days_keeps_everything_and_the_days_are_checked(shop: domain.BusinessUnit, state: ServiceState) -> None:
     _store(state)
-    assert privacy.apply_retention(state, KEEP, now=NOW) == {"invitations": 0, "reviews": 0}
+    assert retention.apply_retention(state, KEEP, now=NOW) == {"invitations": 0, "reviews": 0}
     assert _contact("test-shop:api:old") == ("old@example.com", "ORD-1")
     old = [review("older", 2, email="older@example.com", created_at=OLD)]
     ingest.ingest(state, "test-shop", old, now=NOW, settings=KEEP)
@@ -71,7 +71,7 @@ def test_zero_days_keeps_everything_and_the_days_are_checked(shop: domain.Busine
     ingest.ingest(state, "test-shop", [review("oldest", 2, email="oldest@example.com", created_at=OLD)], now=NOW)
     assert _contact("test-shop:api:oldest") == (None, None)  # with the default 730 days: dropped as it arrives
     short = make_settings(REVIEWS_RETENTION_DAYS="30")
-    assert privacy.apply_retention(state, short, now=NOW) == {"invitations": 3, "reviews": 4}
+    assert retention.apply_retention(state, short, now=NOW) == {"invitations": 3, "reviews": 4}
     for wrong in ("-1", "ten", "100000"):
         with pytest.raises(SettingsInvalid, match="REVIEWS_RETENTION_DAYS"):
             _load(wrong)
