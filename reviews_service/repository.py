@@ -699,32 +699,36 @@ def insert_missing(collection: Any, raws: list[dict[str, Any]]) -> set[str]:
 
 # What the feed never reads: a buyer's address and order reference stay in the store (and out of the process).
 _NOT_PUBLIC = {"email": 0, "order_ref": 0}
+FEED_ORDER = [("_id", 1)]  # the one key no write changes: a review is listed once however it is edited
 
 
 def product_review_batches(
     business_unit: str, batch_size: int = 500
 ) -> Iterator[tuple[list[domain.Review], dict[str, domain.Product]]]:
-    """Every published review of a unit that is about a product and has text, newest first, a batch at a time with
-    the batch's products by sku.
+    """Every published review of a unit that is about a product and has text, in `_id` order, a batch at a time
+    with the batch's products by sku.
 
-    Keyset pagination on (created_at, _id) along the (business_unit, status, -created_at, -_id) index: each find
-    reads one batch, so memory stays flat however many reviews the unit has, and a review written meanwhile never
-    shows twice. The shop's own reviews (no product) and text-less ones are read and skipped: "not null" and
-    "not empty" are not equality filters, so they stay out of the query. The products come from one `$in` per
-    batch, past the product cache: a feed touching every product of a big catalogue would otherwise fill it.
+    Keyset pagination on `_id` along the (business_unit, status, _id) index: each find reads one batch, so memory
+    stays flat however many reviews the unit has. `_id` is the one key no write changes (a re-import may correct
+    a review's created_at), so each review is listed exactly once: one edited while the feed streams appears with
+    either version, one inserted meanwhile may or may not appear (the next fetch lists it), and none is repeated,
+    which would make the whole feed invalid (the schema's uniqueReview). The shop's own reviews (no product) and
+    text-less ones are read and skipped: "not null" and "not empty" are not equality filters, so they stay out of
+    the query. The products come from one `$in` per batch, past the product cache: a feed touching every product
+    of a big catalogue would otherwise fill it.
     """
-    after: tuple[Any, str] | None = None
+    after: str | None = None
     while True:
         query: dict[str, Any] = {"business_unit": business_unit, "status": "published"}
         if after is not None:
-            query["$or"] = [{"created_at": {"$lt": after[0]}}, {"created_at": after[0], "_id": {"$lt": after[1]}}]
-        raws = list(_reviews().find(query, _NOT_PUBLIC).sort(NEWEST_FIRST).limit(batch_size))
+            query["_id"] = {"$gt": after}
+        raws = list(_reviews().find(query, _NOT_PUBLIC).sort(FEED_ORDER).limit(batch_size))
         batch = [docs.review_from_raw(raw) for raw in raws if raw.get("product") and (raw.get("text") or "").strip()]
         if batch:
             yield batch, _read_products(business_unit, [r.product for r in batch if r.product])
         if len(raws) < batch_size:
             return
-        after = (raws[-1]["created_at"], raws[-1]["_id"])
+        after = raws[-1]["_id"]
 
 
 # --- review policy ------------------------------------------------------------------------------
