@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime, parsedate_to_datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from fastapi.testclient import TestClient
 from lxml import etree
 
 from reviews_service import demo, documents, domain, ingest, repository
+from reviews_service.api.deps import now_dep
 from reviews_service.state import ServiceState
 from seo import product_reviews
 from tests.conftest import NOW, review
@@ -267,6 +269,8 @@ def test_the_feed_answers_changed_since_with_304_until_a_review_of_the_unit_chan
     client: TestClient, shop: domain.BusinessUnit, admin: dict[str, str]
 ) -> None:
     client.post(INGEST, json=[review("o1", 4, product="oak-chair")], headers=admin).raise_for_status()
+    later = datetime.now(UTC) + timedelta(seconds=2)  # Last-Modified waits for the change's second to be over
+    client.app.dependency_overrides[now_dep] = lambda: later  # type: ignore[attr-defined]
     first = client.get(FEED)
     etag, modified = first.headers["etag"], first.headers["last-modified"]
     not_modified = client.get(FEED, headers={"If-None-Match": etag})
@@ -387,3 +391,35 @@ def test_a_review_whose_date_is_corrected_while_the_feed_streams_is_listed_exact
     root = valid("".join(product_reviews.feed(unit, batches(), "https://reviews.example")))
     ids = [r.findtext("review_id") for r in root.iterfind("reviews/review")]
     assert sorted(ids) == [f"test-shop:api:r{i}" for i in range(6)]
+
+
+@pytest.mark.parametrize("url", [FEED, "/seo/test-shop/export.ndjson"])
+def test_if_modified_since_never_hides_a_change_made_in_the_same_second_as_the_last(
+    client: TestClient, shop: domain.BusinessUnit, url: str
+) -> None:
+    """HTTP dates have whole seconds: a fetcher sending only If-Modified-Since must not keep text changed (or
+    erased) in the same second as the version it has."""
+    second = datetime(2026, 11, 2, 9, 30, 0, tzinfo=UTC)
+    clock = {"now": second}
+    client.app.dependency_overrides[now_dep] = lambda: clock["now"]  # type: ignore[attr-defined]
+
+    def change(at: datetime) -> None:  # as repository.mark_changed records it, at a time the test picks
+        documents.BusinessUnitDoc._get_collection().update_one({"_id": "test-shop"}, {"$set": {"changed_at": at}})
+
+    def fetch(at: datetime, since: datetime | None = None) -> Any:
+        clock["now"] = at
+        headers = {"If-Modified-Since": format_datetime(since, usegmt=True)} if since else {}
+        return client.get(url, headers=headers)
+
+    change(second + timedelta(milliseconds=300))
+    early = fetch(second + timedelta(milliseconds=500))
+    assert early.status_code == 200 and "last-modified" not in early.headers  # another change may share the second
+    assert early.headers["etag"]
+    change(second + timedelta(milliseconds=800))
+    assert fetch(second + timedelta(milliseconds=900), since=second).status_code == 200  # the Date's second
+    answer = fetch(second + timedelta(seconds=5))
+    assert answer.headers["last-modified"] == "Mon, 02 Nov 2026 09:30:01 GMT"  # rounded up, never down
+    since = parsedate_to_datetime(answer.headers["last-modified"])
+    assert fetch(second + timedelta(seconds=6), since=since).status_code == 304
+    change(second + timedelta(seconds=6, milliseconds=100))
+    assert fetch(second + timedelta(seconds=6, milliseconds=200), since=since).status_code == 200
