@@ -28,6 +28,9 @@ from xml.sax.saxutils import escape
 from reviews_service import domain
 
 VERSION = "2.4"
+# This service's way of writing the feed: bump it whenever the same reviews would come out differently (an element
+# added, a URL changed), so the ETag moves and fetchers holding the old text get the new one instead of a 304.
+FORMAT = 2
 SCHEMA_URL = "http://www.google.com/shopping/reviews/schema/product/2.4/product_reviews.xsd"
 ANONYMOUS = "Anonymous"
 # Names that say there is none (as typed into forms and platforms in the shops' four languages).

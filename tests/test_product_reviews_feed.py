@@ -21,11 +21,12 @@ import pytest
 from fastapi.testclient import TestClient
 from lxml import etree
 
-from reviews_service import demo, documents, domain, ingest, repository
+from reviews_service import demo, documents, domain, ingest, repository, store
 from reviews_service.api.deps import now_dep
+from reviews_service.app import create_app
 from reviews_service.state import ServiceState
 from seo import product_reviews
-from tests.conftest import NOW, review
+from tests.conftest import NOW, make_settings, review
 from tests.test_query_shapes import record
 
 FEED = "/seo/test-shop/product-reviews.xml"
@@ -423,3 +424,26 @@ def test_if_modified_since_never_hides_a_change_made_in_the_same_second_as_the_l
     assert fetch(second + timedelta(seconds=6), since=since).status_code == 304
     change(second + timedelta(seconds=6, milliseconds=100))
     assert fetch(second + timedelta(seconds=6, milliseconds=200), since=since).status_code == 200
+
+
+def test_a_new_public_url_or_feed_format_moves_the_etag_so_no_fetcher_keeps_the_old_links(
+    client: TestClient,
+    shop: domain.BusinessUnit,
+    admin: dict[str, str],
+    connected: store.StoreInfo,
+    state: ServiceState,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    client.post(INGEST, json=[review("o1", 4, product="oak-chair")], headers=admin).raise_for_status()
+    before = client.get(FEED)
+    etag = before.headers["etag"]
+    assert "http://127.0.0.1:8000/reviews/test-shop/review/" in before.text
+    redeployed = create_app(
+        make_settings(REVIEWS_PUBLIC_URL="https://reviews.shop.example"), connect=False, state=state
+    )
+    with TestClient(redeployed) as other:
+        after = other.get(FEED, headers={"If-None-Match": etag})
+        assert after.status_code == 200 and "https://reviews.shop.example/reviews/test-shop/review/" in after.text
+        assert other.get(FEED, headers={"If-None-Match": after.headers["etag"]}).status_code == 304
+    monkeypatch.setattr(product_reviews, "FORMAT", product_reviews.FORMAT + 1)
+    assert client.get(FEED, headers={"If-None-Match": etag}).status_code == 200

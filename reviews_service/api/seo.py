@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import ipaddress
 import socket
 from collections.abc import Iterator
@@ -136,8 +137,10 @@ def product_reviews_feed(bu: str, request: Request, state: StateDep, settings: S
     unit = repository.get_business_unit(state, bu)
     changed = repository.changed_at(bu)
     stamp = int(changed.timestamp() * 1000) if changed else 0
-    # Any write to the unit's reviews, catalogue or settings moves changed_at, so the tag moves with it.
-    etag = f'"{unit.slug}-reviews-{product_reviews.VERSION}-{stamp}"'
+    # Any write to the unit's reviews, catalogue or settings moves changed_at, so the tag moves with it; so do a new
+    # way of writing the feed and a new REVIEWS_PUBLIC_URL (its links are built on it) after a redeploy.
+    base = hashlib.sha256(settings.public_url.encode()).hexdigest()[:12]
+    etag = f'"{unit.slug}-reviews-{product_reviews.VERSION}-{product_reviews.FORMAT}-{base}-{stamp}"'
     headers = conditional.validators(etag, changed, now)
     if conditional.not_modified(request, etag, changed):
         return Response(status_code=304, headers=headers)
