@@ -447,3 +447,22 @@ def test_a_new_public_url_or_feed_format_moves_the_etag_so_no_fetcher_keeps_the_
         assert other.get(FEED, headers={"If-None-Match": after.headers["etag"]}).status_code == 304
     monkeypatch.setattr(product_reviews, "FORMAT", product_reviews.FORMAT + 1)
     assert client.get(FEED, headers={"If-None-Match": etag}).status_code == 200
+
+
+def test_long_reviews_come_in_shorter_batches_and_smaller_chunks_never_one_string_of_megabytes(
+    shop: domain.BusinessUnit, state: ServiceState
+) -> None:
+    """500 reviews of 20,000 characters would be 10 MB in one batch: batches and chunks are capped by size too."""
+    words = "Stevige stoel, goed verpakt. "
+    texts = [(words * 280)[: 8_000 - i] for i in range(20)] + [words] * 30  # long ones, then short ones
+    records = [review(f"r{i:02}", 4, product="oak-chair", text=text) for i, text in enumerate(texts)]
+    ingest.ingest(state, "test-shop", records, now=NOW, max_text=20_000)
+    batches = [b for b, _ in repository.product_review_batches("test-shop", batch_size=500, batch_chars=50_000)]
+    assert [r.external_id for b in batches for r in b] == [f"r{i:02}" for i in range(50)]  # each once, in order
+    assert len(batches) >= 3
+    assert all(sum(len(r.text) + len(r.title) for r in b[:-1]) < 50_000 for b in batches)  # the last one passes it
+
+    long_ones = [_review(f"l{i:03}", text="x" * 20_000) for i in range(120)]  # 2.4 MB in one batch of 120
+    chunks = list(product_reviews.feed(UNIT, [(long_ones, {"chair": CHAIR})], "https://reviews.example"))
+    assert max(len(c) for c in chunks) < product_reviews.CHUNK_CHARS + 25_000
+    assert len(listed(valid("".join(chunks)))) == 120
