@@ -110,6 +110,9 @@ class ReviewDoc(me.Document):
             {"fields": ["business_unit", "sentiment_version"]},
             {"fields": ["sentiment_version"]},
             {"fields": ["business_unit", "_id"]},
+            # Google's product reviews feed: a unit's published reviews in keyset batches on `_id`, the one key
+            # no edit moves (repository.product_review_batches).
+            {"fields": ["business_unit", "status", "_id"]},
         ],
     }
     id = me.StringField(primary_key=True)

@@ -699,32 +699,51 @@ def insert_missing(collection: Any, raws: list[dict[str, Any]]) -> set[str]:
 
 # What the feed never reads: a buyer's address and order reference stay in the store (and out of the process).
 _NOT_PUBLIC = {"email": 0, "order_ref": 0}
+FEED_BATCH_CHARS = 1_000_000  # of text and titles a feed batch holds at most (and one review more)
+FEED_READ_AHEAD = 100  # reviews the driver fetches at a time: a batch cut short by its size leaves few unread
+FEED_ORDER = [("_id", 1)]  # the one key no write changes: a review is listed once however it is edited
 
 
 def product_review_batches(
-    business_unit: str, batch_size: int = 500
+    business_unit: str, batch_size: int = 500, batch_chars: int = FEED_BATCH_CHARS
 ) -> Iterator[tuple[list[domain.Review], dict[str, domain.Product]]]:
-    """Every published review of a unit that is about a product and has text, newest first, a batch at a time with
-    the batch's products by sku.
+    """Every published review of a unit that is about a product and has text, in `_id` order, a batch at a time
+    with the batch's products by sku: at most `batch_size` reviews, and no more once their text and titles pass
+    `batch_chars` characters (500 reviews of 20,000 would be 10 MB of text).
 
-    Keyset pagination on (created_at, _id) along the (business_unit, status, -created_at, -_id) index: each find
-    reads one batch, so memory stays flat however many reviews the unit has, and a review written meanwhile never
-    shows twice. The shop's own reviews (no product) and text-less ones are read and skipped: "not null" and
-    "not empty" are not equality filters, so they stay out of the query. The products come from one `$in` per
-    batch, past the product cache: a feed touching every product of a big catalogue would otherwise fill it.
+    Keyset pagination on `_id` along the (business_unit, status, _id) index: each find reads one batch, so memory
+    stays flat however many reviews the unit has. `_id` is the one key no write changes (a re-import may correct
+    a review's created_at), so each review is listed exactly once: one edited while the feed streams appears with
+    either version, one inserted meanwhile may or may not appear (the next fetch lists it), and none is repeated,
+    which would make the whole feed invalid (the schema's uniqueReview). The shop's own reviews (no product) and
+    text-less ones are read and skipped: "not null" and "not empty" are not equality filters, so they stay out of
+    the query. The products come from one `$in` per batch, past the product cache: a feed touching every product
+    of a big catalogue would otherwise fill it.
     """
-    after: tuple[Any, str] | None = None
+    after: str | None = None
+    limit = batch_size
     while True:
         query: dict[str, Any] = {"business_unit": business_unit, "status": "published"}
         if after is not None:
-            query["$or"] = [{"created_at": {"$lt": after[0]}}, {"created_at": after[0], "_id": {"$lt": after[1]}}]
-        raws = list(_reviews().find(query, _NOT_PUBLIC).sort(NEWEST_FIRST).limit(batch_size))
+            query["_id"] = {"$gt": after}
+        cursor = _reviews().find(query, _NOT_PUBLIC).sort(FEED_ORDER).limit(limit).batch_size(FEED_READ_AHEAD)
+        raws: list[dict[str, Any]] = []
+        size = 0
+        for raw in cursor:
+            raws.append(raw)
+            size += len(raw.get("text") or "") + len(raw.get("title") or "")
+            if size >= batch_chars:  # long reviews: a shorter batch, the rest from the next find
+                break
+        cursor.close()
         batch = [docs.review_from_raw(raw) for raw in raws if raw.get("product") and (raw.get("text") or "").strip()]
         if batch:
             yield batch, _read_products(business_unit, [r.product for r in batch if r.product])
-        if len(raws) < batch_size:
+        if len(raws) < limit and size < batch_chars:
             return
-        after = (raws[-1]["created_at"], raws[-1]["_id"])
+        after = raws[-1]["_id"]
+        # A batch its size cut short tells how many such reviews fit: ask about that many next (a store answers
+        # a limit whole, the embedded one in memory), and twice as many again after a batch that fitted.
+        limit = min(batch_size, len(raws) + len(raws) // 4 + 1 if size >= batch_chars else 2 * limit)
 
 
 # --- review policy ------------------------------------------------------------------------------

@@ -28,6 +28,10 @@ from xml.sax.saxutils import escape
 from reviews_service import domain
 
 VERSION = "2.4"
+# This service's way of writing the feed: bump it whenever the same reviews would come out differently (an element
+# added, a URL changed), so the ETag moves and fetchers holding the old text get the new one instead of a 304.
+FORMAT = 2
+CHUNK_CHARS = 1_000_000  # a chunk is sent once it passes this many characters (or its batch ends)
 SCHEMA_URL = "http://www.google.com/shopping/reviews/schema/product/2.4/product_reviews.xsd"
 ANONYMOUS = "Anonymous"
 # Names that say there is none (as typed into forms and platforms in the shops' four languages).
@@ -140,12 +144,24 @@ def feed(
     batches: Iterable[tuple[list[domain.Review], Mapping[str, domain.Product]]],
     service_url: str,
 ) -> Iterator[str]:
-    """The whole feed, one chunk per batch of reviews (with the batch's products by sku): flat memory per batch."""
+    """The whole feed in chunks of at most about CHUNK_CHARS (a batch of reviews, with its products by sku, or part
+    of one): flat memory per batch, and a batch of long reviews is never one string of many megabytes."""
     yield opening(unit)
     listed = False
+    parts: list[str] = []
+    size = 0
     for reviews, products in batches:
-        chunk = "".join(review_element(unit, r, products.get(r.product or ""), service_url) for r in reviews)
-        if chunk:
-            yield chunk if listed else "<reviews>\n" + chunk
-            listed = True
+        for review in reviews:
+            if element := review_element(unit, review, products.get(review.product or ""), service_url):
+                if not listed:
+                    parts.append("<reviews>\n")
+                    listed = True
+                parts.append(element)
+                size += len(element)
+            if size >= CHUNK_CHARS:
+                yield "".join(parts)
+                parts, size = [], 0
+        if parts:
+            yield "".join(parts)
+            parts, size = [], 0
     yield "</reviews>\n</feed>\n" if listed else "</feed>\n"

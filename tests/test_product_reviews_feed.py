@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime, parsedate_to_datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -20,10 +21,12 @@ import pytest
 from fastapi.testclient import TestClient
 from lxml import etree
 
-from reviews_service import demo, documents, domain, ingest, repository
+from reviews_service import demo, documents, domain, ingest, repository, store
+from reviews_service.api.deps import now_dep
+from reviews_service.app import create_app
 from reviews_service.state import ServiceState
 from seo import product_reviews
-from tests.conftest import NOW, review
+from tests.conftest import NOW, make_settings, review
 from tests.test_query_shapes import record
 
 FEED = "/seo/test-shop/product-reviews.xml"
@@ -190,10 +193,10 @@ def test_the_feed_lists_every_published_product_review_with_text_and_no_personal
     root = valid(answer.text)
     assert root.findtext("publisher/name") == "Test Shop"
     found = listed(root)
-    assert list(found) == ["test-shop:api:stool", "test-shop:api:form"]  # newest first
+    assert list(found) == ["test-shop:api:form", "test-shop:api:stool"]  # in id order (Google wants none)
     for item in found.values():
         in_order(item)
-    stool_review, form = found.values()
+    form, stool_review = found.values()
     assert in_order(form) == REVIEW_ORDER  # moderated: is_spam known; asked after the order: post_fulfillment
     assert form.findtext("is_spam") == "false" and form.findtext("collection_method") == "post_fulfillment"
     assert form.findtext("reviewer/name") == "Sanne V." and "is_anonymous" not in form.find("reviewer/name").attrib
@@ -267,6 +270,8 @@ def test_the_feed_answers_changed_since_with_304_until_a_review_of_the_unit_chan
     client: TestClient, shop: domain.BusinessUnit, admin: dict[str, str]
 ) -> None:
     client.post(INGEST, json=[review("o1", 4, product="oak-chair")], headers=admin).raise_for_status()
+    later = datetime.now(UTC) + timedelta(seconds=2)  # Last-Modified waits for the change's second to be over
+    client.app.dependency_overrides[now_dep] = lambda: later  # type: ignore[attr-defined]
     first = client.get(FEED)
     etag, modified = first.headers["etag"], first.headers["last-modified"]
     not_modified = client.get(FEED, headers={"If-None-Match": etag})
@@ -310,14 +315,19 @@ def test_the_feed_reads_each_batch_along_an_index_and_never_reads_addresses_or_o
     assert [len(b) for b in batches] == [5, 5, 2]
     assert all(r.email is None and r.order_ref is None for b in batches for r in b)
     indexes = [list(info["key"]) for info in documents.ReviewDoc._get_collection().index_information().values()]
-    assert [("business_unit", 1), ("status", 1), ("created_at", -1), ("_id", -1)] in indexes
-    assert len(reviews.finds) == 3
+    assert [("business_unit", 1), ("status", 1), ("_id", 1)] in indexes
+    assert [f.filter for f in reviews.finds] == [
+        {"business_unit": "test-shop", "status": "published"},
+        {"business_unit": "test-shop", "status": "published", "_id": {"$gt": batches[0][-1].id}},
+        {"business_unit": "test-shop", "status": "published", "_id": {"$gt": batches[1][-1].id}},
+    ]
     for find in reviews.finds:
-        assert {k: v for k, v in find.filter.items() if k != "$or"} == {
-            "business_unit": "test-shop",
-            "status": "published",
-        }
-        assert list(find.sort) == [("created_at", -1), ("_id", -1)] and find.limit == 5
+        assert list(find.sort) == [("_id", 1)] and find.limit == 5
+    store = getattr(reviews.real, "_store", None)
+    if store is not None and hasattr(store, "plan"):  # the embedded store walks that index, as MongoDB would
+        plan = store.plan(reviews.finds[-1].filter, [("_id", 1)])
+        assert plan is not None and plan.index.fields == ("business_unit", "status", "_id")
+        assert plan.prefix == ("test-shop", "published") and plan.low is not None
 
 
 def test_the_demo_shops_feeds_are_valid(client: TestClient, state: ServiceState) -> None:
@@ -357,5 +367,102 @@ def test_the_whole_feed_streams_in_batches_and_lists_each_review_once(
     ids = [r.findtext("review_id") for r in root.iterfind("reviews/review")]
     assert sorted(ids) == [f"test-shop:api:r{i:02}" for i in range(30)]
     assert len(seen) > 5 and max(seen) <= 4
-    times = [r.findtext("review_timestamp") for r in root.iterfind("reviews/review")]
-    assert times == sorted(times, reverse=True)
+    assert ids == sorted(ids)  # the keyset is the id: no two reviews share it, none is listed twice
+
+
+@pytest.mark.parametrize("moved", ["r0", "r5"])
+def test_a_review_whose_date_is_corrected_while_the_feed_streams_is_listed_exactly_once(
+    shop: domain.BusinessUnit, state: ServiceState, moved: str
+) -> None:
+    """A re-import that corrects created_at mid-stream (to older or newer) neither repeats a review, which makes
+    the whole feed invalid (uniqueReview), nor skips one, which makes Google delete it."""
+    dated = [f"2026-10-{10 + i:02d}T10:00:00Z" for i in range(6)]
+    records = [review(f"r{i}", 4, product="oak-chair", text=f"Text {i}", created_at=dated[i]) for i in range(6)]
+    ingest.ingest(state, "test-shop", records, now=NOW)
+    unit = repository.get_business_unit(state, "test-shop")
+    corrected = "2026-10-01T10:00:00Z" if moved == "r5" else "2026-10-30T10:00:00Z"
+
+    def batches() -> Iterator[tuple[list[domain.Review], dict[str, domain.Product]]]:
+        stream = repository.product_review_batches("test-shop", batch_size=2)
+        yield next(stream)
+        fix = review(moved, 4, product="oak-chair", text=f"Text {moved[1]} (dated)", created_at=corrected)
+        ingest.ingest(state, "test-shop", [fix], now=NOW)
+        yield from stream
+
+    root = valid("".join(product_reviews.feed(unit, batches(), "https://reviews.example")))
+    ids = [r.findtext("review_id") for r in root.iterfind("reviews/review")]
+    assert sorted(ids) == [f"test-shop:api:r{i}" for i in range(6)]
+
+
+@pytest.mark.parametrize("url", [FEED, "/seo/test-shop/export.ndjson"])
+def test_if_modified_since_never_hides_a_change_made_in_the_same_second_as_the_last(
+    client: TestClient, shop: domain.BusinessUnit, url: str
+) -> None:
+    """HTTP dates have whole seconds: a fetcher sending only If-Modified-Since must not keep text changed (or
+    erased) in the same second as the version it has."""
+    second = datetime(2026, 11, 2, 9, 30, 0, tzinfo=UTC)
+    clock = {"now": second}
+    client.app.dependency_overrides[now_dep] = lambda: clock["now"]  # type: ignore[attr-defined]
+
+    def change(at: datetime) -> None:  # as repository.mark_changed records it, at a time the test picks
+        documents.BusinessUnitDoc._get_collection().update_one({"_id": "test-shop"}, {"$set": {"changed_at": at}})
+
+    def fetch(at: datetime, since: datetime | None = None) -> Any:
+        clock["now"] = at
+        headers = {"If-Modified-Since": format_datetime(since, usegmt=True)} if since else {}
+        return client.get(url, headers=headers)
+
+    change(second + timedelta(milliseconds=300))
+    early = fetch(second + timedelta(milliseconds=500))
+    assert early.status_code == 200 and "last-modified" not in early.headers  # another change may share the second
+    assert early.headers["etag"]
+    change(second + timedelta(milliseconds=800))
+    assert fetch(second + timedelta(milliseconds=900), since=second).status_code == 200  # the Date's second
+    answer = fetch(second + timedelta(seconds=5))
+    assert answer.headers["last-modified"] == "Mon, 02 Nov 2026 09:30:01 GMT"  # rounded up, never down
+    since = parsedate_to_datetime(answer.headers["last-modified"])
+    assert fetch(second + timedelta(seconds=6), since=since).status_code == 304
+    change(second + timedelta(seconds=6, milliseconds=100))
+    assert fetch(second + timedelta(seconds=6, milliseconds=200), since=since).status_code == 200
+
+
+def test_a_new_public_url_or_feed_format_moves_the_etag_so_no_fetcher_keeps_the_old_links(
+    client: TestClient,
+    shop: domain.BusinessUnit,
+    admin: dict[str, str],
+    connected: store.StoreInfo,
+    state: ServiceState,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    client.post(INGEST, json=[review("o1", 4, product="oak-chair")], headers=admin).raise_for_status()
+    before = client.get(FEED)
+    etag = before.headers["etag"]
+    assert "http://127.0.0.1:8000/reviews/test-shop/review/" in before.text
+    redeployed = create_app(
+        make_settings(REVIEWS_PUBLIC_URL="https://reviews.shop.example"), connect=False, state=state
+    )
+    with TestClient(redeployed) as other:
+        after = other.get(FEED, headers={"If-None-Match": etag})
+        assert after.status_code == 200 and "https://reviews.shop.example/reviews/test-shop/review/" in after.text
+        assert other.get(FEED, headers={"If-None-Match": after.headers["etag"]}).status_code == 304
+    monkeypatch.setattr(product_reviews, "FORMAT", product_reviews.FORMAT + 1)
+    assert client.get(FEED, headers={"If-None-Match": etag}).status_code == 200
+
+
+def test_long_reviews_come_in_shorter_batches_and_smaller_chunks_never_one_string_of_megabytes(
+    shop: domain.BusinessUnit, state: ServiceState
+) -> None:
+    """500 reviews of 20,000 characters would be 10 MB in one batch: batches and chunks are capped by size too."""
+    words = "Stevige stoel, goed verpakt. "
+    texts = [(words * 280)[: 8_000 - i] for i in range(20)] + [words] * 30  # long ones, then short ones
+    records = [review(f"r{i:02}", 4, product="oak-chair", text=text) for i, text in enumerate(texts)]
+    ingest.ingest(state, "test-shop", records, now=NOW, max_text=20_000)
+    batches = [b for b, _ in repository.product_review_batches("test-shop", batch_size=500, batch_chars=50_000)]
+    assert [r.external_id for b in batches for r in b] == [f"r{i:02}" for i in range(50)]  # each once, in order
+    assert len(batches) >= 3
+    assert all(sum(len(r.text) + len(r.title) for r in b[:-1]) < 50_000 for b in batches)  # the last one passes it
+
+    long_ones = [_review(f"l{i:03}", text="x" * 20_000) for i in range(120)]  # 2.4 MB in one batch of 120
+    chunks = list(product_reviews.feed(UNIT, [(long_ones, {"chair": CHAIR})], "https://reviews.example"))
+    assert max(len(c) for c in chunks) < product_reviews.CHUNK_CHARS + 25_000
+    assert len(listed(valid("".join(chunks)))) == 120

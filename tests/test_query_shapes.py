@@ -50,6 +50,9 @@ class _Cursor:
     def __iter__(self) -> Iterator[dict[str, Any]]:
         return iter(self.real)
 
+    def close(self) -> None:
+        self.real.close()
+
 
 @dataclass
 class Recorder:

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reviews_service import domain
+from reviews_service.api.deps import now_dep
 from seo import jsonld, validate
 from tests.conftest import LIVE_ADMIN_TOKEN, review
 
@@ -593,6 +594,8 @@ def test_export_answers_changed_since_with_304(
     client: TestClient, shop: domain.BusinessUnit, admin: dict[str, str]
 ) -> None:
     client.post(INGEST, json=[review("o1", 4, product="oak-chair")], headers=admin).raise_for_status()
+    later = datetime.now(UTC) + timedelta(seconds=2)  # Last-Modified waits for the change's second to be over
+    client.app.dependency_overrides[now_dep] = lambda: later  # type: ignore[attr-defined]
     first = client.get(EXPORT)
     etag, modified = first.headers["etag"], first.headers["last-modified"]
     assert etag and modified

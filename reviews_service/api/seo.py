@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import ipaddress
 import socket
 from collections.abc import Iterator
-from datetime import datetime
-from email.utils import format_datetime, parsedate_to_datetime
 from functools import partial
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -20,7 +19,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response, StreamingResponse
 
 from reviews_service import repository
-from reviews_service.api.deps import SettingsDep, StateDep, parse_json, problem_response, read_body
+from reviews_service.api import conditional
+from reviews_service.api.deps import NowDep, SettingsDep, StateDep, parse_json, problem_response, read_body
 from reviews_service.api.openapi import HTML, JSON, LD, NDJSON, answers
 from reviews_service.api.stale import fresh_or_stale
 from reviews_service.cache import etag_matches, strong_etag
@@ -102,17 +102,22 @@ def _export_lines(state: ServiceState, bu: str, reviews: int, locale: str | None
 
 
 @router.get("/{bu}/export.ndjson", **answers(NDJSON, 404, 422))
-def export(bu: str, request: Request, state: StateDep, reviews: ReviewCount = 3, locale: str | None = None) -> Response:
+def export(
+    bu: str,
+    request: Request,
+    state: StateDep,
+    now: NowDep,
+    reviews: ReviewCount = 3,
+    locale: str | None = None,
+) -> Response:
     """Every product's JSON-LD, one per line, streamed; ETag/Last-Modified answer "changed since?" with 304."""
     unit = repository.get_business_unit(state, bu)
     changed = repository.changed_at(bu)
     stamp = int(changed.timestamp() * 1000) if changed else 0
     # Only validated values go into the header: the stored slug and the locale actually rendered.
     etag = f'"{unit.slug}-{stamp}-{reviews}-{i18n.pick_locale(locale, unit.locales)}"'
-    headers = {"ETag": etag, "Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
-    if changed is not None:
-        headers["Last-Modified"] = format_datetime(changed, usegmt=True)
-    if _not_modified(request, etag, changed):
+    headers = conditional.validators(etag, changed, now)
+    if conditional.not_modified(request, etag, changed):
         return Response(status_code=304, headers=headers)
     return StreamingResponse(
         _export_lines(state, bu, reviews, locale), media_type="application/x-ndjson; charset=utf-8", headers=headers
@@ -126,34 +131,21 @@ def _feed_chunks(state: ServiceState, bu: str, service_url: str) -> Iterator[byt
 
 
 @router.get("/{bu}/product-reviews.xml", **answers(XML, 404))
-def product_reviews_feed(bu: str, request: Request, state: StateDep, settings: SettingsDep) -> Response:
+def product_reviews_feed(bu: str, request: Request, state: StateDep, settings: SettingsDep, now: NowDep) -> Response:
     """Google's product reviews feed (schema 2.4): every published product review with text, streamed, never cut
     short (Google deletes the reviews a full feed leaves out); ETag/Last-Modified answer "changed since?" with 304."""
     unit = repository.get_business_unit(state, bu)
     changed = repository.changed_at(bu)
     stamp = int(changed.timestamp() * 1000) if changed else 0
-    # Any write to the unit's reviews, catalogue or settings moves changed_at, so the tag moves with it.
-    etag = f'"{unit.slug}-reviews-{product_reviews.VERSION}-{stamp}"'
-    headers = {"ETag": etag, "Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
-    if changed is not None:
-        headers["Last-Modified"] = format_datetime(changed, usegmt=True)
-    if _not_modified(request, etag, changed):
+    # Any write to the unit's reviews, catalogue or settings moves changed_at, so the tag moves with it; so do a new
+    # way of writing the feed and a new REVIEWS_PUBLIC_URL (its links are built on it) after a redeploy.
+    base = hashlib.sha256(settings.public_url.encode()).hexdigest()[:12]
+    etag = f'"{unit.slug}-reviews-{product_reviews.VERSION}-{product_reviews.FORMAT}-{base}-{stamp}"'
+    headers = conditional.validators(etag, changed, now)
+    if conditional.not_modified(request, etag, changed):
         return Response(status_code=304, headers=headers)
     chunks = _feed_chunks(state, bu, settings.public_url)
     return StreamingResponse(chunks, media_type=f"{XML}; charset=utf-8", headers=headers)
-
-
-def _not_modified(request: Request, etag: str, changed: datetime | None) -> bool:
-    if_none_match = request.headers.get("if-none-match")
-    if if_none_match is not None:  # it takes precedence over If-Modified-Since (RFC 9110 13.2.2)
-        return etag_matches(if_none_match, etag)
-    since = request.headers.get("if-modified-since")
-    if since and changed is not None:
-        try:
-            return changed.replace(microsecond=0) <= parsedate_to_datetime(since)
-        except (TypeError, ValueError):
-            return False
-    return False
 
 
 @router.post(
