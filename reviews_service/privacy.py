@@ -84,18 +84,23 @@ def guarded(candidates: Candidates, *, now: datetime, settings: Settings | None 
     erased = privacy_store.erased_reviews(r.id for _, r in candidates)
     personal = [r for _, r in candidates if r.email or r.order_ref]
     addresses: set[str] = set()
+    orders: set[tuple[str, str]] = set()
     cutoff: datetime | None = None
     if personal:
         settings = settings or get_settings()
         secret = settings.secret_key.get_secret_value()
         addresses = privacy_store.erased_addresses(secret, {r.email for r in personal if r.email})
+        # a platform that keeps the shop's order reference (Kiyoh's referenceCode) brings an erased buyer's review
+        # back with no address in it: the erased invitation of that order still recognises it
+        orders = privacy_store.erased_orders(secret, {(r.business_unit, r.order_ref) for r in personal if r.order_ref})
         if settings.retention_days:
             cutoff = now - timedelta(days=settings.retention_days)
-    if not erased and not addresses and cutoff is None:
+    if not erased and not addresses and not orders and cutoff is None:
         return candidates
     kept: Candidates = []
     for index, review in candidates:
-        if review.id in erased or (review.email is not None and review.email in addresses):
+        ordered = review.order_ref is not None and (review.business_unit, review.order_ref) in orders
+        if review.id in erased or ordered or (review.email is not None and review.email in addresses):
             review = anonymised(review)
         elif cutoff is not None and review.created_at < cutoff and (review.email or review.order_ref):
             review = without_contact(review)

@@ -47,6 +47,16 @@ def erased_addresses(secret: str, emails: Iterable[str]) -> set[str]:
     return {keys[raw["_id"]] for raw in found}
 
 
+def erased_orders(secret: str, orders: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which (business unit, order reference) pairs belong to an invitation whose buyer was erased: one `$in` read
+    by `_id` (an invitation's id is the keyed hash of the pair, so the blanked reference is still recognised)."""
+    ids = {invitation_store.invitation_id(secret, unit, ref): (unit, ref) for unit, ref in orders}
+    if not ids:
+        return set()
+    found = docs.InvitationDoc._get_collection().find({"_id": {"$in": list(ids)}}, {"_id": 1, "erased_at": 1})
+    return {ids[raw["_id"]] for raw in found if raw.get("erased_at") is not None}
+
+
 def suppression(secret: str, email: str) -> tuple[str, datetime | None] | None:
     """(reason, since) of the address's suppression ("opted_out" or "erased"), or None: it may be mailed."""
     raw = docs.SuppressionDoc._get_collection().find_one({"_id": invitation_store.address_key(secret, email)})

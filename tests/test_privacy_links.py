@@ -37,6 +37,15 @@ def test_a_review_tied_to_her_only_by_her_order_reference_is_exported_and_erased
     kept = repository.get_review("test-shop:kiyoh:kiyoh-1")
     assert (kept.author, kept.text, kept.order_ref, kept.rating) == ("", "", None, 2)
     assert repository.get_review("other-shop:kiyoh:kiyoh-2").text == "Prima."
+    # a later collection brings a new review of that order (its reference, no address): it is stored anonymised,
+    # as is a review of the same reference in another unit left alone
+    later = review("kiyoh-3", 1, source="kiyoh", author="Anna Bakker", text="Nog steeds kapot, Anna.", order_ref=ORDER)
+    assert client.post(IMPORT, json=[later], headers=admin).json()["inserted"] == 1
+    stored = repository.get_review("test-shop:kiyoh:kiyoh-3")
+    assert (stored.author, stored.text, stored.order_ref, stored.rating) == ("", "", None, 1)
+    again = review("kiyoh-4", 5, source="kiyoh", author="Piet", text="Weer prima.", order_ref=ORDER)
+    assert client.post("/v1/admin/business-units/other-shop/reviews", json=[again], headers=admin).status_code == 200
+    assert repository.get_review("other-shop:kiyoh:kiyoh-4").text == "Weer prima."
 
 
 def test_a_new_order_of_an_erased_address_keeps_neither_her_name_nor_her_order_reference(
