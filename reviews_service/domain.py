@@ -16,7 +16,10 @@ ModerationCategory = Literal[
 MODERATION_CATEGORIES: tuple[ModerationCategory, ...] = (
     "spam", "offensive", "personal_data", "not_genuine", "off_topic", "duplicate", "legal", "other"
 )  # fmt: skip
-WITHDRAWN: tuple[Status, ...] = ("hidden", "removed")  # the statuses a moderator must give a reason for
+WITHDRAWN: tuple[Status, ...] = ("hidden", "removed")  # off the public side, whoever decided it
+# the statuses a moderator must give a reason for: each keeps the review off the public side (a moderator's
+# "pending" too: it holds a published review back, and survives the source's re-ingest like a hide)
+WITHHELD: tuple[Status, ...] = ("pending", "hidden", "removed")
 MAX_IGNORED = 50  # distinct unknown field names an ingest report lists (a hostile batch can carry thousands)
 
 
@@ -77,7 +80,7 @@ class Moderation:
     status: Status
     by: str
     at: datetime
-    reason: str | None = None  # required for "hidden" and "removed" (the API refuses a hide without one)
+    reason: str | None = None  # required for "pending", "hidden" and "removed" (the API refuses one without it)
     category: ModerationCategory | None = None  # the reason's kind, counted (never quoted) on the policy page
 
 

@@ -234,24 +234,25 @@ def moderate(
     category: domain.ModerationCategory | None = None,
     by: str = "",
 ) -> domain.Review:
-    """A moderator hides, publishes or replies to a review; summaries follow at once. Hiding or removing
-    needs a `reason` (InvalidInput otherwise), recorded with `category`, `by` and the time."""
+    """A moderator hides, publishes or replies to a review; summaries follow at once. Any status that keeps it off
+    the public side (pending, hidden, removed) needs a `reason` (InvalidInput otherwise), recorded with `category`,
+    `by` and the time."""
     decision = None
-    if (reason is not None or category is not None) and status not in domain.WITHDRAWN:
-        raise InvalidInput("`reason` and `category` go with a `status` of hidden or removed.")
+    if (reason is not None or category is not None) and status not in domain.WITHHELD:
+        raise InvalidInput("`reason` and `category` go with a `status` of pending, hidden or removed.")
     if status is not None:
-        if status in domain.WITHDRAWN and not (reason or "").strip():
+        if status in domain.WITHHELD and not (reason or "").strip():
             raise InvalidInput(
-                f"A review is {status} only with a reason: send `reason` (what in the review breaks the rules), "
-                f"and optionally `category` ({', '.join(domain.MODERATION_CATEGORIES)})."
+                f"A moderator sets a review to {status} only with a reason: send `reason` (what in the review breaks "
+                f"the rules), and optionally `category` ({', '.join(domain.MODERATION_CATEGORIES)})."
             )
-        withdrawn = status in domain.WITHDRAWN
+        withheld = status in domain.WITHHELD
         decision = domain.Moderation(
             status=status,
             by=by,
             at=now,
-            reason=(reason or "").strip() or None if withdrawn else None,
-            category=(category or "other") if withdrawn else None,
+            reason=(reason or "").strip() or None if withheld else None,
+            category=(category or "other") if withheld else None,
         )
     old = repository.get_review(review_id)
     with state.ingest_locks[old.business_unit]:
