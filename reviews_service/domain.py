@@ -214,6 +214,7 @@ class IngestReport:
     rejected: list[Rejection] = field(default_factory=list)
     ids: list[str] = field(default_factory=list)
     ignored_fields: dict[str, int] = field(default_factory=dict)  # unknown field name -> records that had it
+    status_kept: list[Rejection] = field(default_factory=list)  # stored, but a published review's status kept
 
     def merge(self, other: IngestReport) -> None:
         """Add another report's counts to this one."""
@@ -221,6 +222,7 @@ class IngestReport:
         self.updated += other.updated
         self.unchanged += other.unchanged
         self.rejected.extend(other.rejected)
+        self.status_kept.extend(other.status_kept)
         self.ids.extend(other.ids)
         for name, count in other.ignored_fields.items():
             self.ignore(name, count)
@@ -239,6 +241,9 @@ class IngestReport:
             "rejected": len(self.rejected),
             "rejections": [{"index": r.index, "external_id": r.external_id, "reason": r.reason} for r in self.rejected],
             "ignored_fields": dict(self.ignored_fields),
+            "status_kept": [
+                {"index": r.index, "external_id": r.external_id, "reason": r.reason} for r in self.status_kept
+            ],
         }
 
 
