@@ -193,11 +193,17 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
             bar.n = bar.total or 0
         result = report.as_dict()
     rejected = result.pop("rejections", [])
+    kept = result.pop("status_kept", [])  # stored, but a published review stays published (a moderator's call)
+    result["status_kept"] = len(kept)
     print(json.dumps(result))
     for item in rejected[:20]:
         print(f"  rejected line {item['index']}: {item['reason']}", file=sys.stderr)
     if len(rejected) > 20:
         print(f"  ... and {len(rejected) - 20} more", file=sys.stderr)
+    for item in kept[:20]:
+        print(f"  status not applied, line {item['index']}: {item['reason']}", file=sys.stderr)
+    if len(kept) > 20:
+        print(f"  ... and {len(kept) - 20} more whose status was not applied", file=sys.stderr)
     if rejected:
         stored = result["inserted"] + result["updated"] + result["unchanged"]
         print(

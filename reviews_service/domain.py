@@ -16,7 +16,10 @@ ModerationCategory = Literal[
 MODERATION_CATEGORIES: tuple[ModerationCategory, ...] = (
     "spam", "offensive", "personal_data", "not_genuine", "off_topic", "duplicate", "legal", "other"
 )  # fmt: skip
-WITHDRAWN: tuple[Status, ...] = ("hidden", "removed")  # the statuses a moderator must give a reason for
+WITHDRAWN: tuple[Status, ...] = ("hidden", "removed")  # off the public side, whoever decided it
+# the statuses a moderator must give a reason for: each keeps the review off the public side (a moderator's
+# "pending" too: it holds a published review back, and survives the source's re-ingest like a hide)
+WITHHELD: tuple[Status, ...] = ("pending", "hidden", "removed")
 MAX_IGNORED = 50  # distinct unknown field names an ingest report lists (a hostile batch can carry thousands)
 
 
@@ -77,7 +80,7 @@ class Moderation:
     status: Status
     by: str
     at: datetime
-    reason: str | None = None  # required for "hidden" and "removed" (the API refuses a hide without one)
+    reason: str | None = None  # required for "pending", "hidden" and "removed" (the API refuses one without it)
     category: ModerationCategory | None = None  # the reason's kind, counted (never quoted) on the policy page
 
 
@@ -211,6 +214,7 @@ class IngestReport:
     rejected: list[Rejection] = field(default_factory=list)
     ids: list[str] = field(default_factory=list)
     ignored_fields: dict[str, int] = field(default_factory=dict)  # unknown field name -> records that had it
+    status_kept: list[Rejection] = field(default_factory=list)  # stored, but a published review's status kept
 
     def merge(self, other: IngestReport) -> None:
         """Add another report's counts to this one."""
@@ -218,6 +222,7 @@ class IngestReport:
         self.updated += other.updated
         self.unchanged += other.unchanged
         self.rejected.extend(other.rejected)
+        self.status_kept.extend(other.status_kept)
         self.ids.extend(other.ids)
         for name, count in other.ignored_fields.items():
             self.ignore(name, count)
@@ -236,6 +241,9 @@ class IngestReport:
             "rejected": len(self.rejected),
             "rejections": [{"index": r.index, "external_id": r.external_id, "reason": r.reason} for r in self.rejected],
             "ignored_fields": dict(self.ignored_fields),
+            "status_kept": [
+                {"index": r.index, "external_id": r.external_id, "reason": r.reason} for r in self.status_kept
+            ],
         }
 
 

@@ -42,7 +42,10 @@ def ingest(
 
     Rejections carry each record's position, or with `numbered=True` the number that came with
     it as `(number, record)` pairs (an import's line numbers). `collector=True` (a collector's run, a
-    platform's webhook) lets records say status "removed": gone from the platform. `settings` (default the
+    platform's webhook) lets records say status "removed": gone from the platform, and lets them take a published
+    review off the public side. Without it (the admin API, a file import) a record's status applies to a new review
+    only: a published one stays published, listed in the report's `status_kept` (a moderator hides it, with a
+    reason). `settings` (default the
     process's): the secret and retention that reviews_service.privacy.guarded applies to erased reviewers.
     """
     bu = repository.get_business_unit(state, business_unit)
@@ -100,7 +103,7 @@ def _ingest_batch(
     if not candidates:
         return report
     with state.ingest_locks[bu.slug]:
-        _store_candidates(state, bu.slug, candidates, report, now, settings=settings)
+        _store_candidates(state, bu.slug, candidates, report, now, settings=settings, collector=collector)
     return report
 
 
@@ -118,6 +121,7 @@ def _store_candidates(
     now: datetime,
     attempt: int = 1,
     settings: Settings | None = None,
+    collector: bool = False,
 ) -> None:
     """Sort candidates into new / edited / unchanged, write them, and move the summaries."""
     # on every attempt, under the unit's lock: an erasure that came in between is honoured by the retry too
@@ -127,9 +131,14 @@ def _store_candidates(
     current: dict[str, domain.Review | None] = dict(repository.reviews_by_id(edited_ids))
     pending: dict[str, tuple[domain.Review | None, domain.Review]] = {}  # id -> (stored before, to store)
     counted: list[tuple[str, str]] = []  # (id, "inserted" | "updated" | "unchanged"), one per candidate
-    for _, new in candidates:
+    kept: list[tuple[str, domain.Rejection]] = []  # (id, note): published reviews whose new status is not applied
+    for index, new in candidates:
         report.ids.append(new.id)
         old = current.get(new.id)
+        if not collector and old is not None and old.status == "published" and new.status != "published":
+            kept.append((new.id, domain.Rejection(index, new.external_id, _status_kept_because(new))))
+            new = replace(new, status="published")
+            new = replace(new, fingerprint=fingerprint(new))  # the status it keeps: sent again, it is unchanged
         stored_as_is = new.id in known and new.id not in current  # same fingerprint, so not loaded
         if stored_as_is or (old is not None and old.fingerprint == new.fingerprint):
             counted.append((new.id, "unchanged"))
@@ -160,6 +169,7 @@ def _store_candidates(
     for review_id, outcome in counted:
         if review_id not in clashed:
             setattr(report, outcome, getattr(report, outcome) + 1)
+    report.status_kept += [note for review_id, note in kept if review_id not in clashed]  # a retry notes its own
     if clashed:  # another process wrote these meanwhile: read them again and store them on top
         report.ids = [i for i in report.ids if i not in clashed]
         retry = [(i, r) for i, r in candidates if r.id in clashed]
@@ -171,6 +181,15 @@ def _store_candidates(
     if pending:
         touched = {m.product for _, m in pending.values()} | {o.product for o, _ in pending.values() if o}
         state.changes.publish(business_unit, frozenset(touched))
+
+
+def _status_kept_because(new: domain.Review) -> str:
+    """Why a record's status was not applied to a review already published (the report says it, per record)."""
+    return (
+        f"already published, so it stays published: an import or the admin API does not make a published review "
+        f"{new.status} (only its platform's collector does); to take it off the public side a moderator sends "
+        f"PATCH /v1/admin/reviews/{new.id} with the status and a reason"
+    )
 
 
 def _merge(old: domain.Review | None, new: domain.Review) -> domain.Review:
@@ -239,24 +258,25 @@ def moderate(
     category: domain.ModerationCategory | None = None,
     by: str = "",
 ) -> domain.Review:
-    """A moderator hides, publishes or replies to a review; summaries follow at once. Hiding or removing
-    needs a `reason` (InvalidInput otherwise), recorded with `category`, `by` and the time."""
+    """A moderator hides, publishes or replies to a review; summaries follow at once. Any status that keeps it off
+    the public side (pending, hidden, removed) needs a `reason` (InvalidInput otherwise), recorded with `category`,
+    `by` and the time."""
     decision = None
-    if (reason is not None or category is not None) and status not in domain.WITHDRAWN:
-        raise InvalidInput("`reason` and `category` go with a `status` of hidden or removed.")
+    if (reason is not None or category is not None) and status not in domain.WITHHELD:
+        raise InvalidInput("`reason` and `category` go with a `status` of pending, hidden or removed.")
     if status is not None:
-        if status in domain.WITHDRAWN and not (reason or "").strip():
+        if status in domain.WITHHELD and not (reason or "").strip():
             raise InvalidInput(
-                f"A review is {status} only with a reason: send `reason` (what in the review breaks the rules), "
-                f"and optionally `category` ({', '.join(domain.MODERATION_CATEGORIES)})."
+                f"A moderator sets a review to {status} only with a reason: send `reason` (what in the review breaks "
+                f"the rules), and optionally `category` ({', '.join(domain.MODERATION_CATEGORIES)})."
             )
-        withdrawn = status in domain.WITHDRAWN
+        withheld = status in domain.WITHHELD
         decision = domain.Moderation(
             status=status,
             by=by,
             at=now,
-            reason=(reason or "").strip() or None if withdrawn else None,
-            category=(category or "other") if withdrawn else None,
+            reason=(reason or "").strip() or None if withheld else None,
+            category=(category or "other") if withheld else None,
         )
     old = repository.get_review(review_id)
     with state.ingest_locks[old.business_unit]:

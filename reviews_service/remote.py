@@ -81,6 +81,7 @@ def import_remote(url: str, token: str | None, business_unit: str, fmt: str, bod
     next(csv_import.parse(body, fmt), None)  # a file in another format is refused before anything is sent
     chunks = _chunks(csv_import.decode(body), fmt)
     total: dict[str, Any] = {"inserted": 0, "updated": 0, "unchanged": 0, "rejected": 0, "rejections": []}
+    kept: list[dict[str, Any]] = []
     ignored: dict[str, int] = {}
     endpoint = f"{url.rstrip('/')}/v1/admin/business-units/{business_unit}/imports"
     records = sum(chunk.records for chunk in chunks)
@@ -113,5 +114,6 @@ def import_remote(url: str, token: str | None, business_unit: str, fmt: str, bod
             # the server numbers lines within the chunk, whose first row follows the repeated header
             offset = chunk.first_line - chunk.header_lines - 1
             total["rejections"] += [{**r, "index": r["index"] + offset} for r in data["rejections"]]
+            kept += [{**r, "index": r["index"] + offset} for r in data.get("status_kept", [])]
             bar.update(chunk.records)
-    return {**total, "ignored_fields": ignored}  # the same keys as an import into the store
+    return {**total, "ignored_fields": ignored, "status_kept": kept}  # the same keys as an import into the store

@@ -751,8 +751,8 @@ def product_review_batches(
 
 def review_counts(business_unit: str) -> review_policy.ReviewCounts:
     """What a unit's review policy states, counted from the store: its published reviews per source (and how many
-    verified) and per collection method, those hidden or removed now per kind of reason, and its invitations
-    answered per channel.
+    verified) and per collection method, those hidden or removed now (or held back as pending by a moderator) per
+    kind of reason, and its invitations answered per channel.
 
     One pass over the unit's reviews reading five small fields (the (business_unit, _id) index's prefix), and a
     count per channel on the invitations' (business_unit, ...) index; callers cache it (api/policy.py).
@@ -770,7 +770,7 @@ def review_counts(business_unit: str) -> review_policy.ReviewCounts:
             counted[1] += bool(raw.get("verified"))
             method = raw.get("collection_method") or "unknown"
             methods[method] = methods.get(method, 0) + 1
-        elif status in domain.WITHDRAWN:
+        elif status in domain.WITHDRAWN or (status == "pending" and raw.get("moderated")):  # a moderator's hold too
             why = _withdrawn_because(raw, status)
             withdrawn[why] = withdrawn.get(why, 0) + 1
     invitations = docs.InvitationDoc._get_collection()
@@ -787,7 +787,7 @@ def review_counts(business_unit: str) -> review_policy.ReviewCounts:
 
 
 def _withdrawn_because(raw: dict[str, Any], status: str) -> str:
-    """The kind of reason a hidden or removed review is not shown for (its category, never its text)."""
+    """The kind of reason a withdrawn or moderator-held review is not shown for (its category, never its text)."""
     if not raw.get("moderated"):
         return review_policy.AT_SOURCE  # the platform or the file said so
     decision = docs.moderation_from_raw(raw.get("moderation"))

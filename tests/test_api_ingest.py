@@ -499,6 +499,46 @@ def test_source_status_is_honoured_until_a_moderator_acts(client: TestClient, ad
     assert figures(client) == (2, hist(s4=1, s5=1), 4.5)
 
 
+@pytest.mark.parametrize("status", ["hidden", "pending"])
+def test_an_admin_ingest_does_not_take_a_published_review_off_the_public_side(
+    client: TestClient, admin: dict[str, str], status: str
+) -> None:
+    """Only a moderator, with a reason, unpublishes: a record saying hidden/pending for a review already published
+    is stored (its edits too) but the review stays published, and the report says so per record."""
+    ingest(client, admin, review("p1", 1), review("p2", 5))
+    report = ingest(client, admin, review("p2", 5), review("p1", 1, status=status))
+    assert counts(report) == (0, 0, 2, 0)
+    [note] = report["status_kept"]
+    assert (note["index"], note["external_id"]) == (1, "p1")
+    assert "stays published" in note["reason"] and f"PATCH /v1/admin/reviews/{rid('p1')}" in note["reason"]
+    assert stored(client, admin, rid("p1"))["status"] == "published"
+    assert public_ids(client) == {rid("p1"), rid("p2")}
+    assert figures(client) == (2, hist(s1=1, s5=1), 3.0)
+    # an edit with that status: the edit is stored, the status is not
+    edited = ingest(client, admin, review("p1", 2, text="Toch iets beter.", status=status))
+    assert counts(edited) == (0, 1, 0, 0) and len(edited["status_kept"]) == 1
+    assert (stored(client, admin, rid("p1")) or {})["status"] == "published"
+    assert figures(client) == (2, hist(s2=1, s5=1), 3.5)
+    # a new review's status still applies, and a first published record has nothing to note
+    fresh = ingest(client, admin, review("p3", 4, status=status))
+    assert counts(fresh) == (1, 0, 0, 0) and fresh["status_kept"] == []
+    assert rid("p3") not in public_ids(client)
+
+
+def test_a_collector_still_takes_a_review_its_platform_hid_off_the_public_side(
+    client: TestClient, admin: dict[str, str], state: ServiceState
+) -> None:
+    from reviews_service import ingest as ingest_module
+
+    first = review("tp-9", 2, source="trustpilot")
+    assert ingest_module.ingest(state, "test-shop", [first], now=NOW, collector=True).inserted == 1
+    for status in ("hidden", "removed"):  # the platform filtered it, then deleted it
+        report = ingest_module.ingest(state, "test-shop", [{**first, "status": status}], now=NOW, collector=True)
+        assert report.updated == 1 and report.status_kept == []
+        assert (stored(client, admin, rid("tp-9", "trustpilot")) or {})["status"] == status
+    assert public_ids(client) == set()
+
+
 # --- imports ------------------------------------------------------------------------------------
 
 TRUSTPILOT_CSV = """\
@@ -523,6 +563,14 @@ def test_trustpilot_csv_import_counts_statuses_and_idempotence(client: TestClien
     second = import_file(client, admin, "trustpilot-csv", TRUSTPILOT_CSV)
     assert counts(second) == (0, 0, 4, 0)
     assert figures(client) == (2, hist(s4=1, s5=1), 4.5)
+
+    # a later export where Trustpilot filtered tp-001: a file does not unpublish it (its line is noted); a moderator
+    # does, with a reason, or the Trustpilot collector does
+    filtered = TRUSTPILOT_CSV.replace("tp-001,False,False", "tp-001,True,False")
+    third = import_file(client, admin, "trustpilot-csv", filtered)
+    assert counts(third) == (0, 0, 4, 0)
+    assert [(n["index"], n["external_id"]) for n in third["status_kept"]] == [(2, "tp-001")]
+    assert rid("tp-001", "trustpilot") in public_ids(client)
 
 
 def test_trustpilot_csv_bad_row_is_rejected_with_its_line_number(client: TestClient, admin: dict[str, str]) -> None:

@@ -92,7 +92,7 @@ def test_import_through_a_running_service_with_progress(server: str, tmp_path: P
     args = ["import", str(csv_file), "-b", "flinders-nl", "--format", "generic-csv", "--url", url]
     first = _run(*args, env=_env(REVIEWS_ADMIN_TOKEN=TOKEN))
     assert first.returncode == 1, first.stderr  # some records were rejected
-    counts = {"inserted": 30, "updated": 0, "unchanged": 0, "rejected": 1, "ignored_fields": {}}
+    counts = {"inserted": 30, "updated": 0, "unchanged": 0, "rejected": 1, "ignored_fields": {}, "status_kept": 0}
     assert json.loads(first.stdout) == counts
     assert "rejected line 32: rating must be a whole number from 1 to 5, not 9" in first.stderr
     assert "1 of 31 records rejected" in first.stderr and "the other 30 are stored" in first.stderr

@@ -1,4 +1,5 @@
-"""A moderator hides or removes a review only with a reason, kept with who and when, shown to admins only."""
+"""A moderator holds back (pending), hides or removes a review only with a reason, kept with who and when,
+shown to admins only."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def patch(client: TestClient, headers: dict[str, str], body: dict[str, Any]) -> 
     return client.patch(f"/v1/admin/reviews/{RID}", json=body, headers=headers)
 
 
-@pytest.mark.parametrize("status", ["hidden", "removed"])
+@pytest.mark.parametrize("status", ["pending", "hidden", "removed"])  # each takes it off the public side
 @pytest.mark.parametrize("reason", [None, "", "   "])
 def test_hiding_without_a_reason_is_refused_and_changes_nothing(
     client: TestClient, admin: dict[str, str], one_review: str, status: str, reason: str | None
@@ -110,3 +111,15 @@ def test_the_decision_survives_the_source_sending_the_review_again(
 def test_the_domain_refuses_a_hide_without_a_reason_too(state: ServiceState, one_review: str) -> None:
     with pytest.raises(InvalidInput, match="reason"):
         ingest.moderate(state, RID, status="hidden", reply=None, now=NOW)
+    with pytest.raises(InvalidInput, match="reason"):
+        ingest.moderate(state, RID, status="pending", reply=None, now=NOW)
+
+
+def test_holding_a_review_back_as_pending_records_the_reason(
+    client: TestClient, admin: dict[str, str], one_review: str
+) -> None:
+    response = patch(client, admin, {"status": "pending", "reason": REASON, "category": "personal_data"})
+    assert response.status_code == 200, response.text
+    decision = response.json()["moderation"]
+    assert (decision["status"], decision["reason"], decision["category"]) == ("pending", REASON, "personal_data")
+    assert client.get(PUBLIC).json()["items"] == []

@@ -29,8 +29,9 @@ BADGE = "/widgets/flinders-nl/badge.html"
 
 
 @contextmanager
-def nginx_in_front(nginx_binary: str, upstream_url: str) -> Iterator[str]:
-    """The real nginx with the shipped reviews.conf, proxying `upstream_url`; yields its base URL."""
+def nginx_in_front(nginx_binary: str, upstream_url: str, access_log: Path | None = None) -> Iterator[str]:
+    """The real nginx with the shipped reviews.conf, proxying `upstream_url`; yields its base URL. `access_log`:
+    where nginx logs requests in its `combined` format, as the nginx image does (default: no access log)."""
     # Not under pytest's 0700 tmp dir: nginx workers started by root run as an unprivileged user.
     workdir = Path(tempfile.mkdtemp(prefix="reviews-nginx-"))
     os.chmod(workdir, 0o755)
@@ -44,7 +45,7 @@ def nginx_in_front(nginx_binary: str, upstream_url: str) -> Iterator[str]:
         "daemon off;\nworker_processes 1;\n"
         f"pid {workdir / 'nginx.pid'};\nerror_log {workdir / 'error.log'} warn;\n"
         "events { worker_connections 256; }\n"
-        f"http {{ access_log off; include {workdir / 'reviews.conf'}; }}\n",
+        f"http {{ access_log {access_log or 'off'}; include {workdir / 'reviews.conf'}; }}\n",
         encoding="utf-8",
     )
     argv = [nginx_binary, "-p", f"{workdir}/", "-e", str(workdir / "error.log"), "-c", str(workdir / "nginx.conf")]
@@ -127,6 +128,28 @@ def test_admin_routes_go_straight_through_uncached(cache_url: str) -> None:
     allowed, _ = _get(url, Authorization=f"Bearer {LIVE_ADMIN_TOKEN}")
     assert allowed.status_code == 200 and "x-cache-status" not in allowed.headers
     assert _get(url)[0].status_code == 401, "an admin answer is never served to the next caller"
+
+
+def test_a_review_form_s_token_never_reaches_nginx_s_access_log(
+    live_server: str, nginx_binary: str, tmp_path: Path
+) -> None:
+    """/r/{token} is a buyer's working link to their review form: nginx proxies it uncached, and the access log
+    (on in the nginx image, at http level) keeps other requests' lines but no line holding a form token."""
+    os.chmod(tmp_path, 0o755)  # nginx's workers (an unprivileged user when run as root) write the log
+    log = tmp_path / "access.log"
+    token = f"SECRET-{uuid.uuid4().hex}"
+    with nginx_in_front(nginx_binary, live_server, access_log=log) as url, httpx.Client(timeout=10) as http:
+        summary = http.get(f"{url}/v1/business-units/flinders-nl/summary")
+        form = http.get(f"{url}/r/{token}?locale=en")
+        posted = http.post(f"{url}/r/{token}", data={"rating": "5"})
+        thanks = http.get(f"{url}/r/{token}/thanks")
+    assert summary.status_code == 200
+    for answer in (form, posted, thanks):  # the API's own answer to a bad link, through nginx, never cached
+        assert 400 <= answer.status_code < 500 and "x-cache-status" not in answer.headers, answer.status_code
+        assert answer.headers.get("x-request-id")
+    logged = log.read_text(encoding="utf-8")
+    assert "/v1/business-units/flinders-nl/summary" in logged, logged
+    assert token not in logged, logged
 
 
 def test_the_public_post_rate_is_per_real_client_whatever_x_forwarded_for_says(

@@ -33,6 +33,21 @@ def test_a_review_has_a_page_of_its_own_in_the_shop_s_language(
     assert again.status_code == 304
 
 
+def test_a_review_s_page_is_cached_no_longer_than_the_public_reviews(
+    client: TestClient, shop: domain.BusinessUnit, admin: dict[str, str]
+) -> None:
+    """Hidden or erased, a review must leave shared caches as soon as it leaves the public list: the page is
+    cached as the list is (short, no stale copies), with its ETag."""
+    assert client.post(INGEST, json=[review("c1", 4)], headers=admin).json()["inserted"] == 1
+    listed = client.get("/v1/business-units/test-shop/reviews")
+    page = client.get(PAGE + "c1")
+    assert page.headers["cache-control"] == listed.headers["cache-control"] == "public, max-age=30"
+    assert "stale" not in page.headers["cache-control"]
+    again = client.get(PAGE + "c1", headers={"If-None-Match": page.headers["etag"]})
+    assert (again.status_code, again.headers["etag"]) == (304, page.headers["etag"])
+    assert again.headers["cache-control"] == "public, max-age=30"
+
+
 def test_a_review_that_is_not_public_or_not_this_unit_s_has_no_page(
     client: TestClient, shop: domain.BusinessUnit, admin: dict[str, str]
 ) -> None:

@@ -113,6 +113,22 @@ def test_the_counts_follow_a_write(client: TestClient, admin: dict[str, str], mi
     assert {s["source"]: s["verified_count"] for s in after["sources"]}["csv"] == 1
 
 
+def test_a_review_a_moderator_holds_back_as_pending_is_counted_as_not_shown(
+    client: TestClient, admin: dict[str, str], shop: domain.BusinessUnit
+) -> None:
+    """A moderator's "pending" takes a published review off the public side like a hide: the policy counts it
+    by its reason; a review that arrived pending (awaiting its source) is no moderator's doing and is not counted."""
+    _ingest(client, admin, review("a", 1), review("b", 5), review("waiting", 4, status="pending"))
+    held = {"status": "pending", "reason": REASON, "category": "personal_data"}
+    assert client.patch("/v1/admin/reviews/test-shop:api:a", json=held, headers=admin).status_code == 200
+    data = client.get(POLICY).json()
+    assert data["review_count"] == 1
+    assert data["moderation"]["withdrawn"] == {"personal_data": 1}
+    text = words(client.get(PAGE, params={"locale": "en"}).text)
+    assert "No review is hidden at the moment." not in text
+    assert "Personal data, such as a phone number or someone's full name: 1" in text
+
+
 def test_the_page_speaks_the_widgets_the_browsers_or_the_shops_language(
     client: TestClient, mixed_shop: domain.BusinessUnit
 ) -> None:

@@ -62,6 +62,8 @@ def test_incremental_summaries_equal_rebuild(
             last_record[ext] = record
             ingest.ingest(state, shop.slug, [record], now=NOW)
             moderated = model.get(ext, {}).get("moderated")
+            if model.get(ext, {}).get("status") == "published":  # an admin ingest does not unpublish: kept
+                status = "published"
             model[ext] = {
                 "rating": rating,
                 "sku": sku,

@@ -237,7 +237,7 @@ MAX_REASON = 500
 
 
 class ModerationIn(BaseModel):
-    """What a moderator changes: the status (hiding or removing needs a reason), the shop's public reply, or both."""
+    """What a moderator changes: the status (pending, hidden or removed needs a reason), the public reply, or both."""
 
     model_config = ConfigDict(extra="forbid")
     status: Literal["published", "hidden", "pending", "removed"] | None = None
@@ -245,7 +245,7 @@ class ModerationIn(BaseModel):
     reason: str | None = Field(
         None,
         max_length=MAX_REASON,
-        description="why it is hidden or removed: required for those two; admin only, never public",
+        description="why it is held back (pending), hidden or removed: required for those; admin only, never public",
     )
     category: domain.ModerationCategory | None = Field(
         None, description="the reason's kind, counted on the public review-policy page (default other)"
@@ -480,7 +480,7 @@ def get_review(review_id: str, principal: AdminDep, settings: SettingsDep) -> Re
 def moderate_review(
     review_id: str, body: ModerationIn, principal: AdminDep, now: NowDep, state: StateDep, settings: SettingsDep
 ) -> Response:
-    """Hide, publish or reply to a review; the summaries follow at once. Hiding or removing needs a `reason`,
+    """Hide, publish or reply to a review; the summaries follow at once. Pending, hidden or removed needs a `reason`,
     kept with who (the token's name) and when in `moderation` (admin answers only)."""
     review = repository.get_review(review_id)
     principal.require(review.business_unit)

@@ -18,6 +18,8 @@ from reviews_service.state import ServiceState
 from reviews_service.tokens import Principal, authenticate
 
 PUBLIC_CACHE = "public, max-age=60, stale-while-revalidate=600"
+# what shows reviews themselves (a list, a review's own page): short, no stale copies, a hide or erasure shows soon
+LIST_CACHE = "public, max-age=30"
 
 
 def settings_dep(request: Request) -> Settings:

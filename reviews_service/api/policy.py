@@ -15,7 +15,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
 
 from reviews_service import i18n, policy_page, repository, review_page, review_policy
-from reviews_service.api.deps import NowDep, SettingsDep, StateDep, json_response
+from reviews_service.api.deps import LIST_CACHE, NowDep, SettingsDep, StateDep, json_response
 from reviews_service.api.openapi import HTML, JSON, answers
 from reviews_service.cache import etag_matches, strong_etag
 from reviews_service.errors import NotFound
@@ -35,10 +35,10 @@ def _policy(state: ServiceState, bu: str) -> review_policy.Policy:
     return review_policy.build(unit, counts)
 
 
-def _cacheable(request: Request, response: Response, vary: str = "") -> Response:
+def _cacheable(request: Request, response: Response, vary: str = "", cache_control: str = POLICY_CACHE) -> Response:
     """A strong ETag of the body; `If-None-Match` with it gets a 304 and no body."""
     etag = strong_etag(bytes(response.body))
-    headers = {"ETag": etag, "Cache-Control": POLICY_CACHE, **({"Vary": vary} if vary else {})}
+    headers = {"ETag": etag, "Cache-Control": cache_control, **({"Vary": vary} if vary else {})}
     if etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     response.headers.update(headers)
@@ -122,4 +122,5 @@ def review_page_html(
     response = Response(
         html, media_type="text/html; charset=utf-8", headers={"Content-Security-Policy": review_page.CSP}
     )
-    return _cacheable(request, response)
+    # the public reviews' cache, not the policy's: a review hidden or erased leaves shared caches within seconds
+    return _cacheable(request, response, cache_control=LIST_CACHE)

@@ -8,13 +8,20 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from reviews_service import repository
-from reviews_service.api.deps import PUBLIC_CACHE, SettingsDep, StateDep, json_response, review_json, summary_json
+from reviews_service.api.deps import (
+    LIST_CACHE,
+    PUBLIC_CACHE,
+    SettingsDep,
+    StateDep,
+    json_response,
+    review_json,
+    summary_json,
+)
 from reviews_service.api.openapi import JSON, REVIEW_PAGE_SCHEMA, SUMMARY_SCHEMA, answers
 from reviews_service.api.stale import fresh_or_stale
 from reviews_service.cache import etag_matches, strong_etag
 
 router = APIRouter(prefix="/v1/business-units", tags=["public"])
-LIST_CACHE = "public, max-age=30"
 
 
 def _public(request: Request, data: Any, cache_control: str) -> Response:
