@@ -43,7 +43,7 @@ class WidgetFastPath:
             return
         path, query = scope["path"], scope["query_string"]
         answer = service.lookup(self.state, path, query)
-        if self.state.store_health.down() is not None and service.bu_of(path) is not None:
+        if self.state.store_health.down() is not None and service.is_widget(path):
             # known down: no waiting for the store to time out again, and a cached answer nobody can check now
             # (the poller cannot read the changes) goes out marked stale too
             _observed(scope, path)
@@ -91,10 +91,10 @@ def route_of(path: str) -> str:
     """The route template of a widget path (`/widgets/{bu}/badge.html`): what metrics and logs name, never the path."""
     if path in service.STATIC:
         return path
-    parts = path.split("/")  # a path the cache or the renderer took: /widgets/{bu}/{file} or .../{sku}/stars.html
-    if len(parts) == 4:
-        return f"/widgets/{{bu}}/{parts[3]}"
-    return "/widgets/{bu}/products/{sku}/stars.html" if len(parts) == 6 else UNMATCHED
+    if not service.is_widget(path):  # never a name the request spelled: one label value per junk path otherwise
+        return UNMATCHED
+    parts = path.split("/")
+    return f"/widgets/{{bu}}/{parts[3]}" if len(parts) == 4 else "/widgets/{bu}/products/{sku}/stars.html"
 
 
 def _observed(scope: Scope, path: str) -> None:

@@ -103,6 +103,16 @@ def bu_of(path: str) -> str | None:
     return parts[2] if len(parts) > 3 and parts[1] == "widgets" else None
 
 
+def is_widget(path: str) -> bool:
+    """Whether `path` names a widget of some business unit: one of the known files, or a product's stars."""
+    parts = path.split("/")
+    if len(parts) < 4 or parts[1] != "widgets" or not parts[2]:
+        return False
+    if len(parts) == 4:
+        return parts[3] in _PATHS
+    return len(parts) == 6 and parts[3] == "products" and bool(parts[4]) and parts[5] == "stars.html"
+
+
 def lookup(state: ServiceState, path: str, query: bytes) -> Rendered | None:
     """The cached answer for this exact request, or None (hot path: no I/O, no rendering)."""
     static = state.static_widgets.get(path)
