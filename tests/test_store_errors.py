@@ -4,6 +4,8 @@ Secrets in settings never appear in an error."""
 from __future__ import annotations
 
 import subprocess
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -11,9 +13,10 @@ from fastapi.testclient import TestClient
 from litemongo._vendor import mongomock
 from pymongo.errors import AutoReconnect, ServerSelectionTimeoutError
 
-from reviews_service import domain
+from reviews_service import documents, domain, store
 from reviews_service.config import Settings
-from tests.conftest import REVIEWS, _env, free_port
+from tests.conftest import REVIEWS, _env, free_port, make_settings
+from tests.fake_mongod import FakeMongod
 
 SECRET_TAIL = "tail-XYZ123"
 PASSWORD = "mongo-pass-987"
@@ -85,3 +88,49 @@ def test_urls_with_passwords_are_secrets_in_settings() -> None:
     )
     assert PASSWORD not in repr(settings) and PASSWORD not in str(settings.model_dump())
     assert settings.mongodb_url is not None and PASSWORD in settings.mongodb_url.get_secret_value()
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("mongodb://db:27017/reviews", {"serverSelectionTimeoutMS": 5000, "socketTimeoutMS": 10_000}),
+        ("mongodb://db:27017/reviews?sockettimeoutms=60000", {"serverSelectionTimeoutMS": 5000}),
+        ("mongodb://db/reviews?replicaSet=rs&serverSelectionTimeoutMS=300", {"socketTimeoutMS": 10_000}),
+        ("mongodb://db/reviews?socketTimeoutMS=0&serverSelectionTimeoutMS=300", {}),
+    ],
+)
+def test_the_client_gives_up_on_a_silent_server_unless_the_url_says_otherwise(
+    url: str, expected: dict[str, int]
+) -> None:
+    assert store.client_timeouts(url) == expected
+
+
+def test_a_read_from_a_mongod_that_stops_answering_gives_up_instead_of_hanging(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(store.MONGO_TIMEOUTS, "socketTimeoutMS", 500)  # the default, 10 s, shortened for the test
+    server = FakeMongod()
+    try:
+        store.connect(make_settings(MONGODB_URL=server.url))
+        collection = documents.ChangeDoc._get_collection()
+        assert collection.find_one({"_id": "x"}) is None
+        server.stall.set()
+        outcome: list[BaseException | None] = []
+
+        def read() -> None:
+            try:
+                collection.find_one({"_id": "x"})
+                outcome.append(None)
+            except BaseException as exc:  # handed to the test thread
+                outcome.append(exc)
+
+        started = time.monotonic()
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        reader.join(5)
+        assert outcome, "the read was still waiting for the silent server after 5 s"
+        assert isinstance(outcome[0], store.UNAVAILABLE), outcome  # a 503 and an outage, not a 500
+        assert time.monotonic() - started < 3
+    finally:
+        store.disconnect()
+        server.stop()
