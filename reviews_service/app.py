@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from http import HTTPStatus
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import Response
@@ -45,7 +45,7 @@ from reviews_service.api.access import ObservedAPI, RouteNoted
 from reviews_service.api.deps import json_response
 from reviews_service.api.headers import ResponseHeaders, stamp
 from reviews_service.api.methods import HeadAsGet, allowed_methods
-from reviews_service.api.stale import StillDown
+from reviews_service.api.stale import StillDown, store_needed
 from reviews_service.api.validation import plain_errors
 from reviews_service.collection import Registry
 from reviews_service.config import Settings, get_settings
@@ -181,6 +181,7 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,  # /docs and /redoc come from api/home.py, with their assets served locally
         redoc_url=None,
+        dependencies=[Depends(store_needed)],  # public GETs that need the store: a 503 at once while it is down
     )
     app.state.settings = settings
     app.state.limits = Limits(settings)
