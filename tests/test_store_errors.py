@@ -13,9 +13,10 @@ from fastapi.testclient import TestClient
 from litemongo._vendor import mongomock
 from pymongo.errors import AutoReconnect, ServerSelectionTimeoutError
 
-from reviews_service import documents, domain, store
+from reviews_service import documents, domain, repository, store
 from reviews_service.config import Settings
-from tests.conftest import REVIEWS, _env, free_port, make_settings
+from reviews_service.state import ServiceState
+from tests.conftest import REVIEWS, _env, free_port, make_settings, review
 from tests.fake_mongod import FakeMongod
 
 SECRET_TAIL = "tail-XYZ123"
@@ -134,3 +135,47 @@ def test_a_read_from_a_mongod_that_stops_answering_gives_up_instead_of_hanging(
     finally:
         store.disconnect()
         server.stop()
+
+
+def _failing_summaries(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(*args: Any, **kwargs: Any) -> None:
+        raise AutoReconnect("connection reset (the store went down mid-write)")
+
+    monkeypatch.setattr(repository, "apply_summary_deltas", fail)
+
+
+HIDE = {"status": "hidden", "reason": "names a staff member", "category": "personal_data"}
+
+
+def test_a_moderation_that_fails_halfway_still_takes_the_review_down_and_its_retry_mends_the_summary(
+    client: TestClient, state: ServiceState, shop: domain.BusinessUnit, admin: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    ingest = f"/v1/admin/business-units/{shop.slug}/reviews"
+    assert client.post(ingest, json=[review("a", 1, text="SECRET-TEXT of Ann")], headers=admin).status_code == 200
+    assert "SECRET-TEXT" in client.get(f"/widgets/{shop.slug}/reviews.html").text
+    with monkeypatch.context() as patch:
+        _failing_summaries(patch)
+        failed = client.patch(f"/v1/admin/reviews/{shop.slug}:api:a", json=HIDE, headers=admin)
+    assert failed.status_code == 503  # the review is hidden in the store, its summary not moved
+    during = client.get(f"/widgets/{shop.slug}/reviews.html")  # the outage: no stale copy with the review in it
+    assert "SECRET-TEXT" not in during.text
+    state.store_health.ok()
+    assert "SECRET-TEXT" not in client.get(f"/widgets/{shop.slug}/reviews.html").text
+    retried = client.patch(f"/v1/admin/reviews/{shop.slug}:api:a", json=HIDE, headers=admin)
+    assert retried.status_code == 200
+    assert client.get(f"/v1/business-units/{shop.slug}/summary").json()["review_count"] == 0
+
+
+def test_an_ingest_that_fails_halfway_is_counted_right_by_the_next_write(
+    client: TestClient, state: ServiceState, shop: domain.BusinessUnit, admin: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    ingest = f"/v1/admin/business-units/{shop.slug}/reviews"
+    with monkeypatch.context() as patch:
+        _failing_summaries(patch)
+        assert client.post(ingest, json=[review("a", 1)], headers=admin).status_code == 503
+    state.store_health.ok()
+    assert client.post(ingest, json=[review("b", 5)], headers=admin).json()["inserted"] == 1
+    summary = client.get(f"/v1/business-units/{shop.slug}/summary").json()
+    assert summary["review_count"] == 2 and summary["histogram"]["1"] == 1, summary
