@@ -21,10 +21,12 @@ from pymongo.errors import AutoReconnect
 
 from reviews_service import domain, logs, repository, store
 from reviews_service.app import create_app
+from reviews_service.outage import LastServed
 from reviews_service.poller import ChangePoller
 from reviews_service.readiness import PROBE_SECONDS
 from reviews_service.state import ServiceState
 from tests.conftest import free_port, make_settings, review
+from widgets.service import size_of
 
 
 def test_junk_widget_names_during_an_outage_are_404s_and_add_no_metric_series(
@@ -151,3 +153,29 @@ def test_during_an_outage_pages_without_the_store_answer_and_summaries_go_stale(
         assert client.get(path).status_code == 200, path
     down = client.get(f"/v1/business-units/{shop.slug}/reviews")
     assert down.status_code == 503 and down.headers["retry-after"] == "5"
+
+
+def test_cache_busters_do_not_push_the_outage_copies_out(
+    client: TestClient, state: ServiceState, shop: domain.BusinessUnit
+) -> None:
+    # small bounds, so that a few dozen spellings do what 5,000 do to the real ones (4,000 and 2,000 entries)
+    state.last_widgets = LastServed(20, 1 << 20, size_of)
+    state.last_answers = LastServed(20, 1 << 20, lambda answer: answer.size)
+    real = [
+        f"/widgets/{shop.slug}/badge.html",
+        f"/widgets/{shop.slug}/reviews.html?limit=3&locale=nl",
+        f"/v1/business-units/{shop.slug}/summary",
+        f"/seo/{shop.slug}/organization.jsonld",
+        f"/seo/{shop.slug}/products/oak-chair.jsonld",
+    ]
+    for path in real:
+        assert client.get(path).status_code == 200, path
+    for i in range(60):
+        for path in real:
+            assert client.get(f"{path}{'&' if '?' in path else '?'}utm_source={i}").status_code == 200
+    client.app.state.change_poller.stop()  # type: ignore[attr-defined]  # no look that ends the outage
+    state.store_health.failed("test: the store is down")
+    state.widgets.clear()  # what an outage answers widgets with: their last copies, not the widget cache
+    for path in real:
+        answer = client.get(path)
+        assert answer.status_code == 200 and answer.headers["x-reviews-stale"] == "store-unavailable", path

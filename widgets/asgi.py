@@ -50,9 +50,7 @@ class WidgetFastPath:
             await self._stale(scope, send, answer)
             return
         if answer is None:
-            bu = service.bu_of(path)
-            generation = self.state.last_widgets.generation(bu) if bu is not None else 0
-            try:
+            try:  # a fresh answer is kept for outages by service.render itself, under its canonical key
                 answer = await run_in_threadpool(service.render, self.state, path, query, self.base_url)
             except ReviewsError as exc:
                 _observed(scope, path)
@@ -66,8 +64,6 @@ class WidgetFastPath:
             if answer is None:  # not a widget: the app's router answers (and names the route)
                 await self.app(scope, receive, send)
                 return
-            if bu is not None:
-                self.state.last_widgets.record((bu, path, query), answer, generation)
             self.state.metrics.widget_misses += 1
         else:
             self.state.metrics.widget_hits += 1
@@ -75,7 +71,8 @@ class WidgetFastPath:
         await _send(scope, send, answer)
 
     async def _stale(self, scope: Scope, send: Send, cached: service.Rendered | None = None) -> None:
-        """`cached`, or the last answer served to this very request, marked stale; a 503 when there is neither."""
+        """`cached`, or the last answer served to this request (or to one spelled the same, service.render),
+        marked stale; a 503 when there is neither."""
         bu = service.bu_of(scope["path"]) or ""
         served = self.state.last_widgets.get((bu, scope["path"], scope["query_string"]))
         answer = cached or (served.value if served is not None else None)

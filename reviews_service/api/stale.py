@@ -64,12 +64,16 @@ async def store_needed(request: Request) -> None:
     raise StillDown(outage.reason)
 
 
-def fresh_or_stale(request: Request, state: ServiceState, bu: str, build: Callable[[], Response]) -> Response:
+def fresh_or_stale(
+    request: Request, state: ServiceState, bu: str, build: Callable[[], Response], variant: str = ""
+) -> Response:
     """`build()`'s answer, kept as the last one served; while the store is down, that last one, marked stale.
 
-    With no last answer to give, a store that is down is a 503 with Retry-After (app.py).
+    Kept per path and `variant` (the route's own parameters, canonical and bounded), never per raw query string:
+    cache busters would push the real answers out. With no last answer to give, a store that is down is a 503
+    with Retry-After (app.py).
     """
-    key = (bu, request.url.path, request.scope["query_string"])
+    key = (bu, request.url.path, variant.encode())
     last = state.last_answers
     outage = state.store_health.down()
     if outage is not None:  # known down: do not wait for the store to time out again
