@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from http import HTTPStatus
@@ -13,7 +12,6 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import Response
-from pymongo.errors import ConnectionFailure
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from reviews_service import __version__, store
@@ -194,8 +192,8 @@ def create_app(
     app.add_middleware(RateLimit, limiter=app.state.limits.public_posts)
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"], allow_headers=["*"], max_age=86400)
     install_error_handlers(app)
-    app.add_exception_handler(ConnectionFailure, _database_down)  # AutoReconnect, ServerSelectionTimeout, ...
-    app.add_exception_handler(sqlite3.OperationalError, _database_down)  # the embedded store's files: locked, gone
+    for unavailable in store.UNAVAILABLE:  # AutoReconnect, ServerSelectionTimeout, server timeouts, SQLite's locks
+        app.add_exception_handler(unavailable, _database_down)
     routers = (home, health, reviews, widgets, seo, demo, admin, sources, tokens, hooks, complaints, sentiment, flags)
     for module in routers:
         app.include_router(module.router)

@@ -79,6 +79,15 @@ def timed_out(settings: Settings, seconds: float) -> Checks:
     return {"store": {"ok": False, "error": error}, "scheduler": _off(settings) or unknown}
 
 
+def broken(settings: Settings, exc: Exception) -> Checks:
+    """What /ready says when the checks themselves failed: both keys, as always, with the reason."""
+    unknown = {"ok": False, "error": "unknown: the checks failed before it was read"}
+    return {
+        "store": {"ok": False, "error": f"the check failed: {type(exc).__name__}: {str(exc)[:200]}"},
+        "scheduler": _off(settings) or unknown,
+    }
+
+
 def _off(settings: Settings) -> dict[str, Any] | None:
     if settings.ready_scheduler:
         return None

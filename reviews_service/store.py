@@ -16,7 +16,7 @@ from pathlib import Path
 
 import mongoengine
 import pymongo
-from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
+from pymongo.errors import ConnectionFailure, ExecutionTimeout, OperationFailure, PyMongoError, WriteConcernError
 
 from reviews_service import embedded
 from reviews_service.config import Settings
@@ -50,9 +50,16 @@ class StoreInfo:
 
 _current: StoreInfo | None = None
 # What a store that cannot be used raises: pymongo's ConnectionFailure (AutoReconnect, ServerSelectionTimeout,
-# NetworkTimeout, and the embedded store's StoreUnavailable) and SQLite's OperationalError ("database is locked",
-# "locking protocol", "unable to open database file", "disk I/O error", "database or disk is full").
-UNAVAILABLE: tuple[type[Exception], ...] = (ConnectionFailure, sqlite3.OperationalError)
+# NetworkTimeout, and the embedded store's StoreUnavailable), the server's own timeouts (ExecutionTimeout: maxTimeMS
+# or timeoutMS ran out; WriteConcernError and its WTimeoutError: the replicas did not confirm a write in time) and
+# SQLite's OperationalError ("database is locked", "locking protocol", "unable to open database file", "disk I/O
+# error", "database or disk is full"). Each is a 503 the caller can retry, never a 500.
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    ConnectionFailure,
+    ExecutionTimeout,
+    WriteConcernError,
+    sqlite3.OperationalError,
+)
 PING_SECONDS = 2.0  # how long /ready waits for MongoDB's ping
 # MongoDB's client defaults, unless MONGODB_URL sets its own: a server that cannot be found in 5 s is down, and
 # one that stops answering mid-read gives up after 10 s (embedded.LOCK_WAIT's bound; pymongo's default is to

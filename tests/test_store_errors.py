@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from litemongo._vendor import mongomock
-from pymongo.errors import AutoReconnect, ServerSelectionTimeoutError
+from pymongo.errors import AutoReconnect, ExecutionTimeout, ServerSelectionTimeoutError, WTimeoutError
 
 from reviews_service import documents, domain, repository, store
 from reviews_service.config import Settings
@@ -30,10 +30,20 @@ def _serve(**env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.parametrize("failure", [AutoReconnect("connection reset"), ServerSelectionTimeoutError("no servers")])
+@pytest.mark.parametrize(
+    "failure",
+    [
+        AutoReconnect("connection reset"),
+        ServerSelectionTimeoutError("no servers"),
+        ExecutionTimeout("operation exceeded time limit", 50),
+        WTimeoutError("waiting for replication timed out", 64),
+    ],
+    ids=["reconnect", "selection", "execution-timeout", "write-concern-timeout"],
+)
 def test_a_database_failure_during_a_request_is_a_503_problem(
-    client: TestClient, shop: domain.BusinessUnit, monkeypatch: pytest.MonkeyPatch, failure: Exception
-) -> None:
+    client: TestClient, state: ServiceState, shop: domain.BusinessUnit, monkeypatch: pytest.MonkeyPatch,
+    failure: Exception,
+) -> None:  # fmt: skip
     def fail(*args: Any, **kwargs: Any) -> Any:
         raise failure
 
@@ -44,6 +54,7 @@ def test_a_database_failure_during_a_request_is_a_503_problem(
     assert answer.headers["content-type"].startswith("application/problem+json")
     assert answer.headers["retry-after"] == "5"
     assert answer.json()["detail"] == "The database is unreachable; try again in a moment."
+    assert state.store_health.down() is not None  # /ready says why; public reads go stale at once
 
 
 def test_an_unreachable_mongodb_url_is_one_line_naming_the_host() -> None:

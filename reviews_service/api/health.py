@@ -37,7 +37,7 @@ async def ready(request: Request, now: NowDep) -> Response:
     try:
         found = await probe.wait(lambda: readiness.check(settings, state.store_health, now))
     except Exception as exc:  # a check that broke is a failed check, with its reason
-        found = {"store": {"ok": False, "error": f"the check failed: {type(exc).__name__}: {str(exc)[:200]}"}}
+        found = readiness.broken(settings, exc)
     if found is None:  # no answer to one trivial read in time: public reads stop waiting for the store too
         found = readiness.timed_out(settings, probe.seconds)
         state.store_health.failed(found["store"]["error"])
