@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from http import HTTPStatus
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import Response
-from pymongo.errors import ConnectionFailure
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from reviews_service import __version__, store
@@ -45,7 +43,7 @@ from reviews_service.api.access import ObservedAPI, RouteNoted
 from reviews_service.api.deps import json_response
 from reviews_service.api.headers import ResponseHeaders, stamp
 from reviews_service.api.methods import HeadAsGet, allowed_methods
-from reviews_service.api.stale import StillDown
+from reviews_service.api.stale import StillDown, store_needed
 from reviews_service.api.validation import plain_errors
 from reviews_service.collection import Registry
 from reviews_service.config import Settings, get_settings
@@ -181,6 +179,7 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,  # /docs and /redoc come from api/home.py, with their assets served locally
         redoc_url=None,
+        dependencies=[Depends(store_needed)],  # public GETs that need the store: a 503 at once while it is down
     )
     app.state.settings = settings
     app.state.limits = Limits(settings)
@@ -193,8 +192,8 @@ def create_app(
     app.add_middleware(RateLimit, limiter=app.state.limits.public_posts)
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"], allow_headers=["*"], max_age=86400)
     install_error_handlers(app)
-    app.add_exception_handler(ConnectionFailure, _database_down)  # AutoReconnect, ServerSelectionTimeout, ...
-    app.add_exception_handler(sqlite3.OperationalError, _database_down)  # the embedded store's files: locked, gone
+    for unavailable in store.UNAVAILABLE:  # AutoReconnect, ServerSelectionTimeout, server timeouts, SQLite's locks
+        app.add_exception_handler(unavailable, _database_down)
     routers = (home, health, reviews, widgets, seo, demo, admin, sources, tokens, hooks, complaints, sentiment, flags)
     for module in routers:
         app.include_router(module.router)

@@ -8,12 +8,13 @@ what `rebuild_summaries` computes from scratch.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from reviews_service import domain, flagging, photo_store, privacy, rating_buckets, repository
+from reviews_service import domain, flagging, photo_store, privacy, rating_buckets, repository, store
 from reviews_service.errors import InvalidInput
 from reviews_service.normalize import RecordRejected, fingerprint, ignored_fields, normalize
 from sentiment.reviews import ensure_analysed
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from reviews_service.config import Settings
     from reviews_service.state import ServiceState
 
+log = logging.getLogger("reviews.ingest")
 BATCH = 2000
 MAX_ATTEMPTS = 5  # writes of one batch retried when other processes changed the same reviews meanwhile
 
@@ -103,8 +105,29 @@ def _ingest_batch(
     if not candidates:
         return report
     with state.ingest_locks[bu.slug]:
+        _repair_if_needed(state, bu.slug, now)
         _store_candidates(state, bu.slug, candidates, report, now, settings=settings, collector=collector)
     return report
+
+
+def _repair_if_needed(state: ServiceState, business_unit: str, now: datetime) -> None:
+    """Rebuild the unit's summaries if a write of this instance stopped between its reviews and their summary
+    deltas (a store error): a retry of that write finds nothing to move, so only a count from scratch mends them.
+    Called under the unit's ingest lock, before the write that got this far (so the store answers again)."""
+    if business_unit in state.summaries_to_repair:
+        _rebuild_unit(state, business_unit, now)
+        state.summaries_to_repair.discard(business_unit)
+
+
+def _half_written(state: ServiceState, business_unit: str, products: Iterable[str | None]) -> None:
+    """What a write that failed after it may have stored reviews owes: the unit's summaries marked for a rebuild
+    (`_repair_if_needed`, else the nightly check_summaries), and the change published, so that no cache or last
+    answer here keeps showing what it changed (dropping them too often costs a re-read, nothing more)."""
+    state.summaries_to_repair.add(business_unit)
+    try:
+        state.changes.publish(business_unit, frozenset(products))  # this process's caches first, then the store
+    except store.UNAVAILABLE as exc:  # the record for other processes; theirs were reset when they lost the store
+        log.warning("a write to %s failed halfway and could not be recorded: %s", business_unit, exc)
 
 
 def _photo_ids(batch: list[tuple[int, Mapping[str, Any]]]) -> list[str]:
@@ -151,14 +174,20 @@ def _store_candidates(
             counted.append((new.id, "inserted" if old is None else "updated"))
         pending[new.id] = (old, merged)
         current[new.id] = merged
-    clashed = repository.write_reviews(
-        (m for o, m in pending.values() if o is None), ((o, m) for o, m in pending.values() if o is not None)
-    )
-    deltas: dict[str, repository.SummaryDelta] = {}
-    for review_id, (old, merged) in pending.items():
-        if review_id not in clashed:
-            _add_delta(deltas, old, merged)
-    repository.apply_summary_deltas(state, deltas, now)
+    touched = {m.product for _, m in pending.values()} | {o.product for o, _ in pending.values() if o}
+    try:
+        clashed = repository.write_reviews(
+            (m for o, m in pending.values() if o is None), ((o, m) for o, m in pending.values() if o is not None)
+        )
+        deltas: dict[str, repository.SummaryDelta] = {}
+        for review_id, (old, merged) in pending.items():
+            if review_id not in clashed:
+                _add_delta(deltas, old, merged)
+        repository.apply_summary_deltas(state, deltas, now)
+    except BaseException:
+        if pending:  # some reviews may be stored, their summary deltas not applied
+            _half_written(state, business_unit, touched)
+        raise
     rating_buckets.count_moves(deltas.values())
     flagging.after_ingest(business_unit, (m for i, (_, m) in pending.items() if i not in clashed), now)
     # an erasure that began after `guarded` read its records, and searched before this write: it could not find
@@ -179,7 +208,6 @@ def _store_candidates(
             reason = f"changed by another writer {attempt} times while this ingest stored it; send it again"
             report.rejected += [domain.Rejection(i, r.external_id, reason) for i, r in dict(retry).items()]
     if pending:
-        touched = {m.product for _, m in pending.values()} | {o.product for o, _ in pending.values() if o}
         state.changes.publish(business_unit, frozenset(touched))
 
 
@@ -280,10 +308,15 @@ def moderate(
         )
     old = repository.get_review(review_id)
     with state.ingest_locks[old.business_unit]:
+        _repair_if_needed(state, old.business_unit, now)
         old, new = repository.moderate(review_id, status=status, reply=reply, now=now, decision=decision)
         deltas: dict[str, repository.SummaryDelta] = {}
         _add_delta(deltas, old, new)
-        repository.apply_summary_deltas(state, deltas, now)
+        try:
+            repository.apply_summary_deltas(state, deltas, now)
+        except BaseException:  # the review is moderated, its summaries not moved: a hidden review must not show
+            _half_written(state, new.business_unit, {old.product, new.product})
+            raise
         rating_buckets.count_moves(deltas.values())
     state.changes.publish(new.business_unit, frozenset({old.product, new.product}))
     return new
@@ -338,16 +371,25 @@ def rebuild_summaries(state: ServiceState, business_unit: str | None, *, now: da
     result: dict[str, Any] = {"summaries": 0, "reviews_counted": 0, "differed": [], "skipped": []}
     for unit in units:  # one at a time, each under its ingest lock: no ingest of that unit runs meanwhile
         with state.ingest_locks[unit]:
-            stored = repository.all_summaries(unit)  # read before the reviews (see replace_summaries)
-            fresh = count_summaries(unit, repository.published_ratings(unit))
-            differing = sorted(k for k in set(fresh) | set(stored) if not same_figures(fresh.get(k), stored.get(k)))
-            changed = [fresh[k] for k in differing if k in fresh]
-            obsolete = [stored[k] for k in differing if k not in fresh]
-            skipped = repository.replace_summaries(state, changed, obsolete, stored, now) if differing else set()
-        if differing:
-            state.changes.publish(unit, frozenset())
+            fresh, differing, skipped = _rebuild_unit(state, unit, now)
+            state.summaries_to_repair.discard(unit)
         result["summaries"] += len(fresh)
         result["reviews_counted"] += sum(s.count for s in fresh.values())
         result["differed"] += differing
         result["skipped"] += sorted(skipped)
     return result
+
+
+def _rebuild_unit(
+    state: ServiceState, unit: str, now: datetime
+) -> tuple[dict[str, domain.RatingSummary], list[str], set[str]]:
+    """One unit's summaries recounted and stored where they differ (the caller holds its ingest lock)."""
+    stored = repository.all_summaries(unit)  # read before the reviews (see replace_summaries)
+    fresh = count_summaries(unit, repository.published_ratings(unit))
+    differing = sorted(k for k in set(fresh) | set(stored) if not same_figures(fresh.get(k), stored.get(k)))
+    changed = [fresh[k] for k in differing if k in fresh]
+    obsolete = [stored[k] for k in differing if k not in fresh]
+    skipped = repository.replace_summaries(state, changed, obsolete, stored, now) if differing else set()
+    if differing:
+        state.changes.publish(unit, frozenset())
+    return fresh, differing, skipped

@@ -27,6 +27,8 @@ ACCESS_LOGGER = "reviews.access"
 ACCESS_FIELDS = ("method", "route", "status", "duration_ms", "client")
 _ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)  # built once: json.dumps with options builds one a call
 _TEXT_FORMAT = "%(levelname)s %(name)s: %(message)s"  # what the CLI has always printed
+# Control characters in a message (a newline in a name someone sent) would start a forged line of their own.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
 
 
 class RequestIds:
@@ -80,6 +82,11 @@ class TextFormatter(logging.Formatter):
 
     def __init__(self) -> None:
         super().__init__(_TEXT_FORMAT)
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        """`LEVEL logger: message`, with control characters in the message escaped (one record, one line)."""
+        message = _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), record.message)
+        return f"{record.levelname} {record.name}: {message}"
 
     def format(self, record: logging.LogRecord) -> str:
         """`LEVEL logger: message [id]`."""

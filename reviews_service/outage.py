@@ -81,7 +81,8 @@ class Served(Generic[V]):
 
 
 class LastServed(Generic[V]):
-    """The last fresh answer per (business unit, path, query), bounded; what a request gets while the store is down."""
+    """The last fresh answer per (business unit, path, canonical query), bounded; what a request gets while the
+    store is down."""
 
     def __init__(self, maxsize: int, max_bytes: int, size_of: Callable[[V], int]) -> None:
         self._cache: WidgetCache[Served[V]] = WidgetCache(maxsize, max_bytes, size_of=lambda hit: size_of(hit.value))
@@ -98,9 +99,17 @@ class LastServed(Generic[V]):
         """Take before reading the store: `record` refuses an answer read before a change to the unit."""
         return self._cache.generation(business_unit)
 
-    def record(self, key: Key, value: V, generation: int) -> None:
-        """Keep `value` as the last answer to `key`, unless the unit changed since `generation` was taken."""
-        self._cache.put(key, Served(value, time.monotonic()), generation)
+    def record(self, key: Key, value: V, generation: int, spelled: Key | None = None) -> None:
+        """Keep `value` as the last answer to `key`, unless the unit changed since `generation` was taken.
+
+        `key` is what the answer is of (a widget's canonical query, a route's own parameters), never a raw query
+        string: cache busters (`?utm_source=...`) would each take a slot and push the real answers out. `spelled`:
+        a raw spelling of exactly that answer, which then finds it too (a few per answer, as the widget cache's).
+        """
+        served = Served(value, time.monotonic())
+        self._cache.put(key, served, generation)
+        if spelled is not None:
+            self._cache.alias(spelled, key, served, generation)
 
     def get(self, key: Key) -> Served[V] | None:
         """The last answer to `key`, if still held."""

@@ -8,10 +8,10 @@ check runs at a time: probes arriving meanwhile wait for that one instead of pil
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,17 +33,23 @@ class Probe:
         self._lock = threading.Lock()
         self._running: Future[Checks] | None = None
 
-    def run(self, check: Callable[[], Checks]) -> Checks | None:
-        """The checks' result, or None when they did not finish within `seconds` (they go on in the background)."""
+    def start(self, check: Callable[[], Checks]) -> Future[Checks]:
+        """The check in flight, or `check` started in a thread of its own: what to wait for (never cancel it)."""
         with self._lock:
             future = self._running
             if future is None or future.done():
                 future = self._running = Future()
                 threading.Thread(target=_fill, args=(future, check), name="reviews-ready", daemon=True).start()
-        try:
-            return future.result(timeout=self.seconds)
-        except FutureTimeout:
-            return None
+        return future
+
+    async def wait(self, check: Callable[[], Checks]) -> Checks | None:
+        """The checks' result, or None when they did not finish within `seconds` (they go on in the background).
+
+        Awaited on the event loop, no thread of the request pool taken: requests stuck on a stalled store can
+        hold them all, and /ready must answer in time."""
+        waiting = asyncio.wrap_future(self.start(check))
+        done, _ = await asyncio.wait({waiting}, timeout=self.seconds)  # not wait_for: it would cancel the check
+        return waiting.result() if done else None
 
 
 def _fill(future: Future[Checks], check: Callable[[], Checks]) -> None:
@@ -71,6 +77,15 @@ def timed_out(settings: Settings, seconds: float) -> Checks:
     error = f"no answer to a trivial read within {seconds:g} s (the store is held elsewhere, or unreachable)"
     unknown = {"ok": False, "error": "unknown: its heartbeat is in the store, which did not answer"}
     return {"store": {"ok": False, "error": error}, "scheduler": _off(settings) or unknown}
+
+
+def broken(settings: Settings, exc: Exception) -> Checks:
+    """What /ready says when the checks themselves failed: both keys, as always, with the reason."""
+    unknown = {"ok": False, "error": "unknown: the checks failed before it was read"}
+    return {
+        "store": {"ok": False, "error": f"the check failed: {type(exc).__name__}: {str(exc)[:200]}"},
+        "scheduler": _off(settings) or unknown,
+    }
 
 
 def _off(settings: Settings) -> dict[str, Any] | None:

@@ -57,6 +57,9 @@ class ServiceState:
         self.last_answers: LastServed[Answer] = LastServed(2_000, 8 * 1024 * 1024, lambda answer: answer.size)
         # One lock per business unit: an ingest, a moderation and a rebuild of one unit never interleave here.
         self.ingest_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
+        # Units whose summaries a write left half-moved (a store error after its reviews were written): the next
+        # write of the unit that gets through rebuilds them first (ingest.py), else the nightly check_summaries.
+        self.summaries_to_repair: set[str] = set()
         # Platforms' call budgets per (source, credential), shared by every unit and run of this instance.
         self.rate_limits = RateLimiters()
         self.access_tokens = AccessTokens()  # OAuth tokens of private APIs, reused until they expire

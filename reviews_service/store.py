@@ -16,7 +16,7 @@ from pathlib import Path
 
 import mongoengine
 import pymongo
-from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
+from pymongo.errors import ConnectionFailure, ExecutionTimeout, OperationFailure, PyMongoError, WriteConcernError
 
 from reviews_service import embedded
 from reviews_service.config import Settings
@@ -50,10 +50,21 @@ class StoreInfo:
 
 _current: StoreInfo | None = None
 # What a store that cannot be used raises: pymongo's ConnectionFailure (AutoReconnect, ServerSelectionTimeout,
-# NetworkTimeout, and the embedded store's StoreUnavailable) and SQLite's OperationalError ("database is locked",
-# "locking protocol", "unable to open database file", "disk I/O error", "database or disk is full").
-UNAVAILABLE: tuple[type[Exception], ...] = (ConnectionFailure, sqlite3.OperationalError)
+# NetworkTimeout, and the embedded store's StoreUnavailable), the server's own timeouts (ExecutionTimeout: maxTimeMS
+# or timeoutMS ran out; WriteConcernError and its WTimeoutError: the replicas did not confirm a write in time) and
+# SQLite's OperationalError ("database is locked", "locking protocol", "unable to open database file", "disk I/O
+# error", "database or disk is full"). Each is a 503 the caller can retry, never a 500.
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    ConnectionFailure,
+    ExecutionTimeout,
+    WriteConcernError,
+    sqlite3.OperationalError,
+)
 PING_SECONDS = 2.0  # how long /ready waits for MongoDB's ping
+# MongoDB's client defaults, unless MONGODB_URL sets its own: a server that cannot be found in 5 s is down, and
+# one that stops answering mid-read gives up after 10 s (embedded.LOCK_WAIT's bound; pymongo's default is to
+# wait forever, which hangs the poller and fills the request threads one by one on a stalled server).
+MONGO_TIMEOUTS = {"serverSelectionTimeoutMS": 5000, "socketTimeoutMS": int(embedded.LOCK_WAIT * 1000)}
 
 
 def why_unavailable(exc: BaseException) -> str:
@@ -78,15 +89,21 @@ def ping() -> None:
     documents.ChangeDoc._get_collection().find_one({"_id": "~any"}, {"_id": 1})
 
 
+def client_timeouts(url: str) -> dict[str, int]:
+    """MONGO_TIMEOUTS but those MONGODB_URL sets itself (pymongo lets keyword arguments win over the URL's)."""
+    query = url.partition("?")[2]
+    named = {part.partition("=")[0].strip().lower() for part in query.replace(";", "&").split("&")}
+    return {key: value for key, value in MONGO_TIMEOUTS.items() if key.lower() not in named}
+
+
 def connect(settings: Settings) -> StoreInfo:
     """Connect (or reconnect) mongoengine per the settings and make sure indexes exist."""
     global _current
     disconnect()
     url = settings.mongodb_url.get_secret_value() if settings.mongodb_url else ""
     if url:
-        # a timeout in the URL wins over ours (pymongo lets keyword arguments win over the URL)
-        timeout = {} if "serverselectiontimeoutms" in url.lower() else {"serverSelectionTimeoutMS": 5000}
-        mongoengine.connect(host=url, alias=ALIAS, tz_aware=True, uuidRepresentation="standard", **timeout)
+        timeouts = client_timeouts(url)
+        mongoengine.connect(host=url, alias=ALIAS, tz_aware=True, uuidRepresentation="standard", **timeouts)
         info = StoreInfo(embedded=False, description=_redact(url))
     else:
         try:

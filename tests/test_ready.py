@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 
 from collectors.registry import REGISTRY
+from reviews_service import readiness
 from reviews_service import scheduler as scheduling
 from reviews_service.api.deps import iso, now_dep
 from reviews_service.app import create_app
@@ -84,3 +86,16 @@ def test_ready_says_so_when_no_scheduler_is_wanted(connected: object) -> None:
     assert answer.status_code == 200
     assert answer.json()["checks"]["scheduler"]["off"] is True
     assert "REVIEWS_READY_SCHEDULER=false" in answer.json()["checks"]["scheduler"]["detail"]
+
+
+def test_a_check_that_breaks_is_a_failed_check_and_the_answer_keeps_both_keys(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object) -> None:
+        raise RuntimeError("a bug in the check")
+
+    monkeypatch.setattr(readiness, "check", broken)
+    body = client.get("/ready").json()
+    assert body["status"] == "not-ready"
+    assert body["checks"]["store"] == {"ok": False, "error": "the check failed: RuntimeError: a bug in the check"}
+    assert body["checks"]["scheduler"]["ok"] is False and "unknown" in body["checks"]["scheduler"]["error"]

@@ -43,16 +43,14 @@ class WidgetFastPath:
             return
         path, query = scope["path"], scope["query_string"]
         answer = service.lookup(self.state, path, query)
-        if self.state.store_health.down() is not None and service.bu_of(path) is not None:
+        if self.state.store_health.down() is not None and service.is_widget(path):
             # known down: no waiting for the store to time out again, and a cached answer nobody can check now
             # (the poller cannot read the changes) goes out marked stale too
             _observed(scope, path)
             await self._stale(scope, send, answer)
             return
         if answer is None:
-            bu = service.bu_of(path)
-            generation = self.state.last_widgets.generation(bu) if bu is not None else 0
-            try:
+            try:  # a fresh answer is kept for outages by service.render itself, under its canonical key
                 answer = await run_in_threadpool(service.render, self.state, path, query, self.base_url)
             except ReviewsError as exc:
                 _observed(scope, path)
@@ -66,8 +64,6 @@ class WidgetFastPath:
             if answer is None:  # not a widget: the app's router answers (and names the route)
                 await self.app(scope, receive, send)
                 return
-            if bu is not None:
-                self.state.last_widgets.record((bu, path, query), answer, generation)
             self.state.metrics.widget_misses += 1
         else:
             self.state.metrics.widget_hits += 1
@@ -75,7 +71,8 @@ class WidgetFastPath:
         await _send(scope, send, answer)
 
     async def _stale(self, scope: Scope, send: Send, cached: service.Rendered | None = None) -> None:
-        """`cached`, or the last answer served to this very request, marked stale; a 503 when there is neither."""
+        """`cached`, or the last answer served to this request (or to one spelled the same, service.render),
+        marked stale; a 503 when there is neither."""
         bu = service.bu_of(scope["path"]) or ""
         served = self.state.last_widgets.get((bu, scope["path"], scope["query_string"]))
         answer = cached or (served.value if served is not None else None)
@@ -91,10 +88,10 @@ def route_of(path: str) -> str:
     """The route template of a widget path (`/widgets/{bu}/badge.html`): what metrics and logs name, never the path."""
     if path in service.STATIC:
         return path
-    parts = path.split("/")  # a path the cache or the renderer took: /widgets/{bu}/{file} or .../{sku}/stars.html
-    if len(parts) == 4:
-        return f"/widgets/{{bu}}/{parts[3]}"
-    return "/widgets/{bu}/products/{sku}/stars.html" if len(parts) == 6 else UNMATCHED
+    if not service.is_widget(path):  # never a name the request spelled: one label value per junk path otherwise
+        return UNMATCHED
+    parts = path.split("/")
+    return f"/widgets/{{bu}}/{parts[3]}" if len(parts) == 4 else "/widgets/{bu}/products/{sku}/stars.html"
 
 
 def _observed(scope: Scope, path: str) -> None:

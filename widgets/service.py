@@ -103,6 +103,16 @@ def bu_of(path: str) -> str | None:
     return parts[2] if len(parts) > 3 and parts[1] == "widgets" else None
 
 
+def is_widget(path: str) -> bool:
+    """Whether `path` names a widget of some business unit: one of the known files, or a product's stars."""
+    parts = path.split("/")
+    if len(parts) < 4 or parts[1] != "widgets" or not parts[2]:
+        return False
+    if len(parts) == 4:
+        return parts[3] in _PATHS
+    return len(parts) == 6 and parts[3] == "products" and bool(parts[4]) and parts[5] == "stars.html"
+
+
 def lookup(state: ServiceState, path: str, query: bytes) -> Rendered | None:
     """The cached answer for this exact request, or None (hot path: no I/O, no rendering)."""
     static = state.static_widgets.get(path)
@@ -130,6 +140,7 @@ def render(state: ServiceState, path: str, query: bytes, base_url: str = "") -> 
         return None
     cache = state.widgets
     generation = cache.generation(bu_slug)
+    last_generation = state.last_widgets.generation(bu_slug)  # before reading the store, as `generation`
     params, pairs = widget_query.parse(query)
     unit = repository.get_business_unit(state, bu_slug)
     if sku is not None:
@@ -141,8 +152,10 @@ def render(state: ServiceState, path: str, query: bytes, base_url: str = "") -> 
     if answer is None:
         answer = _render(state, unit, wanted, sku, base_url)
         cache.put(key, answer, generation)
-    if widget_query.spells(query, pairs, wanted.params()):
-        cache.alias((bu_slug, path, query), key, answer, generation)  # the next one is a plain dict hit
+    spelled = (bu_slug, path, query) if widget_query.spells(query, pairs, wanted.params()) else None
+    if spelled is not None:
+        cache.alias(spelled, key, answer, generation)  # the next one is a plain dict hit
+    state.last_widgets.record(key, answer, last_generation, spelled)  # what an outage answers with (outage.py)
     if wanted.unknown:
         answer = _with_unknown(answer, wanted.unknown)
     return answer

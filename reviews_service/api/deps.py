@@ -49,8 +49,8 @@ def registry_dep(request: Request) -> Registry:
 RegistryDep = Annotated[Registry, Depends(registry_dep)]
 
 
-def now_dep() -> datetime:
-    """The current time; tests override it to pin the clock."""
+async def now_dep() -> datetime:
+    """The current time; tests override it to pin the clock (async: no pool thread taken for it)."""
     return datetime.now(UTC)
 
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from reviews_service import __version__, readiness, store
-from reviews_service.api.deps import NowDep, SettingsDep, StateDep, json_response
+from reviews_service.api.deps import NowDep, json_response, settings_dep, state_dep
 from reviews_service.api.openapi import JSON, answers
 
 router = APIRouter(tags=["health"])
@@ -29,21 +28,20 @@ def health() -> Response:
 
 
 @router.get("/ready", **answers(JSON, 503))
-async def ready(request: Request, settings: SettingsDep, state: StateDep, now: NowDep) -> Response:
+async def ready(request: Request, now: NowDep) -> Response:
     """Readiness: 200 when the store answers a trivial read within 2 s and a scheduler beats; else 503 and why."""
+    # Nothing here takes a thread of the request pool (no sync dependency, no run_in_threadpool): requests stuck on
+    # a stalled store can hold every one of them, and /ready must still answer within the probe's bound.
+    settings, state = settings_dep(request), state_dep(request)
     probe: readiness.Probe = request.app.state.ready_probe
-
-    def run() -> readiness.Checks:
-        try:
-            found = probe.run(lambda: readiness.check(settings, state.store_health, now))
-        except Exception as exc:  # a check that broke is a failed check, with its reason
-            return {"store": {"ok": False, "error": f"the check failed: {type(exc).__name__}: {str(exc)[:200]}"}}
-        if found is None:  # no answer to one trivial read in time: public reads stop waiting for the store too
-            found = readiness.timed_out(settings, probe.seconds)
-            state.store_health.failed(found["store"]["error"])
-        return found
-
-    checks = await run_in_threadpool(run)
+    try:
+        found = await probe.wait(lambda: readiness.check(settings, state.store_health, now))
+    except Exception as exc:  # a check that broke is a failed check, with its reason
+        found = readiness.broken(settings, exc)
+    if found is None:  # no answer to one trivial read in time: public reads stop waiting for the store too
+        found = readiness.timed_out(settings, probe.seconds)
+        state.store_health.failed(found["store"]["error"])
+    checks = found
     outage = state.store_health.down()
     if outage is not None and checks["store"].get("ok"):  # the read worked; the poller's looks say otherwise
         checks["store"] = {"ok": False, "error": outage.reason}

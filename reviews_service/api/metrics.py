@@ -8,6 +8,7 @@ not reachable from outside at all; Prometheus scrapes the API's own port.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 from typing import Annotated
 
@@ -33,4 +34,6 @@ async def metrics(
         expected = f"Bearer {settings.metrics_token.get_secret_value()}".encode()
         if not hmac.compare_digest((authorization or "").encode("utf-8", "replace"), expected):
             raise Unauthorized("GET /metrics needs `Authorization: Bearer <REVIEWS_METRICS_TOKEN>`.")
-    return Response(state.metrics.exposition(), media_type=CONTENT_TYPE, headers={"Cache-Control": "no-store"})
+    # in a thread of its own (not the request pool, which a flood can fill): a big scrape never holds the event loop
+    body = await asyncio.to_thread(state.metrics.exposition)
+    return Response(body, media_type=CONTENT_TYPE, headers={"Cache-Control": "no-store"})

@@ -72,7 +72,9 @@ def product(
     def build() -> Response:
         return _answer(request, product_jsonld(state, bu, sku, reviews, locale), format)
 
-    return fresh_or_stale(request, state, bu, build)  # while the store is down: the last one, marked stale
+    language = (locale or "").lower()[:2]  # what product_jsonld speaks (widgets.i18n.pick_locale), bounded
+    variant = f"{format}&{reviews}&{language if language in i18n.LOCALES else ''}"
+    return fresh_or_stale(request, state, bu, build, variant)  # while the store is down: the last one, stale
 
 
 @router.get("/{bu}/organization.jsonld", **answers(LD, 404, 422, also=(HTML,)))
@@ -84,7 +86,7 @@ def organization(bu: str, request: Request, state: StateDep, format: Format = "j
         data = jsonld.organization(unit, repository.get_summary(state, bu))
         return _answer(request, data, format, {"X-Rich-Results": jsonld.SELF_SERVING_NOTE})
 
-    return fresh_or_stale(request, state, bu, build)
+    return fresh_or_stale(request, state, bu, build, format)
 
 
 def _export_lines(state: ServiceState, bu: str, reviews: int, locale: str | None) -> Iterator[bytes]:
