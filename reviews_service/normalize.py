@@ -88,6 +88,19 @@ def clean_text(value: Any, field: str, limit: int) -> str:
     return text
 
 
+MAX_REASON = 500  # characters of a moderator's reason (a review's or a photo's)
+
+
+def clean_reason(value: str | None) -> str | None:
+    """A moderator's reason as stored (cleaned like review text; blank is None), or ValueError for a model field."""
+    if value is None:
+        return None
+    try:
+        return clean_text(value, "reason", MAX_REASON) or None
+    except RecordRejected as exc:
+        raise ValueError(str(exc)) from exc
+
+
 def parse_rating(value: Any) -> int:
     """A whole star rating 1-5 (ints, whole floats like 5.0, or strings like "4" or "4.0"); else rejected."""
     if isinstance(value, bool):

@@ -30,7 +30,7 @@ from reviews_service.complaints import checked_taxonomy
 from reviews_service.domain import BusinessUnit as Unit  # `domain` is also a field name of the models below
 from reviews_service.domain import InvitationPolicy
 from reviews_service.errors import InvalidInput, NotFound
-from reviews_service.normalize import RecordRejected, clean_text
+from reviews_service.normalize import MAX_REASON, RecordRejected, clean_reason, clean_text
 from reviews_service.source_checks import SourcesChecked, check_for_save
 from widgets.i18n import LOCALES
 
@@ -233,9 +233,6 @@ def _gtin_ok(value: str) -> bool:
     return (10 - total % 10) % 10 == digits[-1]
 
 
-MAX_REASON = 500
-
-
 class ModerationIn(BaseModel):
     """What a moderator changes: the status (pending, hidden or removed needs a reason), the public reply, or both."""
 
@@ -254,12 +251,7 @@ class ModerationIn(BaseModel):
     @field_validator("reason")
     @classmethod
     def _clean_reason(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            return clean_text(value, "reason", MAX_REASON) or None
-        except RecordRejected as exc:
-            raise ValueError(str(exc)) from exc
+        return clean_reason(value)
 
 
 @router.post(

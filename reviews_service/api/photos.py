@@ -19,14 +19,13 @@ from reviews_service.api.deps import AdminDep, NowDep, SettingsDep, StateDep, js
 from reviews_service.api.openapi import ADMIN_ERRORS, BEARER, JSON, answers
 from reviews_service.cache import etag_matches
 from reviews_service.errors import NotFound
-from reviews_service.normalize import RecordRejected, clean_text
+from reviews_service.normalize import MAX_REASON, clean_reason
 
 router = APIRouter(tags=["public"])
 admin_router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[BEARER])
 JPEG = "image/jpeg"
 PHOTO_MAX_AGE = 3600  # seconds a cached copy may outlive the moderator's "hidden" (see the module docstring)
 PHOTO_CACHE = f"public, max-age={PHOTO_MAX_AGE}"
-MAX_REASON = 500
 GONE = "No such photo, or it is not shown (hidden, or its review is not published)."
 
 
@@ -61,13 +60,8 @@ class PhotoModeration(BaseModel):
 
     @field_validator("reason")
     @classmethod
-    def _clean(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            return clean_text(value, "reason", MAX_REASON) or None
-        except RecordRejected as exc:
-            raise ValueError(str(exc)) from exc
+    def _clean_reason(cls, value: str | None) -> str | None:
+        return clean_reason(value)
 
 
 @admin_router.get("/business-units/{bu}/photos", **answers(JSON, *ADMIN_ERRORS, 404, 422))
