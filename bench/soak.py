@@ -10,9 +10,10 @@ Needs wrk and nginx (`apt-get install -y wrk nginx`); exits 2 without them. Ever
   - nginx with deploy/nginx/reviews.conf (the compose config: its cache settings as they are; only the
     upstream, cache path and listen lines rewritten, as bench/widgets.py does), `worker_processes auto` as in
     the nginx image, in front of that `reviews serve`;
-  - a collector: every --collect-every seconds new reviews appear on the fake Trustpilot and the real
-    Trustpilot collector runs once inside `reviews serve` (the admin collect endpoint), --ingest-per-minute
-    in all (see bench/soak_load.py);
+  - a collector: every --collect-every seconds new reviews appear on the fake Trustpilot, --ingest-per-minute
+    in all, and the real Trustpilot collector runs at that period in a `reviews scheduler` process beside
+    `reviews serve --no-scheduler` on the same data directory, as compose runs the scheduler beside the API
+    (see bench/soak_load.py);
   - a moderator: every --hide-every seconds it hides one review (`PATCH /v1/admin/reviews/{id}`, status hidden,
     reason "soak test") that its product's latest-reviews data.json shows directly and through nginx, and
     times until each answer no longer shows it.
@@ -21,7 +22,7 @@ After a warm-up (wrk on both targets, the collector running), the widget load ru
 `reviews serve` directly, then for the duration through nginx: `wrk -t2 -c256 --timeout 5s` with bench/soak.lua
 spreading the requests over badge.html, five products' stars.html, reviews.html, the shop's data.json and
 five product pages' data.json (the ones the moderator watches). Prints req/s, p50/p99, errors per target, the
-serve process's RSS (with its children) after warm-up and at the end, the hide-to-gone times against the
+RSS of the serve process (and of the scheduler) after warm-up and at the end, the hide-to-gone times against the
 README's bounds, and PASS/FAIL per target. Exit status: 0 all targets met, 1 one missed, 2 wrk/nginx missing,
 3 a server did not come up or an answer was not what the soak relies on.
 """
@@ -79,9 +80,15 @@ def _env(data_dir: Path, fake: FakeTrustpilot) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "MONGODB_URL"}
     env.update(REVIEWS_ENV="development", REVIEWS_LOAD_DEMO="true", REVIEWS_DATA_DIR=str(data_dir),
                REVIEWS_ADMIN_TOKEN=TOKEN, TRUSTPILOT_API_URL=fake.url, TRUSTPILOT_API_KEY=fake.api_key,
-               PYTHONUNBUFFERED="1")  # fmt: skip
+               PYTHONUNBUFFERED="1", REVIEWS_SCHEDULER_RELOAD_SECONDS="2")  # fmt: skip
     env.pop("TRUSTPILOT_API_SECRET", None)  # the public API, as most shops use
     return env
+
+
+def _scheduler_argv() -> list[str]:
+    """`reviews scheduler`, as _reviews_argv starts `reviews serve`."""
+    serve = _reviews_argv(0)
+    return [*serve[: serve.index("serve")], "scheduler"]
 
 
 def _targets(admin: httpx.Client, per_product: int) -> list[Target]:
@@ -102,10 +109,10 @@ def _targets(admin: httpx.Client, per_product: int) -> list[Target]:
     return targets
 
 
-def _configure_collector(admin: httpx.Client, fake: FakeTrustpilot) -> None:
-    # Collected on demand by the soak, not by the scheduler (a day apart); an overlap of 3.6 s: each run re-reads
-    # the reviews of the last seconds before its high-water mark, not the last 24 hours (the default).
-    source = {"domain": fake.domain, "every_minutes": 1440, "overlap_hours": 0.001, "products": False}
+def _configure_collector(admin: httpx.Client, fake: FakeTrustpilot, every: float) -> None:
+    # Collected by the scheduler every `every` seconds; an overlap of 3.6 s: each run re-reads the reviews of the
+    # last seconds before its high-water mark, not the last 24 hours (the default).
+    source = {"domain": fake.domain, "every_minutes": every / 60, "overlap_hours": 0.001, "products": False}
     answer = admin.post("/v1/admin/business-units", json={"slug": BU, "sources": {"trustpilot": source}})
     if answer.status_code not in (200, 201):
         raise SetupError(f"configuring the Trustpilot source answered {answer.status_code}: {answer.text[:300]}")
@@ -126,13 +133,16 @@ def soak(args: argparse.Namespace, wrk: str, nginx: str, workdir: Path, processe
         fake.add(2000, newest=datetime.now(UTC) - timedelta(hours=1), step=timedelta(hours=2))  # the shop's history
         port = free_port()
         print("starting reviews serve and nginx ...", file=sys.stderr)
-        serve = processes.start("reviews-serve", _reviews_argv(port), env=_env(workdir / "data", fake))
+        env = _env(workdir / "data", fake)
+        serve = processes.start("reviews-serve", [*_reviews_argv(port), "--no-scheduler"], env=env)
         base = {"direct": f"http://{HOST}:{port}"}
         base["nginx"] = start_nginx(nginx, workdir, port, processes)
         headers = {"Authorization": f"Bearer {TOKEN}"}
         with client() as http, httpx.Client(base_url=base["direct"], headers=headers, timeout=30) as admin:
             wait_until(http, base["direct"] + "/health", serve, 90, "reviews serve (/health)")
-            _configure_collector(admin, fake)
+            # the demo shop is loaded (serve answers): the scheduler starts on the same data directory
+            scheduler = processes.start("reviews-scheduler", _scheduler_argv(), env=env)
+            _configure_collector(admin, fake, args.collect_every)
             targets = _targets(admin, args.targets_per_product)
             for name in base:
                 for path in PATHS:
@@ -140,48 +150,50 @@ def soak(args: argparse.Namespace, wrk: str, nginx: str, workdir: Path, processe
             # README, "How long a change takes through nginx": the API's 2 s plus the widget's max-age (62 s).
             watched = http.get(base["direct"] + product_page(SKUS[0]))
             bound = {"direct": DIRECT_BOUND_S, "nginx": _max_age(watched) + DIRECT_BOUND_S}
-            return _run(args, wrk, processes, fake, serve, base, targets, bound)
+            return _run(args, wrk, processes, fake, {"serve": serve, "scheduler": scheduler}, base, targets, bound)
     finally:
         fake.stop()
 
 
-def _run(args: argparse.Namespace, wrk: str, processes: Processes, fake: FakeTrustpilot, serve: Started,
+def _run(args: argparse.Namespace, wrk: str, processes: Processes, fake: FakeTrustpilot, servers: dict[str, Started],
          base: dict[str, str], targets: list[Target], bound: dict[str, float]) -> soak_report.Soak:  # fmt: skip
     headers = {"Authorization": f"Bearer {TOKEN}"}
     ingest_admin = httpx.Client(base_url=base["direct"], headers=headers, timeout=60, trust_env=False)
     moderator_admin = httpx.Client(base_url=base["direct"], headers=headers, timeout=30, trust_env=False)
     per_tick = max(1, round(args.ingest_per_minute * args.collect_every / 60))
     ingest = Ingest(fake, ingest_admin, BU, per_tick=per_tick, every=args.collect_every)
-    ingest.tick()  # the first sync reads the shop's history (2,000 reviews); not counted in the rate
-    if ingest.failures or ingest.runs != 1:
-        raise SetupError(f"the first collection failed: {'; '.join(ingest.failures) or f'{ingest.busy} busy (409)'}")
-    ingest.inserted = ingest.runs = ingest.ticks = 0
-    ingest.seconds.clear()
+    try:  # the scheduler's first run reads the shop's history (2,000 reviews); not counted in the rate
+        history = ingest.first_sync(timeout=180)
+    except RuntimeError as error:
+        raise SetupError(f"{error}; the scheduler's log:\n{_tail(servers['scheduler'].log)}") from None
+    print(f"  the scheduler's first collection stored {history:,} reviews", file=sys.stderr)
     moderator = Moderator(
         moderator_admin, targets, lambda sku: {name: url + product_page(sku) for name, url in base.items()},
         limits={name: seconds + (10 if name == "direct" else 30) for name, seconds in bound.items()},
         polls={"direct": 0.02, "nginx": 0.2}, every=args.hide_every,
     )  # fmt: skip
     result = soak_report.Soak(args=args, bound=bound, ingest=ingest, moderator=moderator)
+    pids = {name: started.process.pid for name, started in servers.items()}
     finished = False
     try:
         ingest.start()
         for name in base:
             print(f"  warm-up through {name} ({args.warmup} s) ...", file=sys.stderr)
             soak_wrk.run(_wrk_argv(wrk, args, base[name], args.warmup), args.warmup, processes)
-        result.snapshot("after warm-up", rss_kb(serve.process.pid))
+        result.snapshot("after warm-up", {name: rss_kb(pid) for name, pid in pids.items()})
         moderator.start()
         for name in base:
             print(f"  load through {name} ({args.duration} s) ...", file=sys.stderr)
             result.figures[name] = soak_wrk.run(_wrk_argv(wrk, args, base[name], args.duration), args.duration,
                                                 processes)  # fmt: skip
-            if serve.process.poll() is not None:
-                raise SetupError(f"reviews serve died during the {name} load; its log:\n{_tail(serve.log)}")
-            result.snapshot(f"after the {name} load", rss_kb(serve.process.pid))
+            for server, started in servers.items():
+                if started.process.poll() is not None:
+                    raise SetupError(f"reviews {server} died during the {name} load; its log:\n{_tail(started.log)}")
+            result.snapshot(f"after the {name} load", {name: rss_kb(pid) for name, pid in pids.items()})
         print("  load done; waiting for the last hidden reviews to go ...", file=sys.stderr)
         finished = True
     finally:
-        ingest.stop()
+        ingest.stop(wait=finished)
         moderator.stop(wait=finished)  # interrupted or failed: no waiting for the watchers
         ingest_admin.close()
         moderator_admin.close()
@@ -217,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
         or min(args.ingest_per_minute, args.collect_every, args.hide_every) <= 0
     ):
         parser.error("durations, counts and rates must be positive")
+    if args.collect_every < 3:
+        parser.error("--collect-every: the scheduler collects a source every 3 s at the most often")
     hides = 2 * args.duration / args.hide_every
     args.targets_per_product = int(hides / len(SKUS)) + 10  # enough for every hide, five left on each product
     wrk, nginx = shutil.which("wrk"), find_nginx()

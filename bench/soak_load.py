@@ -1,9 +1,10 @@
 """The soak's background work: a collector ingesting at a set rate, and a moderator hiding reviews and timing
 how long each stays visible in the latest-reviews widget, directly and through the nginx cache.
 
-Ingest: every `every` seconds, `per_tick` new service reviews appear on the fake Trustpilot (dated now) and the
-real Trustpilot collector runs once inside `reviews serve` (`POST /v1/admin/business-units/{bu}/collect/
-trustpilot`: the code path of the scheduler, just more often). Service reviews do not enter the products'
+Ingest: every `every` seconds, `per_tick` new service reviews appear on the fake Trustpilot (dated now), and a
+`reviews scheduler` process beside `reviews serve --no-scheduler` (as compose runs one beside the API) runs the
+real Trustpilot collector at the source's `every_minutes` (the same period); what each run stored is read from
+`GET /v1/admin/business-units/{bu}/sources`, polled every 0.25 s. Service reviews do not enter the products'
 review lists, so a hidden product review leaves its widget because of the hide, not because newer reviews
 pushed it out; but every batch moves the shop's summary, so every cached widget of the unit is dropped and
 rendered again at the ingest rate.
@@ -22,6 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 
@@ -31,67 +33,115 @@ from collectors.fakes.trustpilot import FakeTrustpilot
 
 @dataclass
 class Ingest:
-    """The collector, run every `every` seconds until stopped; counts what it stored and what failed."""
+    """New reviews on the platform every `every` seconds, collected by a `reviews scheduler` process beside
+    `reviews serve` (as compose runs it); counts what the scheduler's runs stored, read from the sources endpoint."""
 
     fake: FakeTrustpilot
     admin: httpx.Client  # base_url = reviews serve, with the admin token
     business_unit: str
     per_tick: int
     every: float
+    source: str = "trustpilot"
     inserted: int = 0
     ticks: int = 0  # batches put on the platform
-    runs: int = 0
-    busy: int = 0  # 409: a collection was already running (the scheduler's)
+    runs: int = 0  # the scheduler's runs seen (each records its start as last_run_at)
     failures: list[str] = field(default_factory=list)
-    seconds: list[float] = field(default_factory=list)  # how long each collection took
+    seconds: list[float] = field(default_factory=list)  # how long each run took, to the poll (0.25 s)
+    last_tick_at: datetime | None = None
+    _last_run: str | None = None
+    _running_since: float | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
+    _threads: list[threading.Thread] = field(default_factory=list)
     started_at: float = 0.0
     stopped_at: float = 0.0
 
     def tick(self) -> None:
-        """One batch on the platform, one collection."""
+        """One batch of reviews on the platform, dated over the last `every` seconds."""
         self.ticks += 1
-        self.fake.add(self.per_tick, newest=datetime.now(UTC), step=timedelta(seconds=self.every / self.per_tick))
-        began = time.monotonic()
-        try:
-            answer = self.admin.post(f"/v1/admin/business-units/{self.business_unit}/collect/trustpilot", timeout=60)
-        except httpx.HTTPError as error:
-            self.failures.append(f"{type(error).__name__}: {error}")
-            return
-        self.seconds.append(time.monotonic() - began)
-        if answer.status_code == 409:
-            self.busy += 1
-        elif answer.status_code != 200:
-            self.failures.append(f"HTTP {answer.status_code}: {answer.text[:200]}")
-        else:
-            self.runs += 1
-            self.inserted += int(answer.json().get("inserted", 0))
+        self.last_tick_at = datetime.now(UTC)
+        self.fake.add(self.per_tick, newest=self.last_tick_at, step=timedelta(seconds=self.every / self.per_tick))
 
-    def _loop(self) -> None:
+    def _item(self) -> dict[str, Any] | None:
+        try:
+            answer = self.admin.get(f"/v1/admin/business-units/{self.business_unit}/sources", timeout=30)
+        except httpx.HTTPError:
+            return None  # the next poll asks again; a run is recorded until the next one starts
+        if answer.status_code != 200:
+            return None
+        return next((i for i in answer.json()["items"] if i["source"] == self.source), None)
+
+    def observe(self) -> dict[str, Any] | None:
+        """Poll the source's state once: count a run that ended since the last poll, note one that began."""
+        item = self._item()
+        if item is None:
+            return None
+        if item["running"] is not None and self._running_since is None:
+            self._running_since = time.monotonic()
+        if item["last_run_at"] is not None and item["last_run_at"] != self._last_run:
+            if self._last_run is not None or self.started_at:  # the state before start() is the baseline
+                self.runs += 1
+                if item["last_outcome"] == "ok":
+                    self.inserted += int((item["last_report"] or {}).get("inserted", 0))
+                else:
+                    self.failures.append(f"run at {item['last_run_at']}: {item['last_error']}")
+                if self._running_since is not None:
+                    self.seconds.append(time.monotonic() - self._running_since)
+            self._last_run = item["last_run_at"]
+            self._running_since = time.monotonic() if item["running"] is not None else None
+        return item
+
+    def first_sync(self, timeout: float) -> int:
+        """Wait for the scheduler's first run (the shop's history); how many reviews it stored."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            item = self._item()
+            if item is not None and item["last_run_at"] is not None and item["running"] is None:
+                if item["last_outcome"] != "ok":
+                    raise RuntimeError(f"the first collection failed: {item['last_error']}")
+                self._last_run = item["last_run_at"]
+                return int((item["last_report"] or {}).get("inserted", 0))
+            time.sleep(0.25)
+        raise RuntimeError(f"the scheduler made no first collection within {timeout:.0f} s")
+
+    def _add_loop(self) -> None:
         next_at = time.monotonic()
         while not self._stop.is_set():
             self.tick()
             next_at += self.every
             self._stop.wait(max(0.0, next_at - time.monotonic()))
 
-    def start(self) -> None:
-        """Collect in a background thread from now on."""
-        self.started_at = time.monotonic()
-        self._thread = threading.Thread(target=self._loop, name="soak-ingest", daemon=True)
-        self._thread.start()
+    def _watch_loop(self) -> None:
+        while not self._stop.is_set():
+            self.observe()
+            self._stop.wait(0.25)
 
-    def stop(self) -> None:
-        """Finish the collection under way and stop."""
+    def start(self) -> None:
+        """Put reviews on the platform, and watch the scheduler's runs, in background threads from now on."""
+        self.started_at = time.monotonic()
+        for target, name in ((self._add_loop, "soak-ingest"), (self._watch_loop, "soak-runs")):
+            self._threads.append(threading.Thread(target=target, name=name, daemon=True))
+            self._threads[-1].start()
+
+    def stop(self, wait: bool = True) -> None:
+        """No more reviews on the platform; with `wait`, until a run that began after the last batch has stored
+        it (bounded: three periods and half a minute)."""
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=90)
+        for thread in self._threads:
+            thread.join(timeout=90)
         self.stopped_at = time.monotonic()
+        deadline = time.monotonic() + 3 * self.every + 30
+        while wait and self.last_tick_at is not None and time.monotonic() < deadline:
+            item = self.observe()
+            if item is not None and item["running"] is None and item["last_run_at"] is not None:
+                began = datetime.fromisoformat(item["last_run_at"])
+                if (began if began.tzinfo else began.replace(tzinfo=UTC)) > self.last_tick_at:
+                    return
+            time.sleep(0.25)
 
     @property
     def per_minute(self) -> float:
         """Reviews stored per minute while it ran (each batch stands for `every` seconds of reviews, so a soak
-        that stops right after a batch is not counted as faster; collections slower than `every` count as slower)."""
+        that stops right after a batch is not counted as faster)."""
         elapsed = max(self.stopped_at - self.started_at, self.ticks * self.every)
         return self.inserted * 60 / elapsed if elapsed > 0 else 0.0
 

@@ -28,12 +28,14 @@ class Soak:
     moderator: Moderator
     figures: dict[str, Figures] = field(default_factory=dict)
     rss_kb: dict[str, int] = field(default_factory=dict)  # moment -> RSS of reviews serve and its children
+    scheduler_kb: dict[str, int] = field(default_factory=dict)  # moment -> RSS of the reviews scheduler beside it
     stored: dict[str, int] = field(default_factory=dict)  # moment -> reviews the collector had stored by then
     elapsed: float = 0.0
 
-    def snapshot(self, moment: str, rss_kb: int) -> None:
-        """Note the server's memory now, with how many reviews the collector has stored so far."""
-        self.rss_kb[moment] = rss_kb
+    def snapshot(self, moment: str, rss_kb: dict[str, int]) -> None:
+        """Note the processes' memory now (`serve`, `scheduler`), with how many reviews the collector has stored."""
+        self.rss_kb[moment] = rss_kb["serve"]
+        self.scheduler_kb[moment] = rss_kb.get("scheduler", 0)
         self.stored[moment] = self.ingest.inserted
 
     def stored_since_warm_up(self) -> int:
@@ -124,15 +126,18 @@ def print_report(result: Soak, wrk: str, nginx: str) -> int:
     print("\n".join(machine(wrk, nginx)))
     print(f"\nEach target: `wrk -t{args.threads} -c{args.connections} -d{args.duration}s --timeout={args.timeout}s"
           f" -s bench/soak.lua` over 13 widget paths, after a {args.warmup} s warm-up; {result.elapsed:.0f} s in all."
-          "\nMeanwhile the Trustpilot collector ran every"
-          f" {args.collect_every:g} s against a fake Trustpilot on 127.0.0.1, and a moderator hid a review every"
-          f" {args.hide_every:g} s.\n")  # fmt: skip
+          f"\nMeanwhile {args.ingest_per_minute:,} reviews a minute arrived on a fake Trustpilot on 127.0.0.1, which"
+          f" a `reviews scheduler` beside `reviews serve --no-scheduler` collected every {args.collect_every:g} s,"
+          f" and a moderator hid a review every {args.hide_every:g} s.\n")  # fmt: skip
     print("\n".join(_load_table(result)))
     rss = ", ".join(f"{moment} {kb / 1024:,.1f} MB" for moment, kb in result.rss_kb.items())
     stored = result.stored_since_warm_up()
     values = list(result.rss_kb.values())
     per_review = (values[-1] - values[0]) / stored if stored and len(values) > 1 else math.nan
+    scheduler = ", ".join(f"{moment} {kb / 1024:,.1f} MB" for moment, kb in result.scheduler_kb.items())
     print(f"\nMemory (VmRSS of reviews serve and its children): {rss}; growth {growth(result.rss_kb):+.1%}."
+          f"\nThe reviews scheduler beside it (which ran the collector): {scheduler};"
+          f" growth {growth(result.scheduler_kb):+.1%}."
           f"\nThe collector stored {stored:,} reviews meanwhile: {per_review:,.1f} KB of growth per stored review."
           f" The embedded store keeps every review decoded in memory, about {KB_PER_REVIEW} KB each (README),"
           f" so {stored * KB_PER_REVIEW / 1024:,.1f} MB of the growth is the data;"
@@ -143,7 +148,7 @@ def print_report(result: Soak, wrk: str, nginx: str) -> int:
     patch = [h.patch_ms for h in mod.hides]
     print(f"\nCollector: {ingest.inserted:,} reviews stored in {ingest.runs} runs ({ingest.per_minute:,.0f}/min),"
           f" median run {collected:.2f} s, slowest {max(ingest.seconds, default=math.nan):.2f} s;"
-          f" {ingest.busy} skipped (409, already running), {len(ingest.failures)} failed."
+          f" {len(ingest.failures)} failed."
           f"\nModerator: {len(mod.hides)} hides, PATCH median {statistics.median(patch) if patch else math.nan:.0f} ms,"
           f" slowest {max(patch, default=math.nan):.0f} ms; {mod.skipped} ticks found no target shown everywhere;"
           f" {len(mod.failures)} failed.")  # fmt: skip

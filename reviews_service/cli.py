@@ -125,7 +125,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     info = store.connect(settings)
     state = ServiceState()  # the app's, shared with the start-up and the in-process scheduler: one set of caches
     lines, token_id = _start_up(args, settings, info, state)
-    scheduler = jobs.build_scheduler(settings, state, registry_of(args)) if info.embedded else None
+    in_process = info.embedded and not args.no_scheduler
+    scheduler = jobs.build_scheduler(settings, state, registry_of(args)) if in_process else None
     stop = jobs.start_in_thread(scheduler)[1] if scheduler is not None else None
     app = create_app(settings, connect=False, state=state, registry=registry_of(args))
     print(f"reviews-service {__version__}", *lines, sep="\n", flush=True)
@@ -319,6 +320,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="info",
         choices=["critical", "error", "warning", "info", "debug"],
         help="server log level; info and debug also log every request",
+    )
+    p.add_argument(
+        "--no-scheduler",
+        action="store_true",
+        help="on the embedded store, run no scheduler in this process: run `reviews scheduler` beside it on the "
+        "same REVIEWS_DATA_DIR, so collectors and digests never take the web process's CPU at peak",
     )
     p.set_defaults(func=cmd_serve)
 

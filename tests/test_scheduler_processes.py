@@ -256,3 +256,41 @@ def test_reviews_serve_and_a_scheduler_share_the_jobs_and_collect_now_waits_its_
     for start, end, after in zip(starts, [x for x in lines if x.kind == "end"], starts[1:], strict=False):
         assert start.pid == end.pid and start.at < end.at < after.at, f"runs overlapped: {lines}"
     assert len(starts) >= 3, lines
+
+
+def test_reviews_serve_no_scheduler_leaves_every_run_to_the_scheduler_beside_it(tmp_path: Path) -> None:
+    """`reviews serve --no-scheduler` collects nothing itself (no source runs while it is alone, though one is due
+    every period); a `reviews scheduler` started beside it runs them all, and serve's /ready sees its heartbeat."""
+    data, counted = tmp_path / "data", tmp_path / "runs.log"
+    with on_disk(data) as state:
+        add_unit(state, "shop", log=str(counted))
+    port = free_port()
+    env = _env(
+        REVIEWS_DATA_DIR=str(data),
+        REVIEWS_LEASE_SECONDS=str(LEASE),
+        REVIEWS_SCHEDULER_RELOAD_SECONDS="1",
+        REVIEWS_ADMIN_TOKEN=ADMIN_TOKEN,
+        REVIEWS_LOAD_DEMO="false",
+        MONGODB_DB=make_settings().mongodb_db,
+    )
+    serve_log = tmp_path / "serve.log"
+    with serve_log.open("w") as out:
+        serve = subprocess.Popen(
+            [*ENTRY, "serve", "--no-scheduler", "--port", str(port), "--log-level", "warning"],
+            env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+        try:
+            url = f"http://127.0.0.1:{port}"
+            wait_until_up(serve, f"{url}/health", 60, "reviews serve", serve_log.read_text)
+            time.sleep(3 * PERIOD)  # three periods of a due source with no scheduler anywhere
+            assert runs(counted) == [], "reviews serve --no-scheduler ran a collection itself"
+            with httpx.Client(base_url=url, timeout=30) as client:
+                alone = client.get("/ready")
+                assert alone.status_code == 503 and "scheduler" in alone.text, alone.text
+                with scheduler(data, tmp_path / "s.log") as other:
+                    wait_for("the scheduler's runs", lambda: len([x for x in runs(counted) if x.kind == "end"]) >= 2, 30)
+                    wait_for("/ready to see the scheduler", lambda: client.get("/ready").status_code == 200, 30)
+                    assert {line.pid for line in runs(counted)} == {other.pid}, runs(counted)
+            assert serve.poll() is None
+        finally:
+            stop_process(serve, grace=10)
