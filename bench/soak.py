@@ -1,7 +1,7 @@
 """Soak: the widgets at 256 connections for minutes, directly and through the compose nginx, while a collector
 ingests 1,000 reviews a minute and a moderator hides reviews; latency, errors, memory, and hide-to-gone times.
 
-    python -m bench.soak [--minutes 10 | --seconds 30] [--connections 256] [--ingest-per-minute 1000]
+    python -m bench.soak [--minutes 10 | --seconds 30] [--connections 256] [--rate 2000] [--ingest-per-minute 1000]
 
 Needs wrk and nginx (`apt-get install -y wrk nginx`); exits 2 without them. Everything runs on 127.0.0.1:
 
@@ -18,10 +18,13 @@ Needs wrk and nginx (`apt-get install -y wrk nginx`); exits 2 without them. Ever
     reason "soak test") that its product's latest-reviews data.json shows directly and through nginx, and
     times until each answer no longer shows it.
 
-After a warm-up (wrk on both targets, the collector running), the widget load runs for the duration against
-`reviews serve` directly, then for the duration through nginx: `wrk -t2 -c256 --timeout 5s` with bench/soak.lua
-spreading the requests over badge.html, five products' stars.html, reviews.html, the shop's data.json and
-five product pages' data.json (the ones the moderator watches). Prints req/s, p50/p99, errors per target, the
+The widget requests are spread over badge.html, five products' stars.html, reviews.html, the shop's data.json and
+five product pages' data.json (the ones the moderator watches). Each target first gets a warm-up with the
+collector running: `wrk -t2 -c256 --timeout 5s` with bench/soak.lua, every connection busy all the time, which
+shows the most it answers (saturation). Then the load runs for the duration against `reviews serve` directly,
+then for the duration through nginx: 256 connections sending --rate requests a second in all, latency measured
+from when each request was due (bench/soak_paced.py; wrk's closed loop at saturation measures the queue it
+builds, not the widgets). Prints req/s, p50/p99, errors per target for both loads, the
 RSS of the serve process (and of the scheduler) after warm-up and at the end, the hide-to-gone times against the
 README's bounds, and PASS/FAIL per target. Exit status: 0 all targets met, 1 one missed, 2 wrk/nginx missing,
 3 a server did not come up or an answer was not what the soak relies on.
@@ -63,6 +66,7 @@ from collectors.fakes.trustpilot import FakeTrustpilot
 
 BU = "flinders-nl"
 TOKEN = "bench-soak-admin-token-0123456789"
+RATE = 2000.0  # requests a second of the paced load: see the README, "Soak"
 DIRECT_BOUND_S = 2.0  # README, "Caches across processes": every process's answers within 2 s at most
 SHOP_DATA = f"/widgets/{BU}/data.json?skus={','.join(SKUS)}&locale=nl&reviews=5"
 
@@ -178,14 +182,15 @@ def _run(args: argparse.Namespace, wrk: str, processes: Processes, fake: FakeTru
     try:
         ingest.start()
         for name in base:
-            print(f"  warm-up through {name} ({args.warmup} s) ...", file=sys.stderr)
-            soak_wrk.run(_wrk_argv(wrk, args, base[name], args.warmup), args.warmup, processes)
+            print(f"  warm-up through {name}: wrk, every connection busy ({args.warmup} s) ...", file=sys.stderr)
+            result.saturation[name] = soak_wrk.run(_wrk_argv(wrk, args, base[name], args.warmup), args.warmup,
+                                                   processes)  # fmt: skip
         result.snapshot("after warm-up", {name: rss_kb(pid) for name, pid in pids.items()})
         moderator.start()
         for name in base:
-            print(f"  load through {name} ({args.duration} s) ...", file=sys.stderr)
-            result.figures[name] = soak_wrk.run(_wrk_argv(wrk, args, base[name], args.duration), args.duration,
-                                                processes)  # fmt: skip
+            print(f"  load through {name}: {args.rate:g} requests/s ({args.duration} s) ...", file=sys.stderr)
+            paced = soak_wrk.paced_argv(base[name], PATHS, args.duration, args.rate, args.connections, args.timeout)
+            result.figures[name] = soak_wrk.run(paced, args.duration, processes, name="paced")
             for server, started in servers.items():
                 if started.process.poll() is not None:
                     raise SetupError(f"reviews {server} died during the {name} load; its log:\n{_tail(started.log)}")
@@ -213,7 +218,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--warmup", type=int, help="seconds of warm-up load per target (default: 10%% of the load, 5-60)"
     )
-    parser.add_argument("--connections", type=int, default=256, help="wrk connections (default 256)")
+    parser.add_argument("--connections", type=int, default=256, help="connections of each load (default 256)")
+    parser.add_argument("--rate", type=float, default=RATE, help=f"requests a second of the paced load ({RATE:g})")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     parser.add_argument("--timeout", type=int, default=5, help="wrk per-request timeout in seconds (default 5)")
     parser.add_argument("--ingest-per-minute", type=int, default=1000, help="reviews collected a minute (1000)")
@@ -225,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.warmup is None:
         args.warmup = min(60, max(5, args.duration // 10))
     if (
-        min(args.duration, args.warmup, args.connections, args.threads, args.timeout) < 1
+        min(args.duration, args.warmup, args.connections, args.threads, args.timeout, args.rate) < 1
         or min(args.ingest_per_minute, args.collect_every, args.hide_every) <= 0
     ):
         parser.error("durations, counts and rates must be positive")

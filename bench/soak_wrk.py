@@ -1,4 +1,5 @@
-"""wrk for the soak: several widget paths through bench/soak.lua, and the one figures line its done() prints.
+"""wrk for the soak: several widget paths through bench/soak.lua, and the one figures line its done() prints
+(bench/soak_paced.py prints the same line).
 
 bench/widgets.py parses wrk's own report (one URL per run); the soak spreads its requests over many paths,
 so the figures come from soak.lua's `SOAK key=value ...` line, which also has the status errors split from
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +36,8 @@ class Figures:
     p999_ms: float
     max_ms: float
     mean_ms: float
+    offered: int = 0  # a paced load's requests due (bench/soak_paced.py); 0 for wrk
+    lag_p99_ms: float = 0.0  # how late the paced generator itself sent, p99
 
     @property
     def requests_per_s(self) -> float:
@@ -75,6 +79,8 @@ def parse(output: str) -> Figures:
         p999_ms=ms["p999_us"],
         max_ms=ms["max_us"],
         mean_ms=ms["mean_us"],
+        offered=int(float(values.get("offered", 0))),
+        lag_p99_ms=float(values.get("lag_p99_us", 0)) / 1000,
     )
 
 
@@ -86,8 +92,14 @@ def argv(
             "-s", str(LUA), base, "--", *paths]  # fmt: skip
 
 
+def paced_argv(base: str, paths: list[str], seconds: int, rate: float, connections: int, timeout: int) -> list[str]:
+    """The command line of bench/soak_paced.py: `paths` of `base` at `rate` requests a second in all."""
+    return [sys.executable, "-m", "bench.soak_paced", "--url", base, "--rate", f"{rate:g}", "--connections",
+            str(connections), "--seconds", str(seconds), "--timeout", str(timeout), "--", *paths]  # fmt: skip
+
+
 def run(command: list[str], seconds: int, processes: Processes, name: str = "wrk") -> Figures:
-    """Run wrk to its end (bounded: its duration plus a minute) and parse its figures."""
+    """Run wrk (or the paced load) to its end (bounded: its duration plus a minute) and parse its figures."""
     started = processes.start(name, command)
     try:
         started.process.wait(timeout=seconds + 60)

@@ -13,6 +13,7 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable, Hashable
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Generic, TypeVar
 
@@ -25,6 +26,8 @@ ChangeListener = Callable[[str, frozenset[str | None]], None]
 # Writes a change into the store for the other processes; returns the unit's new (version, stamp) there.
 ChangeRecorder = Callable[[str, frozenset[str | None]], "tuple[int, datetime] | None"]
 OwnChange = Callable[[str, int, "datetime"], None]
+# True while this thread runs a background job (scheduler.py): its writes have no caller waiting to read them back
+IN_BACKGROUND: ContextVar[bool] = ContextVar("reviews_in_background", default=False)
 
 
 class TTLCache(Generic[K, V]):
@@ -105,6 +108,7 @@ class ChangeFeed:
     def __init__(self) -> None:
         self._listeners: list[ChangeListener] = []
         self._remote: list[ChangeListener] = []
+        self._local: list[ChangeListener] = []
         self._recorders: list[ChangeRecorder] = []
         self._resets: list[Callable[[], None]] = []
         self._watchers: list[OwnChange] = []
@@ -121,6 +125,13 @@ class ChangeFeed:
         if on_reset is not None:
             self._resets.append(on_reset)
 
+    def subscribe_local(self, listener: ChangeListener, on_reset: Callable[[], None] | None = None) -> None:
+        """Call `listener` only for this process's own writes (`publish`); with subscribe_remote, a cache can
+        treat a write whose caller may read it back at once unlike one seen in the store."""
+        self._local.append(listener)
+        if on_reset is not None:
+            self._resets.append(on_reset)
+
     def record_with(self, recorder: ChangeRecorder) -> None:
         """Call `recorder` after each change this process publishes (to write it into the store)."""
         self._recorders.append(recorder)
@@ -132,7 +143,7 @@ class ChangeFeed:
 
     def publish(self, business_unit: str, products: frozenset[str | None]) -> None:
         """A write in this process: invalidate here, then record it for the others."""
-        for listener in list(self._listeners):
+        for listener in [*self._listeners, *self._local]:
             listener(business_unit, products)
         for recorder in list(self._recorders):
             stamp = recorder(business_unit, products)

@@ -42,6 +42,7 @@ class Metrics:
         on.register(self.requests)
         self.widget_hits = 0  # widget requests answered from cached bytes (WidgetFastPath)
         self.widget_misses = 0  # ... and those it had to render (or find by what they render to)
+        self.widget_stale = 0  # ... and those answered with the last answer while a change elsewhere rendered anew
         on.register(_WidgetAnswers(self))
         self.ingested = Counter(
             "reviews_ingest_records", "Records ingested, by the path they came in by and what became of them.",
@@ -148,11 +149,14 @@ class _WidgetAnswers(Collector):
     def collect(self) -> Iterable[Metric]:
         """Hits and misses of the widgets' fast path."""
         family = CounterMetricFamily(
-            "reviews_widget_cache_requests", "Widget requests answered from cached bytes (hit) or rendered (miss).",
+            "reviews_widget_cache_requests",
+            "Widget requests answered from cached bytes (hit), rendered (miss), or answered with the bytes from"
+            " before a change made elsewhere while the new ones rendered (stale).",
             labels=("result",),
         )  # fmt: skip
         family.add_metric(("hit",), self.metrics.widget_hits)
         family.add_metric(("miss",), self.metrics.widget_misses)
+        family.add_metric(("stale",), self.metrics.widget_stale)
         return [family]
 
 

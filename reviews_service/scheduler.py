@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 import schedule
 
 from reviews_service import repository, source_store
+from reviews_service.cache import IN_BACKGROUND
 from reviews_service.collection import Registry, every_minutes, run_if_due
 from reviews_service.config import Settings
 from reviews_service.errors import Busy, SourceError
@@ -41,14 +42,18 @@ DEAD_AFTER = 60.0  # a heartbeat older than this: no scheduler is running (six b
 
 
 def guarded(name: str, job: Job) -> Callable[[], None]:
-    """Run `job`, logging (not raising) whatever it throws."""
+    """Run `job`, logging (not raising) whatever it throws; its writes are a background job's (cache.IN_BACKGROUND:
+    the widgets it changes are served stale while they render again, nobody waits to read them back)."""
 
     @wraps(job)
     def run() -> None:
+        token = IN_BACKGROUND.set(True)
         try:
             job()
         except Exception:  # one failing job must not stop the others
             log.exception("job %s failed; it runs again at its next time", name)
+        finally:
+            IN_BACKGROUND.reset(token)
 
     return run
 

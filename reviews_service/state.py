@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from collectors.http import AccessTokens, RateLimiters
 from reviews_service import domain, repository
-from reviews_service.cache import ChangeFeed, TTLCache
+from reviews_service.cache import IN_BACKGROUND, ChangeFeed, TTLCache
 from reviews_service.metrics import Metrics
 from reviews_service.outage import LastServed, StoreHealth
 from widgets.cache import WidgetCache
@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 # reaches their caches through the change poller within a second; the TTL is the safety net behind it.
 CHANGE_TTL = 5.0  # with no poller running (e.g. a CLI command): other processes' writes show after this long
 SAFETY_TTL = 60.0  # with a poller: only a change it could not see (it resets every cache when the store fails)
+# Seconds a widget answer may still be served after a change made elsewhere (another process, a background job),
+# while its new answer renders: with the poller's 0.5 s, within the README's 2 s for every process.
+WIDGET_GRACE = 1.0
 FirstPageKey = tuple[str, str | None, int | None, str | None, int]  # unit, product, rating, language, limit
 
 
@@ -78,9 +81,17 @@ class ServiceState:
         self.changes.record_with(repository.mark_changed)
         self.changes.subscribe_remote(self._forget_unit, on_reset=self._forget_all)
         self.changes.subscribe(self._forget_lists)
-        self.changes.subscribe(lambda unit, _products: self.widgets.invalidate(unit), on_reset=self.widgets.clear)
+        # Widgets: a write by a request here drops the unit's answers (its caller may read them back at once); one
+        # by a background job here or by another process (seen by the poller) leaves them as stale copies for
+        # WIDGET_GRACE, served while one request renders the new answers, so no visitor waits for that render.
+        self.changes.subscribe_local(self._widgets_changed, on_reset=self.widgets.clear)
+        self.changes.subscribe_remote(lambda unit, _p: self.widgets.invalidate(unit, WIDGET_GRACE))
         # a known change makes the unit's last answers wrong; a reset (a poller that cannot read) only unchecked
         self.changes.subscribe(self._forget_served)
+
+    def _widgets_changed(self, business_unit: str, products: frozenset[str | None]) -> None:
+        """This process wrote: the answers showing those products (all of the unit's when unknown) go."""
+        self.widgets.invalidate(business_unit, WIDGET_GRACE if IN_BACKGROUND.get() else 0.0, products)
 
     def cache_ttl(self) -> float | None:
         """How long cached reads (and the widgets' cached answers) may live, one rule for every store."""

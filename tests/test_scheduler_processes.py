@@ -288,7 +288,8 @@ def test_reviews_serve_no_scheduler_leaves_every_run_to_the_scheduler_beside_it(
                 alone = client.get("/ready")
                 assert alone.status_code == 503 and "scheduler" in alone.text, alone.text
                 with scheduler(data, tmp_path / "s.log") as other:
-                    wait_for("the scheduler's runs", lambda: len([x for x in runs(counted) if x.kind == "end"]) >= 2, 30)
+                    ended = lambda: len([x for x in runs(counted) if x.kind == "end"])  # noqa: E731
+                    wait_for("the scheduler's runs", lambda: ended() >= 2, 30)
                     wait_for("/ready to see the scheduler", lambda: client.get("/ready").status_code == 200, 30)
                     assert {line.pid for line in runs(counted)} == {other.pid}, runs(counted)
             assert serve.poll() is None

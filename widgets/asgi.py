@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -39,6 +41,7 @@ class WidgetFastPath:
         self.base_url = base_url
         # renders under way, by request: the requests for one missed widget that arrive meanwhile wait for it
         self._rendering: dict[tuple[str, bytes], asyncio.Future[service.Rendered | None]] = {}
+        self._refreshing: set[asyncio.Task[service.Rendered | None]] = set()  # renders no request awaits
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD") or not scope["path"].startswith(PREFIX):
@@ -53,6 +56,13 @@ class WidgetFastPath:
             await self._stale(scope, send, answer)
             return
         if answer is None:
+            answer = service.lookup_stale(self.state, path, query)
+            if answer is not None:  # changed elsewhere a moment ago: this answer now, the new one renders meanwhile
+                self._refresh(path, query)
+                self.state.metrics.widget_stale += 1
+                _observed(scope, path)
+                await _send(scope, send, answer)
+                return
             try:  # a fresh answer is kept for outages by service.render itself, under its canonical key
                 answer = await self._render_once(path, query)
             except ReviewsError as exc:
@@ -107,6 +117,15 @@ class WidgetFastPath:
             if self._rendering.get(key) is future:
                 del self._rendering[key]
 
+    def _refresh(self, path: str, query: bytes) -> None:
+        """Render this widget in the background unless a render of it is under way (its error, if any, is the
+        next request's to meet once the grace is over)."""
+        if (path, query) in self._rendering:
+            return
+        task = asyncio.get_running_loop().create_task(self._render_once(path, query))
+        self._refreshing.add(task)
+        task.add_done_callback(_refreshed(self._refreshing))
+
     async def _stale(self, scope: Scope, send: Send, cached: service.Rendered | None = None) -> None:
         """`cached`, or the last answer served to this request (or to one spelled the same, service.render),
         marked stale; a 503 when there is neither."""
@@ -119,6 +138,15 @@ class WidgetFastPath:
             return
         age = served.age() if served is not None and served.value is answer else 0
         await _send(scope, send, answer, [(k.lower().encode(), v.encode()) for k, v in stale_headers(age)])
+
+
+def _refreshed(tasks: set[asyncio.Task[service.Rendered | None]]) -> Callable[[asyncio.Task[Any]], None]:
+    def done(task: asyncio.Task[Any]) -> None:
+        tasks.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: a failed refresh is not an "exception never retrieved" warning
+
+    return done
 
 
 def route_of(path: str) -> str:

@@ -5,13 +5,18 @@ normalised query (what was rendered), and a few aliases keyed by the raw query s
 spell exactly that rendering (so the hot path stays one dict lookup). Junk spellings never get an
 alias, each rendering gets at most `ALIASES_PER_ENTRY` of them, and a full cache drops its least
 recently used entries, never everything at once.
+
+An invalidation with a `grace` keeps the unit's answers as stale copies for that long: the fast path answers
+with them while one request renders the new answer (stale-while-revalidate), so a change that drops every
+widget of a unit at peak does not make every visitor of that moment wait for a render. Without a grace (a
+write made by a request of this process, whose caller may read it back at once) they are dropped.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -28,6 +33,11 @@ class _Entry(Generic[V]):
     value: V
     size: int
     canonical: Key  # the entry's own key for a canonical entry, the rendering's key for an alias
+    deps: Deps = None  # whose reviews and products it shows (None for the shop's own): a change to others keeps it
+
+
+# The products (sku, or None for the shop's own reviews and summary) an answer shows; None: it may show any
+Deps = frozenset[str | None] | None
 
 
 class WidgetCache(Generic[V]):
@@ -47,6 +57,8 @@ class WidgetCache(Generic[V]):
         self._entries: OrderedDict[Key, _Entry[V]] = OrderedDict()
         self._aliases: dict[Key, int] = {}
         self._generations: dict[str, int] = {}
+        # answers of invalidated units, by key: (monotonic deadline, value); no more entries than `_entries` held
+        self._stale: dict[Key, tuple[float, V]] = {}
         self._bytes = 0
         self._lock = threading.Lock()
         self.evictions = 0  # entries pushed out by the bounds (the service's metrics read it at each scrape)
@@ -77,14 +89,23 @@ class WidgetCache(Generic[V]):
             pass
         return entry.value
 
-    def put(self, key: Key, value: V, generation: int) -> None:
-        """Store the canonical entry of a rendering (unless the data changed while it was rendered)."""
+    def stale(self, key: Key) -> V | None:
+        """The answer an invalidation with a grace left for `key`, while the grace lasts (hot path: no lock)."""
+        hit = self._stale.get(key)
+        if hit is None or time.monotonic() > hit[0]:
+            return None
+        return hit[1]
+
+    def put(self, key: Key, value: V, generation: int, deps: Deps = None) -> None:
+        """Store the canonical entry of a rendering (unless the data changed while it was rendered); `deps`: the
+        products it shows (None: any), so that a change to another product of the unit keeps it."""
         with self._lock:
             if self.generation(key[0]) != generation:
                 return
-            self._store(key, _Entry(time.monotonic(), value, self._size_of(value), key))
+            self._store(key, _Entry(time.monotonic(), value, self._size_of(value), key, deps))
+            self._stale.pop(key, None)
 
-    def alias(self, key: Key, canonical: Key, value: V, generation: int) -> None:
+    def alias(self, key: Key, canonical: Key, value: V, generation: int, deps: Deps = None) -> None:
         """Let a raw query string find a rendering in one lookup, if that rendering has alias slots left."""
         with self._lock:
             if key == canonical or self.generation(key[0]) != generation:
@@ -98,7 +119,8 @@ class WidgetCache(Generic[V]):
             if not refresh and self._aliases.get(canonical, 0) >= ALIASES_PER_ENTRY:
                 return
             self._aliases[canonical] = self._aliases.get(canonical, 0) + 1  # _store forgets the old one's count
-            self._store(key, _Entry(time.monotonic(), value, ALIAS_BYTES, canonical))
+            self._store(key, _Entry(time.monotonic(), value, ALIAS_BYTES, canonical, deps))
+            self._stale.pop(key, None)
 
     def _store(self, key: Key, entry: _Entry[V]) -> None:
         old = self._entries.pop(key, None)
@@ -120,12 +142,26 @@ class WidgetCache(Generic[V]):
             else:
                 self._aliases.pop(entry.canonical, None)
 
-    def invalidate(self, business_unit: str) -> None:
-        """Drop every answer of one business unit (and refuse renders that began before this)."""
+    def invalidate(self, business_unit: str, grace: float = 0.0, products: frozenset[str | None] = frozenset()) -> None:
+        """Drop the answers of one business unit that show any of `products` (all of them when it is empty), and
+        refuse renders of the unit that began before this; with a `grace`, keep the dropped ones as stale copies
+        for `grace` seconds (`stale`), or until a new answer is stored."""
+
+        def hit(key: Key, deps: Deps) -> bool:
+            return key[0] == business_unit and (not products or deps is None or not deps.isdisjoint(products))
+
         with self._lock:
             self._generations[business_unit] = self.generation(business_unit) + 1
-            self._entries = OrderedDict((k, v) for k, v in self._entries.items() if k[0] != business_unit)
-            self._aliases = {k: n for k, n in self._aliases.items() if k[0] != business_unit}
+            now = time.monotonic()
+            live = {k: copy for k, copy in self._stale.items() if copy[0] >= now}
+            if grace > 0:  # a copy from an earlier grace keeps its deadline: staleness never adds up across changes
+                deadline = now + grace
+                live.update((k, (deadline, e.value)) for k, e in self._entries.items() if hit(k, e.deps))
+            else:
+                live = {k: copy for k, copy in live.items() if k[0] != business_unit}
+            self._stale = live
+            self._entries = OrderedDict((k, v) for k, v in self._entries.items() if not hit(k, v.deps))
+            self._aliases = dict(Counter(e.canonical for k, e in self._entries.items() if e.canonical != k))
             self._bytes = sum(entry.size for entry in self._entries.values())
 
     def clear(self) -> None:
@@ -133,5 +169,6 @@ class WidgetCache(Generic[V]):
         with self._lock:
             self._entries.clear()
             self._aliases.clear()
+            self._stale.clear()
             self._bytes = 0
             self._generations = {k: v + 1 for k, v in self._generations.items()}

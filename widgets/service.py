@@ -122,6 +122,12 @@ def lookup(state: ServiceState, path: str, query: bytes) -> Rendered | None:
     return None if bu is None else state.widgets.get((bu, path, query))
 
 
+def lookup_stale(state: ServiceState, path: str, query: bytes) -> Rendered | None:
+    """The answer a change elsewhere left for this exact request, while its grace lasts (WidgetCache.stale)."""
+    bu = bu_of(path)
+    return None if bu is None else state.widgets.stale((bu, path, query))
+
+
 def render(state: ServiceState, path: str, query: bytes, base_url: str = "") -> Rendered | None:
     """Render (and cache) the answer for a widget path; None if the path is not a widget. `base_url`: the
     service's public URL, which the photos in review lists are linked on."""
@@ -149,16 +155,31 @@ def render(state: ServiceState, path: str, query: bytes, base_url: str = "") -> 
     # Keyed by what is rendered: junk values and cache busters share the entry of what they render to.
     key = (bu_slug, path, wanted.canonical())
     answer = cache.get(key)
+    deps = shown(wanted, sku)
     if answer is None:
         answer = _render(state, unit, wanted, sku, base_url)
-        cache.put(key, answer, generation)
+        cache.put(key, answer, generation, deps)
     spelled = (bu_slug, path, query) if widget_query.spells(query, pairs, wanted.params()) else None
     if spelled is not None:
-        cache.alias(spelled, key, answer, generation)  # the next one is a plain dict hit
+        cache.alias(spelled, key, answer, generation, deps)  # the next one is a plain dict hit
     state.last_widgets.record(key, answer, last_generation, spelled)  # what an outage answers with (outage.py)
     if wanted.unknown:
         answer = _with_unknown(answer, wanted.unknown)
     return answer
+
+
+def shown(wanted: WidgetQuery, sku: str | None) -> frozenset[str | None] | None:
+    """Whose summaries and reviews an answer shows: skus, None for the shop's own; None when it may be any (all
+    products' reviews, or skus not in the catalogue yet, which a product created later would make known)."""
+    if wanted.unknown or wanted.product in (repository.ALL_PRODUCTS, widget_query.UNKNOWN_PRODUCT):
+        return None
+    if wanted.kind == "stars":
+        return frozenset({sku})
+    if wanted.kind in ("badge", "svg"):
+        return frozenset({None})
+    if wanted.kind == "reviews":
+        return frozenset({wanted.product})
+    return frozenset({None, *wanted.skus, wanted.product})  # data.json: the badge, the page's stars, its list
 
 
 def _render(
