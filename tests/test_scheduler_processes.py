@@ -100,6 +100,18 @@ def scheduler(
                 stop_process(proc, grace=10)
 
 
+def serve_env(data: Path) -> dict[str, str]:
+    """The environment of a `reviews serve` on `data` beside the schedulers (no demo shop, their lease)."""
+    return _env(
+        REVIEWS_DATA_DIR=str(data),
+        REVIEWS_LEASE_SECONDS=str(LEASE),
+        REVIEWS_SCHEDULER_RELOAD_SECONDS="1",
+        REVIEWS_ADMIN_TOKEN=ADMIN_TOKEN,
+        REVIEWS_LOAD_DEMO="false",
+        MONGODB_DB=make_settings().mongodb_db,
+    )
+
+
 def sources_of(state: ServiceState, data: Path, unit: str) -> dict[str, Any]:
     """GET /v1/admin/business-units/{unit}/sources of an app on the same store."""
     settings = make_settings(REVIEWS_DATA_DIR=str(data), MONGODB_URL=None)
@@ -219,14 +231,7 @@ def test_reviews_serve_and_a_scheduler_share_the_jobs_and_collect_now_waits_its_
     with on_disk(data) as state:
         add_unit(state, "shop", log=str(counted), hold=str(hold))
     port = free_port()
-    env = _env(
-        REVIEWS_DATA_DIR=str(data),
-        REVIEWS_LEASE_SECONDS=str(LEASE),
-        REVIEWS_SCHEDULER_RELOAD_SECONDS="1",
-        REVIEWS_ADMIN_TOKEN=ADMIN_TOKEN,
-        REVIEWS_LOAD_DEMO="false",
-        MONGODB_DB=make_settings().mongodb_db,
-    )
+    env = serve_env(data)
     serve_log = tmp_path / "serve.log"
     with serve_log.open("w") as out, scheduler(data, tmp_path / "s.log") as other:
         serve = subprocess.Popen(
@@ -265,14 +270,7 @@ def test_reviews_serve_no_scheduler_leaves_every_run_to_the_scheduler_beside_it(
     with on_disk(data) as state:
         add_unit(state, "shop", log=str(counted))
     port = free_port()
-    env = _env(
-        REVIEWS_DATA_DIR=str(data),
-        REVIEWS_LEASE_SECONDS=str(LEASE),
-        REVIEWS_SCHEDULER_RELOAD_SECONDS="1",
-        REVIEWS_ADMIN_TOKEN=ADMIN_TOKEN,
-        REVIEWS_LOAD_DEMO="false",
-        MONGODB_DB=make_settings().mongodb_db,
-    )
+    env = serve_env(data)
     serve_log = tmp_path / "serve.log"
     with serve_log.open("w") as out:
         serve = subprocess.Popen(
