@@ -177,7 +177,11 @@ def _run(args: argparse.Namespace, wrk: str, processes: Processes, fake: FakeTru
         polls={"direct": 0.02, "nginx": 0.2}, every=args.hide_every,
     )  # fmt: skip
     result = soak_report.Soak(args=args, bound=bound, ingest=ingest, moderator=moderator)
-    pids = {name: started.process.pid for name, started in servers.items()}
+    pids = {server: started.process.pid for server, started in servers.items()}
+
+    def memory() -> dict[str, int]:
+        return {server: rss_kb(pid) for server, pid in pids.items()}
+
     finished = False
     try:
         ingest.start()
@@ -185,7 +189,7 @@ def _run(args: argparse.Namespace, wrk: str, processes: Processes, fake: FakeTru
             print(f"  warm-up through {name}: wrk, every connection busy ({args.warmup} s) ...", file=sys.stderr)
             result.saturation[name] = soak_wrk.run(_wrk_argv(wrk, args, base[name], args.warmup), args.warmup,
                                                    processes)  # fmt: skip
-        result.snapshot("after warm-up", {name: rss_kb(pid) for name, pid in pids.items()})
+        result.snapshot("after warm-up", memory())
         moderator.start()
         for name in base:
             print(f"  load through {name}: {args.rate:g} requests/s ({args.duration} s) ...", file=sys.stderr)
@@ -194,7 +198,7 @@ def _run(args: argparse.Namespace, wrk: str, processes: Processes, fake: FakeTru
             for server, started in servers.items():
                 if started.process.poll() is not None:
                     raise SetupError(f"reviews {server} died during the {name} load; its log:\n{_tail(started.log)}")
-            result.snapshot(f"after the {name} load", {name: rss_kb(pid) for name, pid in pids.items()})
+            result.snapshot(f"after the {name} load", memory())
         print("  load done; waiting for the last hidden reviews to go ...", file=sys.stderr)
         finished = True
     finally:

@@ -127,6 +127,11 @@ def verdicts(result: Soak) -> list[tuple[str, str, bool]]:
     return rows
 
 
+def _readings(rss_kb: dict[str, int]) -> str:
+    """Memory readings as "after warm-up 247.9 MB, ..."."""
+    return ", ".join(f"{moment} {kb / 1024:,.1f} MB" for moment, kb in rss_kb.items())
+
+
 def print_report(result: Soak, wrk: str, nginx: str) -> int:
     """Print the soak's tables and verdicts; 0 when every target held, else 1."""
     args, ingest, mod = result.args, result.ingest, result.moderator
@@ -143,11 +148,11 @@ def print_report(result: Soak, wrk: str, nginx: str) -> int:
     print("\n".join(_load_table(result.figures, paced=True)))
     print("\nThe warm-up, every connection busy (how much each target answers at most; its latency is the queue):\n")
     print("\n".join(_load_table(result.saturation, paced=False)))
-    rss = ", ".join(f"{moment} {kb / 1024:,.1f} MB" for moment, kb in result.rss_kb.items())
+    rss = _readings(result.rss_kb)
     stored = result.stored_since_warm_up()
     values = list(result.rss_kb.values())
     per_review = (values[-1] - values[0]) / stored if stored and len(values) > 1 else math.nan
-    scheduler = ", ".join(f"{moment} {kb / 1024:,.1f} MB" for moment, kb in result.scheduler_kb.items())
+    scheduler = _readings(result.scheduler_kb)
     print(f"\nMemory (VmRSS of reviews serve and its children): {rss}; growth {growth(result.rss_kb):+.1%}."
           f"\nThe reviews scheduler beside it (which ran the collector): {scheduler};"
           f" growth {growth(result.scheduler_kb):+.1%}."
