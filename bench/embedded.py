@@ -4,12 +4,15 @@
 
 Prints one table: reviews/s of loading the demo shop and of ingesting --reviews generated reviews (first
 insert, then the same again with new ratings, i.e. edits) on a fresh data directory and on `:memory:`, and
-the total rate of --writers processes importing into one data directory at once.
+the total rate of --writers processes importing into one data directory at once; and, on disk, the memory a
+process holds for the new reviews: VmRSS of a fresh process that opens the data directory as `reviews serve`
+does and reads the unit's first page, with the --reviews reviews against with the demo shop alone, per review.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import multiprocessing
 import os
 import platform
@@ -56,8 +59,21 @@ def _timed(state: ServiceState, records: list[dict[str, Any]]) -> float:
     return len(records) / (time.perf_counter() - start)
 
 
+def _rss_kb() -> int:
+    """This process's resident memory (VmRSS), after a full collection."""
+    gc.collect()
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+
+
+def _first_page() -> None:
+    """Read the unit's newest reviews, as the widgets do (so a store that caches what it reads has done so)."""
+    repository.list_published(ServiceState(), UNIT, limit=20, product="*")
+
+
 def _one_store(data_dir: str, count: int) -> dict[str, float]:
-    """Rates on one fresh store: the demo shop, then `count` new reviews, then the same reviews edited."""
+    """Rates on one fresh store: the demo shop, then `count` new reviews, then the same reviews edited; and the
+    memory the new reviews added (KB per review)."""
     _connect(data_dir)
     shipped = demo.dataset()
     size = sum(len(reviews) for reviews in shipped["reviews"].values())
@@ -69,6 +85,22 @@ def _one_store(data_dir: str, count: int) -> dict[str, float]:
     rates["edit"] = _timed(state, _records("r", count, 1))
     store.disconnect()
     return rates
+
+
+def _resident(data_dir: str) -> int:
+    """VmRSS (KB) of this process after opening `data_dir` as `reviews serve` does and reading a first page."""
+    _connect(data_dir)
+    store.warm_up()
+    _first_page()
+    rss = _rss_kb()
+    store.disconnect()
+    return rss
+
+
+def _apart(function: Any, *args: Any) -> Any:
+    """`function(*args)` in a fresh process."""
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(function, args)
 
 
 def _writer(data_dir: str, prefix: str, count: int) -> None:
@@ -98,6 +130,11 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-embedded-") as where:
         disk = _one_store(os.path.join(where, "alone"), args.reviews)
         memory = _one_store(":memory:", args.reviews)
+        demo_only = os.path.join(where, "demo")
+        _connect(demo_only)
+        demo.load(ServiceState(), NOW)
+        store.disconnect()
+        kb = (_apart(_resident, os.path.join(where, "alone")) - _apart(_resident, demo_only)) / args.reviews
         shared = os.path.join(where, "shared")
         _connect(shared)
         demo.load(ServiceState(), NOW)
@@ -114,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {name:<40} | {disk[key]:>10,.0f} r/s | {memory[key]:>10,.0f} r/s |")
     name = f"{args.writers} processes, {args.reviews // args.writers:,} each"
     print(f"| {name:<40} | {together:>10,.0f} r/s | {'-':>14} |")
+    name = "memory a process holds per review"
+    print(f"| {name:<40} | {kb:>11,.2f} KB | {'all of them':>14} |")
     return 0
 
 

@@ -79,7 +79,7 @@ def _start_up(
         for slug, report in reports.items():
             rejected = f" ({len(report.rejected)} rejected)" if report.rejected else ""
             lines.append(f"demo shop:   {demo.describe(slug)}{rejected}")
-    if info.embedded:  # the embedded store indexes each collection in memory on first use: now, not on a request
+    if info.embedded:  # the embedded store opens each file (and builds missing index tables): now, not on a request
         started = time.perf_counter()
         counts = store.warm_up()
         lines.append(f"indexed:     {counts.get('reviews', 0):,} reviews in {time.perf_counter() - started:.1f} s")

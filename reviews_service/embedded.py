@@ -2,25 +2,26 @@
 
 litemongo keeps each collection in an SQLite file (WAL, so a commit survives `kill -9`) and answers
 equality and `$in` from in-process hash indexes that it rebuilds when another connection commits.
-Two things it does not do, which this adapter adds:
+What it does not do, which this adapter adds:
 
 - Threads: it opens SQLite with `check_same_thread=True` and shares one cursor per file, so the API's
   threadpool would be refused (or worse, interleave). Here each collection file's connection may be used
   by any thread, and every touch of it is serialised by one re-entrant lock per store.
-- Other processes' writes: litemongo rebuilds its whole hash index (decoding every document) after any
-  commit by another connection, so with two writers every query cost a full scan. Here triggers log each
-  written `_id` in a `changes` table of the file, and a reader re-reads only the documents changed since
-  it last looked.
+- Indexes: litemongo's live in each process's memory (with every document decoded, about 16 KB a review in
+  every process) and are rebuilt after any commit by another connection. Here the indexes are tables in the
+  collection's file, written in the same transaction as the documents (embedded_sql), so every process reads
+  the same ones and none builds them at start-up; each process keeps only a bounded cache of decoded documents
+  (CACHE_DOCS), from which triggers' `changes` log drops what other processes changed.
 - Processes: mongomock's read-modify-write operations (`$inc`, find-and-modify, a replace only if still
   as read, unique checks, bulk writes) read, then write, with no lock at all. Here every write operation
-  runs holding an exclusive `flock` on `write.lock` in the data directory, and reads the state under it
-  (litemongo re-reads rows from SQLite and rebuilds a stale hash index), so two processes never lose an
-  update.
+  runs holding an exclusive `flock` on `write.lock` in the data directory, and reads the state under it,
+  so two processes never lose an update.
 
 Every wait is bounded (`LOCK_WAIT`): a store another process holds (a stuck writer keeping `write.lock`, SQLite's
 own locks held) is a `StoreUnavailable` the API answers with 503, never a request that hangs.
 
-`:memory:` gives the same engine on plain dictionaries: nothing on disk, gone when the process stops.
+`:memory:` gives the same engine on plain dictionaries (with the in-memory indexes of embedded_index): nothing on
+disk, gone when the process stops.
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ import pathlib
 import sqlite3
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any
 
 import bson
@@ -44,6 +46,7 @@ from pymongo.errors import ConnectionFailure
 
 from reviews_service.embedded_index import Plan, SortedIndexes, hash_paths
 from reviews_service.embedded_query import WindowCursor, matching, window
+from reviews_service.embedded_sql import SqlIndexes
 
 # litemongo's stub types its mongomock classes as pymongo's generics; here they are plain base classes
 _Collection: Any = mongomock.Collection
@@ -55,8 +58,11 @@ _MemoryServerStore: Any = memory_store.ServerStore
 
 MEMORY = ":memory:"
 LOCK_FILE = "write.lock"
-KEEP_CHANGES = 100_000  # logged changes kept per file; a reader further behind rebuilds its index
+KEEP_CHANGES = 100_000  # logged changes kept per file; a reader further behind empties its document cache
 PRUNE_EVERY = 5_000  # writes of this process between prunes of the change log
+CACHE_DOCS = 1_000  # decoded documents each process keeps per collection (the most recently read)
+KEEP_FROM_SETS = 200  # candidate sets up to this size are kept in that cache; larger ones are read through it
+_ID_TYPES = (str, bson.ObjectId, int)  # `_id` values whose document key is found without a scan
 # Seconds a thread waits for the store (this process's lock, another process's write.lock, SQLite's busy wait)
 # before it gives up with StoreUnavailable: longer than any one write operation takes (a 2,000-document bulk write,
 # an index build at start-up), short enough that a request stuck behind a store held elsewhere answers 503.
@@ -278,19 +284,28 @@ class _Table(sqlite_store.TableDict):
             raise KeyError(key)
 
 
-class _FileCollection(_Planning, sqlite_store.CollectionStore):
-    """One collection's SQLite file, usable from any thread, one thread at a time."""
+class _FileCollection(sqlite_store.CollectionStore):
+    """One collection's SQLite file, usable from any thread, one thread at a time.
+
+    Its indexes are tables in the file (embedded_sql), written in the same transaction as the documents; this
+    process keeps only a bounded cache of decoded documents (CACHE_DOCS), emptied of what other processes changed
+    (the `changes` log) before each read.
+    """
 
     def __init__(self, filename: pathlib.Path, codec_options: bson.CodecOptions[Any] | None, guard: Guard) -> None:
         self._guard = guard
-        self._seen = 0  # the last change (seq in `changes`) the hash index and the cache include
+        self._seen = 0  # the last change (seq in `changes`) the cache includes
         self._writes = 0
-        self._cache: dict[str, dict[str, Any]] | None = None  # encoded key -> document, in natural order
+        self._cache: OrderedDict[str, dict[str, Any]] = OrderedDict()  # encoded key -> document, least recent first
         with guard.write():  # opening creates tables: not while another process writes
             super().__init__(filename, codec_options=codec_options)
             with self._connection:
                 for statement in CHANGE_LOG:
                     self._connection.execute(statement)
+                self._sql.create()
+            (self._seen,) = self._connection.execute("SELECT COALESCE(MAX(seq), 0) FROM changes").fetchone()
+            self._sql.load()
+            self._ensure_indexes()
 
     def open(self) -> None:
         """litemongo's open(), with a connection any thread may use (access is serialised by the guard)."""
@@ -315,108 +330,231 @@ class _FileCollection(_Planning, sqlite_store.CollectionStore):
         }
         self._query_index = None
         self._data_version = None
+        self._sql = SqlIndexes(self._connection)
+
+    # region reading
+
+    def _refresh(self) -> None:
+        """Before a read or a write (under the lock): drop cached documents other processes changed since."""
+        version = self._connection.execute("PRAGMA data_version").fetchone()[0]
+        if version == self._data_version:
+            return
+        self._data_version = version
+        self._sql.load()  # another process may have rebuilt the index tables
+        oldest, newest = self._connection.execute("SELECT MIN(seq), MAX(seq) FROM changes").fetchone()
+        if oldest is not None and self._seen < oldest - 1:
+            self._cache.clear()  # further behind than the log goes
+        elif newest is not None and newest > self._seen:
+            for (key,) in self._connection.execute("SELECT key FROM changes WHERE seq > ?", (self._seen,)):
+                self._cache.pop(key, None)
+        self._seen = newest or 0
+
+    def _indexes(self) -> SqlIndexes | None:
+        """The index tables, if they were built for the indexes this collection declares."""
+        return self._sql if self._sql.serves(list(self.indexes.values())) else None
+
+    def _decoded(self, key: str, blob: bytes, keep: bool) -> dict[str, Any]:
+        doc = self._cache.get(key)
+        if doc is not None:
+            self._cache.move_to_end(key)
+            return doc
+        doc = self._documents._decode_doc(blob)
+        assert isinstance(doc, dict)
+        if keep:
+            self._cache[key] = doc
+            if len(self._cache) > CACHE_DOCS:
+                self._cache.popitem(last=False)
+        return doc
+
+    def _read(self, keys: list[str], keep: bool) -> list[dict[str, Any]]:
+        """The documents of these keys that exist, in the order given."""
+        found: dict[str, bytes | None] = {key: None for key in keys if key in self._cache}
+        missing = [key for key in keys if key not in found]
+        for batch in _chunks(missing, 500):
+            rows = self._connection.execute(
+                f"SELECT _id, doc FROM documents WHERE _id IN ({','.join('?' * len(batch))})", batch
+            )
+            found.update(rows.fetchall())
+        return [self._decoded(key, found[key] or b"", keep) for key in keys if key in found]
+
+    def fetch(self, key: Any) -> dict[str, Any] | None:
+        """One document by its encoded key (a sorted walk reads them one by one)."""
+        docs = self._read([key], keep=True)
+        return docs[0] if docs else None
+
+    def plan(self, spec: Any, sort: Any) -> Plan | None:
+        """How a sorted index table answers `spec` in `sort` order, if one can (see embedded_sql)."""
+        with self._guard.lock:
+            self._refresh()
+            indexes = self._indexes()
+            return indexes.plan(spec, sort) if indexes is not None else None
+
+    def _id_keys(self, condition: Any) -> list[str] | None:
+        """The document keys an `_id` equality or `$in` names (None for values whose key is not plain)."""
+        if isinstance(condition, dict):
+            if list(condition) == ["$in"] and isinstance(condition["$in"], list | tuple):
+                values = list(condition["$in"])
+            elif list(condition) == ["$eq"]:
+                values = [condition["$eq"]]
+            else:
+                return None
+        else:
+            values = [condition]
+        plain = (str, bson.ObjectId) if self._documents.key_format == sqlite_store.KEY_FORMAT_LEGACY else _ID_TYPES
+        if not all(type(value) in plain for value in values):
+            return None
+        return list(dict.fromkeys(self._documents.encode_key(value) for value in values))
+
+    def find_candidates(self, filter: Any) -> Iterator[dict[str, Any]]:
+        """The documents that may match, in natural order: their keys now, their documents 500 at a time."""
+        with self._guard.lock:
+            self._refresh()
+            indexes = self._indexes()
+            keys = indexes.candidates(filter, self._id_keys) if indexes is not None else None
+            if keys is None:
+                return self._scan()
+            ordered: list[tuple[int, str]] = []
+            for batch in _chunks(keys, 500):
+                ordered += self._connection.execute(
+                    f"SELECT rowid, _id FROM documents WHERE _id IN ({','.join('?' * len(batch))})", batch
+                ).fetchall()
+        ordered.sort()
+        return self._in_batches([key for _, key in ordered])
+
+    def _in_batches(self, keys: list[str]) -> Iterator[dict[str, Any]]:
+        keep = len(keys) <= KEEP_FROM_SETS  # a few documents are worth keeping; a unit's 100,000 would churn it
+        for batch in _chunks(keys, 500):
+            with self._guard.lock:
+                self._refresh()
+                docs = self._read(batch, keep)
+            yield from docs
+
+    def _scan(self) -> Iterator[dict[str, Any]]:
+        """Every document in natural order, read 500 at a time."""
+        after = 0
+        while True:
+            with self._guard.lock:
+                self._refresh()
+                rows = self._connection.execute(
+                    "SELECT rowid, _id, doc FROM documents WHERE rowid > ? ORDER BY rowid LIMIT 500", (after,)
+                ).fetchall()
+                docs = [self._decoded(key, blob, keep=False) for _, key, blob in rows]
+            yield from docs
+            if len(rows) < 500:
+                return
+            after = rows[-1][0]
 
     @property
     def documents(self) -> Iterator[dict[str, Any]]:
-        """Every document, from the cache (brought up to date first), listed at once under the lock."""
-        with self._guard.lock:
-            self._get_query_index()
-            everything = list(self._cached().values())
-        yield from everything
-
-    def _cached(self) -> dict[str, dict[str, Any]]:
-        """The decoded documents: a scan decodes none (BSON decoding was most of a scan's time)."""
-        if self._cache is None:
-            self._cache = dict(self._documents.items())
-        return self._cache
+        """Every document, in natural order."""
+        return self._scan()
 
     def _iter_items(self) -> Iterator[tuple[str, dict[str, Any]]]:
-        yield from list(self._cached().items())
+        """(key, document) of every document, for an index build (under the write lock)."""
+        after = 0
+        while True:
+            rows = self._connection.execute(
+                "SELECT rowid, _id, doc FROM documents WHERE rowid > ? ORDER BY rowid LIMIT 1000", (after,)
+            ).fetchall()
+            for _, key, blob in rows:
+                yield key, self._documents._decode_doc(blob)
+            if len(rows) < 1000:
+                return
+            after = rows[-1][0]
 
-    def _get_many(self, keys: Any) -> Iterator[dict[str, Any]]:
-        cache = self._cached()
-        return iter([cache[key] for key in keys if key in cache])
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """One read snapshot of the file for what runs inside (a walk's pages, its documents), if none is open."""
+        began = not self._connection.in_transaction
+        if began:
+            self._connection.execute("BEGIN")
+        try:
+            self._refresh()
+            yield
+        finally:
+            if began:
+                self._connection.commit()
 
-    def fetch(self, key: Any) -> dict[str, Any] | None:
-        """One document by its encoded key, from the cache."""
-        return self._cached().get(key)
+    # endregion
+    # region writing
 
-    def find_candidates(self, filter: Any) -> Iterator[dict[str, Any]]:
-        """The documents that may match, read at once under the lock."""
-        with self._guard.lock:
-            return iter(list(super().find_candidates(filter)))
-
-    def _query_index_is_stale(self) -> bool:
-        """Bring the hash index up to date with other connections' commits; True when it must be rebuilt."""
-        version = self._connection.execute("PRAGMA data_version").fetchone()[0]
-        if version == self._data_version and self._query_index is not None:
-            return False
-        self._data_version = version
-        oldest, newest = self._connection.execute("SELECT MIN(seq), MAX(seq) FROM changes").fetchone()
-        if self._query_index is None or (oldest is not None and self._seen < oldest - 1):
-            self._seen = newest or 0  # the rebuild that follows reads at least this state
-            self._cache = None
-            return True
-        if newest is not None and newest > self._seen:
-            keys = {key for (key,) in self._connection.execute("SELECT key FROM changes WHERE seq > ?", (self._seen,))}
-            found: dict[str, Any] = {}
-            for batch in _chunks(sorted(keys), 500):
-                rows = self._connection.execute(
-                    f"SELECT _id, doc FROM documents WHERE _id IN ({','.join('?' * len(batch))})", batch
-                )
-                found.update(rows.fetchall())
-            cache = self._cached()
-            for key in keys:
-                if key in found:
-                    doc = cache[key] = self._documents._decode_doc(found[key])
-                    self._query_index.add(key, doc)
-                else:
-                    cache.pop(key, None)
-                    self._query_index.remove(key)
-            self._seen = newest
-        return False
+    def _ensure_indexes(self) -> None:
+        """Under the write lock: build the index tables if they do not serve the declared indexes."""
+        declared = list(self.indexes.values())
+        if self._sql.serves(declared):
+            return
+        self._guard.wrote(self._connection)
+        self._sql.build(declared, self._iter_items())
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        """Store a document."""
+        """Store a document and its index rows, in one transaction."""
         with self._guard.write():
-            self._catch_up()
+            self._refresh()
             super().__setitem__(key, value)
-            if self._cache is not None:  # as stored: what a read from the file would give
-                self._cache[self._index_key(key)] = self._documents._decode_doc(self._documents._encode_doc(value))
+            encoded = self._index_key(key)
+            self._cache.pop(encoded, None)
+            self._sql.write(encoded, value)
             self._wrote()
 
     def __delitem__(self, key: Any) -> None:
-        """Delete a document."""
+        """Delete a document and its index rows."""
         with self._guard.write():
-            self._catch_up()
+            self._refresh()
             super().__delitem__(key)
-            if self._cache is not None:
-                self._cache.pop(self._index_key(key), None)
+            encoded = self._index_key(key)
+            self._cache.pop(encoded, None)
+            self._sql.delete(encoded)
             self._wrote()
 
-    def _catch_up(self) -> None:
-        """Before a write (under the lock): take in other processes' changes, so ours can be marked seen."""
-        if self._query_index is not None and self._query_index_is_stale():
-            self._query_index = None
-        if self._query_index is None:
-            self._cache = None  # rebuilt with the index
-
     def _wrote(self) -> None:
-        """After a write (still under the lock): the index has it, and now and then prune the change log."""
+        """After a write (still under the lock): our own change is seen; now and then prune the change log."""
         self._writes += 1
-        if self._query_index is not None:
-            (self._seen,) = self._connection.execute("SELECT MAX(seq) FROM changes").fetchone()
+        (self._seen,) = self._connection.execute("SELECT MAX(seq) FROM changes").fetchone()
         if self._writes % PRUNE_EVERY == 0:
-            with self._connection:
-                self._connection.execute(
-                    "DELETE FROM changes WHERE seq <= (SELECT MAX(seq) FROM changes) - ?", (KEEP_CHANGES,)
-                )
+            self._connection.execute(
+                "DELETE FROM changes WHERE seq <= (SELECT MAX(seq) FROM changes) - ?", (KEEP_CHANGES,)
+            )
+
+    def create_index(self, index_name: str, index_dict: dict[str, Any]) -> None:
+        """Declare an index and build its tables."""
+        with self._guard.write():
+            self._refresh()
+            super().create_index(index_name, index_dict)
+            self._ensure_indexes()
+
+    def drop_index(self, index_name: str) -> None:
+        """Forget an index's declaration and rebuild the tables for the rest."""
+        with self._guard.write():
+            self._refresh()
+            super().drop_index(index_name)
+            self._ensure_indexes()
+
+    def drop(self) -> None:
+        """Empty the collection."""
+        with self._guard.write():
+            self._refresh()
+            super().drop()
+            self._guard.wrote(self._connection)
+            self._sql.clear()
+            self._cache.clear()
+            self._ensure_indexes()
+
+    def copy_from(self, source: Any) -> None:
+        """Replace the contents with another collection's (a rename), and index them."""
+        with self._guard.write():
+            super().copy_from(source)
+            self._cache.clear()
+            self._sql.load()
+            self._guard.wrote(self._connection)
+            self._sql.build(list(self.indexes.values()), self._iter_items())
+
+    # endregion
 
     @property
     def is_empty(self) -> bool:
         """True when the collection holds no document."""
         with self._guard.lock:
-            return bool(super().is_empty)
+            return not self._connection.execute("SELECT 1 FROM documents LIMIT 1").fetchone()
 
     @property
     def is_created(self) -> bool:
@@ -428,15 +566,6 @@ class _FileCollection(_Planning, sqlite_store.CollectionStore):
     __getitem__ = _locked(sqlite_store.CollectionStore.__getitem__)
     __len__ = _locked(sqlite_store.CollectionStore.__len__)
     create = _writing(sqlite_store.CollectionStore.create)
-
-    def drop(self) -> None:
-        """Empty the collection."""
-        with self._guard.write():
-            super().drop()
-            self._cache = None
-
-    create_index = _writing(sqlite_store.CollectionStore.create_index)
-    drop_index = _writing(sqlite_store.CollectionStore.drop_index)
     close = _locked(sqlite_store.CollectionStore.close)
 
 
@@ -515,7 +644,7 @@ class _GuardedCollection(_Collection):
 
     def window(self, spec: Any, sort: Any, projection: Any, skip: int, limit: int | None) -> list[dict[str, Any]]:
         """What a cursor returns, read under the store's lock (see embedded_query.window)."""
-        with self._guard.lock:
+        with self._guard.lock, _snapshot(self._store):
             return window(self, spec, sort, projection, skip, limit)
 
 
@@ -559,6 +688,11 @@ class EmbeddedClient(_Client):
         super().close()
         if isinstance(self._store, FileStore):
             self._store.close()
+
+
+def _snapshot(store: Any) -> Any:
+    """A file collection's read snapshot; nothing for the in-memory one."""
+    return store.reading() if isinstance(store, _FileCollection) else nullcontext()
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:

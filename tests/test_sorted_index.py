@@ -5,11 +5,17 @@ reads only about as many documents as it returns."""
 from __future__ import annotations
 
 import multiprocessing
+import sqlite3
+import tempfile
+import tracemalloc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pymongo
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -27,6 +33,23 @@ INDEXES = [
 
 def _client(where: str = embedded.MEMORY) -> Any:
     return embedded.EmbeddedClient(store=embedded.open_store(where), tz_aware=True)
+
+
+@contextmanager
+def _opened(on_disk: bool) -> Iterator[Any]:
+    """A client of the in-memory store, or of one on disk in a directory of its own (its indexes are tables)."""
+    if not on_disk:
+        yield _client()
+        return
+    with tempfile.TemporaryDirectory() as where:
+        client = _client(where)
+        try:
+            yield client
+        finally:
+            client.close()
+
+
+STORES = pytest.mark.parametrize("on_disk", [False, True], ids=["in-memory", "on-disk"])
 
 
 def _collection(client: Any) -> Any:
@@ -75,13 +98,20 @@ def _query(draw: Any) -> tuple[dict[str, Any], list[tuple[str, int]], int, int]:
 queries = st.composite(_query)()
 
 
+@STORES
 @settings(max_examples=150, deadline=None)
 @given(st.lists(doc_strategy, max_size=60), st.lists(queries, min_size=1, max_size=4), st.data())
-def test_a_sorted_window_equals_a_full_sort(docs: list[dict[str, Any]], asked: list[Any], data: Any) -> None:
+def test_a_sorted_window_equals_a_full_sort(
+    on_disk: bool, docs: list[dict[str, Any]], asked: list[Any], data: Any
+) -> None:
     """Whatever the documents and the query, the walk returns what sorting every match would, in that order."""
+    with _opened(on_disk) as client:
+        _check_windows(_collection(client), docs, asked, data)
+
+
+def _check_windows(indexed: Any, docs: list[dict[str, Any]], asked: list[Any], data: Any) -> None:
     for i, doc in enumerate(docs):
         doc["_id"] = f"r{i:03d}"
-    indexed = _collection(_client())
     if docs:
         indexed.insert_many([dict(doc) for doc in docs])
     # edits and deletes after the index was built must reach it
@@ -99,9 +129,14 @@ def test_a_sorted_window_equals_a_full_sort(docs: list[dict[str, Any]], asked: l
         assert got == want
 
 
-def test_a_first_page_reads_about_as_many_documents_as_it_returns() -> None:
+@STORES
+def test_a_first_page_reads_about_as_many_documents_as_it_returns(on_disk: bool) -> None:
     """Newest first, 20 of 5,000 in one unit: the walk fetches the 21 it returns, not the unit's 5,000."""
-    collection = _collection(_client())
+    with _opened(on_disk) as client:
+        _check_first_page(_collection(client))
+
+
+def _check_first_page(collection: Any) -> None:
     collection.insert_many(
         {"_id": f"r{i:05d}", "unit": "a", "status": "published", "created": T0 + timedelta(seconds=i)}
         for i in range(5000)
@@ -126,9 +161,14 @@ def test_a_first_page_reads_about_as_many_documents_as_it_returns() -> None:
     assert len(fetched) == 20
 
 
-def test_values_an_index_cannot_order_fall_back_to_the_full_sort() -> None:
+@STORES
+def test_values_an_index_cannot_order_fall_back_to_the_full_sort(on_disk: bool) -> None:
     """An array, a boolean or two types in one indexed field: the answer stays MongoDB's (by the slower path)."""
-    collection = _collection(_client())
+    with _opened(on_disk) as client:
+        _check_unorderable(_collection(client))
+
+
+def _check_unorderable(collection: Any) -> None:
     collection.insert_many(
         [
             {"_id": "1", "unit": "a", "status": "published", "created": 3},
@@ -174,4 +214,65 @@ def test_another_process_s_writes_reach_this_process_s_sorted_index(tmp_path: Pa
     assert newest == ["r99999", "r00000", "r00049"]
     oldest = [d["_id"] for d in collection.find({"unit": "a", "status": "published"}).sort([("created", 1)]).limit(2)]
     assert oldest == ["r00002", "r00003"]  # r00000 moved to the top, r00001 is gone
+    client.close()
+
+
+def _fill(collection: Any, count: int) -> None:
+    collection.insert_many(
+        {
+            "_id": f"r{i:05d}",
+            "unit": UNITS[i % 2],
+            "status": "published",
+            "sku": "xyz"[i % 3],
+            "created": T0 + timedelta(seconds=i),
+            "text": "Mooie stoel, snel geleverd en goed verpakt. " * 20,
+        }
+        for i in range(count)
+    )
+
+
+def test_on_disk_a_process_holds_its_cache_not_the_data(tmp_path: Path) -> None:
+    """A process reading a store of 5,000 reviews (4.5 MB of text) keeps under 2 MB of it: the indexes are in the
+    file, and only the documents it read lately are kept decoded."""
+    client = _client(str(tmp_path))
+    _fill(_collection(client), 5000)
+    client.close()
+    tracemalloc.start()
+    try:
+        client = _client(str(tmp_path))
+        collection = _collection(client)
+        sort = [("created", -1), ("_id", -1)]
+        page = [d["_id"] for d in collection.find({"unit": "a", "status": "published"}).sort(sort).limit(20)]
+        assert page[:2] == ["r04998", "r04996"]
+        assert collection.count_documents({"unit": "b"}) == 2500
+        assert collection.count_documents({"sku": {"$in": ["x", "y"]}}) == 3334
+        assert len(list(collection.find({"text": {"$regex": "verpakt"}}))) == 5000  # a full scan
+        held, _ = tracemalloc.get_traced_memory()
+        client.close()
+    finally:
+        tracemalloc.stop()
+    assert held < 2_000_000, held
+
+
+def test_a_data_directory_without_index_tables_gets_them_when_opened(tmp_path: Path) -> None:
+    """A data directory written before the index tables (or whose tables were lost) is indexed when it is opened,
+    and its sorted pages and equalities answer as before."""
+    client = _client(str(tmp_path))
+    _fill(_collection(client), 300)
+    client.close()
+    with sqlite3.connect(tmp_path / "db" / "reviews") as raw:
+        tables = [name for (name,) in raw.execute("SELECT name FROM sqlite_master WHERE name LIKE 'ix_%'")]
+        assert tables  # the indexes live in the file
+        for name in tables:
+            raw.execute(f'DROP TABLE IF EXISTS "{name}"')
+        raw.execute("DELETE FROM info WHERE key = 'sql_indexes'")
+    client = _client(str(tmp_path))
+    collection = client["db"]["reviews"]
+    sort = [("created", -1), ("_id", -1)]
+    assert collection._store.plan({"unit": "b", "status": "published"}, sort) is not None
+    assert [d["_id"] for d in collection.find({"unit": "b", "status": "published"}).sort(sort).limit(2)] == [
+        "r00299",
+        "r00297",
+    ]
+    assert collection.count_documents({"unit": "a", "sku": "y"}) == 50
     client.close()

@@ -1,0 +1,427 @@
+"""The embedded store's indexes as SQLite tables in each collection's file, beside its documents.
+
+They used to be kept in each process's memory (hash sets per field and sorted lists per declared index, plus every
+document decoded): about 10 KB per review in every process, rebuilt at each start. Here they are kept as MongoDB
+keeps them, on disk and updated in the same transaction as the document they index, so every process reads the same
+indexes, none builds them at start-up, and a process's memory no longer grows with the data.
+
+- **Hash rows** (`ix_hash`): one row per (field, key, document) for every field of a declared index, the key being
+  litemongo's (`indexing._key_for`: values MongoDB finds equal share a key). A document whose value cannot be keyed
+  (the path passes through an array of odd values) gets the empty key, a candidate for every query on that field.
+  Equality and `$in` read the candidates from the field whose rows are fewest (counted up to a bound).
+- **Sorted tables** (`ix_s_<hash>`): one per declared index, a row of the index's fields' values and the document's
+  key, under SQLite's own B-tree. Values are encoded so that SQLite's byte order is MongoDB's order: a type byte in
+  BSON's type order (null and missing, numbers, strings, ObjectIds, dates), then the value in an order-keeping form.
+  A walk (`embedded_index.walk`) pages through the range of its equalities from its keyset bound, in order.
+  A document with a value such an index cannot order (an array, a sub-document, a boolean, an integer past 2**53) is
+  listed in `ix_off` for that index, and while any is listed, queries use the hash rows (as MongoDB's planner would
+  pick another plan): slower, never wrong.
+
+The tables are built for the indexes the collection declares (`info` records which); a process that finds them built
+for other declarations (another version of the service changed an index) uses none of them until they are rebuilt,
+which the next write of an index declaration does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import sqlite3
+import struct
+from collections.abc import Hashable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import bson
+from litemongo._vendor.mongomock import indexing
+
+from reviews_service.embedded_index import END, Plan, _bound, _equal_prefix, _sort_fields, declarations, hash_paths
+
+INFO_KEY = "sql_indexes"  # in the file's `info` table: the layout the index tables were built for
+HASH = "ix_hash"
+OFF = "ix_off"
+UNKEYED = ""  # the hash key of a document that is a candidate for every query on that field
+COUNT_BOUND = 1000  # rows counted per field to find the most selective one
+PAGE = 64  # rows a walk reads per statement at first (doubling, up to MAX_PAGE)
+MAX_PAGE = 4096
+MAX_PARAMS = 500  # values per `IN (...)`
+EXACT_INT = 2**53  # integers beyond this lose their order as doubles: not sortable here
+
+# BSON's comparison order of the types an index can order (bsontypes.h): null < numbers < strings < ObjectId < date
+_NULL, _NUMBER, _STRING, _OBJECTID, _DATE = b"\x05", b"\x0a", b"\x0f", b"\x23", b"\x2d"
+_SIGN = 1 << 63
+
+
+class Unsortable(Exception):
+    """A value a sorted table cannot order as MongoDB does."""
+
+
+def sort_value(value: Any) -> bytes:
+    """A field's value as bytes whose order (memcmp, SQLite's BLOB order) is MongoDB's order of the values."""
+    kind = type(value)
+    if kind is str:
+        text: str = value
+        try:
+            return _STRING + text.encode()
+        except UnicodeEncodeError:  # a lone surrogate: BSON cannot hold it either
+            raise Unsortable("surrogate") from None
+    if value is None:
+        return _NULL
+    if kind is datetime:
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        delta = value - datetime(1970, 1, 1)
+        millis = (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000  # MongoDB keeps ms
+        return _DATE + struct.pack(">Q", (millis + _SIGN) & (2**64 - 1))
+    if kind is int or kind is float:
+        if kind is int and abs(value) > EXACT_INT:
+            raise Unsortable("integer beyond 2**53")
+        number = float(value)
+        if math.isnan(number):
+            raise Unsortable("NaN")
+        (bits,) = struct.unpack(">Q", struct.pack(">d", number + 0.0))  # -0.0 + 0.0 is 0.0: one zero, as MongoDB
+        return _NUMBER + struct.pack(">Q", bits ^ (2**64 - 1) if bits & _SIGN else bits | _SIGN)
+    if isinstance(value, bson.ObjectId):
+        return _OBJECTID + value.binary
+    raise Unsortable(kind.__name__)  # booleans, arrays, sub-documents, bytes, decimals: left to the full sort
+
+
+def _field(doc: dict[str, Any], path: str) -> Any:
+    """A (possibly dotted) field's value, None when missing; an array on the way cannot be ordered."""
+    value: Any = doc
+    for part in path.split("."):
+        if isinstance(value, list):
+            raise Unsortable("array")
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def hash_key(key: tuple[Any, ...]) -> str:
+    """litemongo's hash key (a tuple) as text: one text per key."""
+    if len(key) == 1:
+        return str(key[0])
+    tag, value = key
+    if isinstance(value, float):
+        return f"{tag}:{value!r}"
+    if isinstance(value, datetime):
+        return f"{tag}:{value.isoformat()}"
+    if isinstance(value, bytes):
+        return f"{tag}:{value.hex()}"
+    return f"{tag}:{value}"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Which index tables a file holds: the hash-indexed fields and the sorted indexes' fields."""
+
+    hashed: tuple[str, ...]
+    sorted: tuple[tuple[str, ...], ...]
+
+    @classmethod
+    def of(cls, declared: Iterable[dict[str, Any]]) -> Layout:
+        """The tables that serve these index declarations."""
+        declared = list(declared)
+        return cls(tuple(sorted(hash_paths(declared) - {"_id"})), declarations(declared))
+
+    def dumps(self) -> str:
+        """As recorded in `info`."""
+        return json.dumps({"hashed": self.hashed, "sorted": self.sorted})
+
+    @classmethod
+    def loads(cls, text: str) -> Layout:
+        """From `info`."""
+        data = json.loads(text)
+        return cls(tuple(data["hashed"]), tuple(tuple(fields) for fields in data["sorted"]))
+
+
+def table_name(fields: tuple[str, ...]) -> str:
+    """The sorted table of one declared index."""
+    return "ix_s_" + hashlib.sha1("\x00".join(fields).encode()).hexdigest()[:16]
+
+
+class SortedTable:
+    """One declared index as an SQLite table of (encoded values..., document key)."""
+
+    def __init__(self, connection: sqlite3.Connection, fields: tuple[str, ...]) -> None:
+        self.fields = fields
+        self.name = table_name(fields)
+        self._connection = connection
+        self._columns = [f"c{i}" for i in range(len(fields))]
+
+    def create(self) -> None:
+        """The table and its index on the key (for updates and deletes)."""
+        columns = ", ".join(f"{c} BLOB NOT NULL" for c in self._columns)
+        key = ", ".join([*self._columns, "doc"])
+        self._connection.execute(
+            f'CREATE TABLE IF NOT EXISTS "{self.name}" ({columns}, doc TEXT NOT NULL, PRIMARY KEY ({key})) '
+            "WITHOUT ROWID"
+        )
+        self._connection.execute(f'CREATE INDEX IF NOT EXISTS "{self.name}_doc" ON "{self.name}"(doc)')
+
+    def row(self, store_key: str, doc: dict[str, Any]) -> tuple[Any, ...] | None:
+        """The row of a document, or None when one of its values cannot be ordered."""
+        try:
+            return (*[sort_value(_field(doc, field)) for field in self.fields], store_key)
+        except Unsortable:
+            return None
+
+    def insert(self, rows: list[tuple[Any, ...]]) -> None:
+        """Add rows."""
+        marks = ", ".join("?" * (len(self.fields) + 1))
+        self._connection.executemany(f'INSERT OR REPLACE INTO "{self.name}" VALUES ({marks})', rows)
+
+    def walk(self, prefix: tuple[Any, ...], low: Any, high: Any, reverse: bool) -> Iterator[Hashable]:
+        """Document keys whose first fields equal `prefix`, past the bound, in the index's order (as
+        `embedded_index.SortedIndex.walk`: `low` is `(*edge, END)` walking up, `high` is `edge` walking down)."""
+        width = len(prefix)
+        where = [f"{column} = ?" for column in self._columns[:width]]
+        params: list[Any] = [sort_value(value) for value in prefix]
+        edge = low[:-1] if low is not None else high
+        if edge is not None:
+            columns = self._columns[width : width + len(edge)]
+            where.append(f"({', '.join(columns)}) {'>' if low is not None else '<'} ({', '.join('?' * len(edge))})")
+            params += [sort_value(value) for value in edge]
+        rest = [*self._columns[width:], "doc"]
+        direction = " DESC" if reverse else ""
+        order = ", ".join(column + direction for column in rest)
+        after = "<" if reverse else ">"
+        last: tuple[Any, ...] | None = None
+        page = PAGE
+        while True:
+            condition = list(where)
+            values = list(params)
+            if last is not None:  # the next page starts after the last row read
+                condition.append(f"({', '.join(rest)}) {after} ({', '.join('?' * len(rest))})")
+                values += last
+            sql = f'SELECT {", ".join(rest)} FROM "{self.name}"'
+            if condition:
+                sql += " WHERE " + " AND ".join(condition)
+            rows = self._connection.execute(f"{sql} ORDER BY {order} LIMIT {page}", values).fetchall()
+            for row in rows:
+                yield row[-1]
+            if len(rows) < page:
+                return
+            last = tuple(rows[-1])
+            page = min(page * 2, MAX_PAGE)
+
+
+class SqlIndexes:
+    """The index tables of one collection file (the caller holds the store's lock, and its write lock to write)."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._connection = connection
+        self.built: Layout | None = None  # what the tables were built for (as `info` says)
+        self._tables: list[SortedTable] = []
+
+    def create(self) -> None:
+        """The tables every layout uses."""
+        self._connection.execute(
+            f"CREATE TABLE IF NOT EXISTS {HASH} (path TEXT NOT NULL, k TEXT NOT NULL, doc TEXT NOT NULL, "
+            "PRIMARY KEY (path, k, doc)) WITHOUT ROWID"
+        )
+        self._connection.execute(f"CREATE INDEX IF NOT EXISTS {HASH}_doc ON {HASH}(doc)")
+        self._connection.execute(
+            f"CREATE TABLE IF NOT EXISTS {OFF} (name TEXT NOT NULL, doc TEXT NOT NULL, "
+            "PRIMARY KEY (name, doc)) WITHOUT ROWID"
+        )
+        self._connection.execute(f"CREATE INDEX IF NOT EXISTS {OFF}_doc ON {OFF}(doc)")
+
+    def load(self) -> None:
+        """Read which layout the tables hold (another process may have rebuilt them)."""
+        row = self._connection.execute("SELECT value FROM info WHERE key = ?", (INFO_KEY,)).fetchone()
+        self.built = Layout.loads(row[0]) if row else None
+        self._tables = [SortedTable(self._connection, fields) for fields in self.built.sorted] if self.built else []
+
+    def serves(self, declared: list[dict[str, Any]]) -> bool:
+        """Whether the tables were built for these declarations."""
+        return self.built is not None and self.built == Layout.of(declared)
+
+    def build(self, declared: list[dict[str, Any]], items: Iterator[tuple[str, dict[str, Any]]]) -> None:
+        """Empty the tables and index every document for `declared` (under the write lock, in its transaction)."""
+        layout = Layout.of(declared)
+        wanted = {table_name(fields) for fields in layout.sorted}
+        for (name,) in self._connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'ix_s_%'"
+        ).fetchall():
+            if name not in wanted:
+                self._connection.execute(f'DROP TABLE "{name}"')
+        self._connection.execute(f"DELETE FROM {HASH}")
+        self._connection.execute(f"DELETE FROM {OFF}")
+        self.built = layout
+        self._tables = [SortedTable(self._connection, fields) for fields in layout.sorted]
+        for table in self._tables:
+            table.create()
+            self._connection.execute(f'DELETE FROM "{table.name}"')
+        batch: list[tuple[str, dict[str, Any]]] = []
+        for item in items:
+            batch.append(item)
+            if len(batch) >= 1000:
+                self._add(batch)
+                batch = []
+        self._add(batch)
+        self._connection.execute(
+            "INSERT INTO info VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (INFO_KEY, layout.dumps()),
+        )
+
+    def clear(self) -> None:
+        """Forget every document (the collection was dropped); the layout is gone with the declarations."""
+        self._connection.execute(f"DELETE FROM {HASH}")
+        self._connection.execute(f"DELETE FROM {OFF}")
+        for table in self._tables:
+            self._connection.execute(f'DELETE FROM "{table.name}"')
+        self._connection.execute("DELETE FROM info WHERE key = ?", (INFO_KEY,))
+        self.built = None
+        self._tables = []
+
+    def write(self, store_key: str, doc: dict[str, Any]) -> None:
+        """Index a document anew (its earlier rows are replaced)."""
+        if self.built is None:
+            return
+        self.delete(store_key)
+        self._add([(store_key, doc)])
+
+    def delete(self, store_key: str) -> None:
+        """Forget a document's rows."""
+        if self.built is None:
+            return
+        self._connection.execute(f"DELETE FROM {HASH} WHERE doc = ?", (store_key,))
+        self._connection.execute(f"DELETE FROM {OFF} WHERE doc = ?", (store_key,))
+        for table in self._tables:
+            self._connection.execute(f'DELETE FROM "{table.name}" WHERE doc = ?', (store_key,))
+
+    def _add(self, items: list[tuple[str, dict[str, Any]]]) -> None:
+        assert self.built is not None
+        hashed: list[tuple[str, str, str]] = []
+        off: list[tuple[str, str]] = []
+        for store_key, doc in items:
+            for path in self.built.hashed:
+                keys = indexing._doc_keys(doc, path)
+                if keys is None:
+                    hashed.append((path, UNKEYED, store_key))
+                else:
+                    hashed += [(path, hash_key(key), store_key) for key in keys]
+        if hashed:
+            self._connection.executemany(f"INSERT OR IGNORE INTO {HASH} VALUES (?, ?, ?)", hashed)
+        for table in self._tables:
+            rows = []
+            for store_key, doc in items:
+                row = table.row(store_key, doc)
+                if row is None:
+                    off.append((table.name, store_key))
+                else:
+                    rows.append(row)
+            if rows:
+                table.insert(rows)
+        if off:
+            self._connection.executemany(f"INSERT OR IGNORE INTO {OFF} VALUES (?, ?)", off)
+
+    def candidates(self, filter: Any, id_keys: Any) -> list[str] | None:
+        """The document keys a filter may match, from its most selective planned field (None: read them all).
+
+        `id_keys` turns `_id` conditions' values into document keys (None where it cannot).
+        """
+        if self.built is None:
+            return None
+        conditions = _conditions(filter)
+        if conditions is None:
+            return None
+        best: tuple[int, str, list[str]] | None = None
+        for field, condition in conditions:
+            keys = indexing.query_keys(condition)
+            if keys is None:
+                continue
+            if field == "_id":
+                ids: list[str] | None = id_keys(condition)
+                if ids is not None:
+                    return ids  # one document per key: nothing is more selective
+                continue
+            if field not in self.built.hashed:
+                continue
+            texts = sorted({hash_key(key) for key in keys if isinstance(key, tuple)} | {UNKEYED})
+            size = self._count(field, texts)
+            if best is None or size < best[0]:
+                best = (size, field, texts)
+        if best is None:
+            return None
+        _, field, texts = best
+        found: list[str] = []
+        for start in range(0, len(texts), MAX_PARAMS):
+            chunk = texts[start : start + MAX_PARAMS]
+            rows = self._connection.execute(
+                f"SELECT doc FROM {HASH} WHERE path = ? AND k IN ({', '.join('?' * len(chunk))})", [field, *chunk]
+            )
+            found += [key for (key,) in rows]
+        return list(dict.fromkeys(found))
+
+    def _count(self, field: str, texts: list[str]) -> int:
+        """How many rows these keys have (up to COUNT_BOUND for the first MAX_PARAMS keys)."""
+        chunk = texts[:MAX_PARAMS]
+        (count,) = self._connection.execute(
+            f"SELECT COUNT(*) FROM (SELECT 1 FROM {HASH} WHERE path = ? AND k IN ({', '.join('?' * len(chunk))}) "
+            f"LIMIT {COUNT_BOUND + 1})",
+            [field, *chunk],
+        ).fetchone()
+        return int(count) + (len(texts) > MAX_PARAMS)
+
+    def plan(self, spec: Any, sort: Any) -> Plan | None:
+        """The walk of a sorted table that answers `spec` in `sort` order (as `SortedIndexes.plan`), or None."""
+        order = _sort_fields(sort)
+        if order is None or not isinstance(spec, dict) or not self._tables:
+            return None
+        names, reverse = order
+        best: tuple[SortedTable, int] | None = None
+        for table in self._tables:
+            width = table.fields.index(names[0]) if names[0] in table.fields else -1
+            if width < 0 or table.fields[width : width + len(names)] != names:
+                continue
+            if _equal_prefix(table.fields, spec) < width:
+                continue  # a field before the sort is not pinned: its range is not in sort order
+            if best is not None and width <= best[1]:
+                continue
+            try:
+                [sort_value(spec[field]) for field in table.fields[:width]]
+            except Unsortable:
+                continue
+            if self._connection.execute(f"SELECT 1 FROM {OFF} WHERE name = ? LIMIT 1", (table.name,)).fetchone():
+                continue  # a document this table cannot order: the full sort answers
+            best = (table, width)
+        if best is None:
+            return None
+        table, width = best
+        prefix = tuple(_plain(spec[field]) for field in table.fields[:width])
+        bound = _bound(spec, names, reverse)
+        try:
+            edge = tuple(_plain(value) for _, value in bound) if bound else None
+            for value in edge or ():
+                sort_value(value)
+        except Unsortable:
+            edge = None
+        if edge is None:
+            return Plan(table, prefix, None, None, reverse)  # type: ignore[arg-type]
+        if reverse:
+            return Plan(table, prefix, None, edge, reverse)  # type: ignore[arg-type]
+        return Plan(table, prefix, (*edge, END), None, reverse)  # type: ignore[arg-type]
+
+
+def _plain(value: Any) -> Any:
+    """A query value as the walk's prefix holds it (the index's own value for null)."""
+    from reviews_service.embedded_index import NULL
+
+    return None if value is NULL else value
+
+
+def _conditions(filter: Any) -> list[tuple[str, Any]] | None:
+    """(field, condition) pairs every match must meet: the top level's and those of `$and`s; None if not a dict."""
+    if not isinstance(filter, dict) or not filter:
+        return None
+    found: list[tuple[str, Any]] = []
+    for field, condition in filter.items():
+        if field == "$and" and isinstance(condition, list | tuple):
+            for part in condition:
+                found += _conditions(part) or []
+        elif isinstance(field, str) and not field.startswith("$"):
+            found.append((field, condition))
+    return found
