@@ -644,7 +644,8 @@ class _GuardedCollection(_Collection):
 
     def window(self, spec: Any, sort: Any, projection: Any, skip: int, limit: int | None) -> list[dict[str, Any]]:
         """What a cursor returns, read under the store's lock (see embedded_query.window)."""
-        with self._guard.lock, _snapshot(self._store):
+        store = self._store  # opening the file takes the write lock: never while holding `lock` (the order)
+        with self._guard.lock, _snapshot(store):
             return window(self, spec, sort, projection, skip, limit)
 
 

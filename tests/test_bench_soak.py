@@ -49,12 +49,6 @@ def test_percentile_is_nearest_rank_and_growth_compares_the_end_with_the_warm_up
     assert soak_report.growth({"after warm-up": 200_000, "middle": 260_000, "end": 230_000}) == pytest.approx(0.15)
 
 
-def test_growth_beyond_data_takes_off_what_the_stored_reviews_cost_the_embedded_store() -> None:
-    rss = {"after warm-up": 200_000, "end": 300_000}  # kB: +50 %
-    assert soak_report.growth_beyond_data(rss, stored=10_000) == pytest.approx((100_000 - 80_000) / 200_000)
-    assert soak_report.growth_beyond_data(rss, stored=0) == pytest.approx(0.5)
-
-
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="needs wrk (apt-get install -y wrk)")
 def test_soak_lua_spreads_the_paths_evenly_and_counts_answers_over_399_as_errors(tmp_path: Path) -> None:
     seen: Counter[str] = Counter()
