@@ -147,10 +147,14 @@ class Guard:
         self._depth = 0
         self._fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600) if lock_path is not None else None
         self._pending: set[sqlite3.Connection] = set()  # written to in this operation, not committed yet
+        self._queued: set[SqlIndexes] = set()  # index rows to write before those commits
 
-    def wrote(self, connection: sqlite3.Connection) -> None:
-        """A document was written on `connection`: commit it when the write operation ends."""
+    def wrote(self, connection: sqlite3.Connection, indexes: SqlIndexes | None = None) -> None:
+        """A document was written on `connection`: commit it when the write operation ends, after writing the
+        index rows `indexes` queued."""
         self._pending.add(connection)
+        if indexes is not None:
+            self._queued.add(indexes)
 
     @contextmanager
     def write(self) -> Iterator[None]:
@@ -196,9 +200,14 @@ class Guard:
 
     def _commit(self) -> None:
         """Commit what the operation wrote; also when it failed half-way (as per-document commits did)."""
-        pending, self._pending = self._pending, set()
-        for connection in pending:
-            connection.commit()
+        queued, self._queued = self._queued, set()
+        try:
+            for indexes in queued:
+                indexes.flush()
+        finally:
+            pending, self._pending = self._pending, set()
+            for connection in pending:
+                connection.commit()
 
     def close(self) -> None:
         """Release the lock file."""
@@ -336,6 +345,7 @@ class _FileCollection(sqlite_store.CollectionStore):
 
     def _refresh(self) -> None:
         """Before a read or a write (under the lock): drop cached documents other processes changed since."""
+        self._sql.flush()  # what this process's write operation queued, before anything reads the indexes
         version = self._connection.execute("PRAGMA data_version").fetchone()[0]
         if version == self._data_version:
             return
@@ -487,24 +497,41 @@ class _FileCollection(sqlite_store.CollectionStore):
         self._sql.build(declared, self._iter_items())
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        """Store a document and its index rows, in one transaction."""
+        """Store a document and the index rows that changed, in one transaction."""
         with self._guard.write():
             self._refresh()
-            super().__setitem__(key, value)
             encoded = self._index_key(key)
-            self._cache.pop(encoded, None)
-            self._sql.write(encoded, value)
+            old = self._stored(encoded)
+            blob = self._documents._encode_doc(value)
+            super().__setitem__(key, blob)
+            new = self._documents._decode_doc(blob)  # as stored: what a read from the file gives
+            self._sql.write(encoded, old, new)
+            self._guard.wrote(self._connection, self._sql)
+            if encoded in self._cache:
+                self._cache[encoded] = new
             self._wrote()
 
     def __delitem__(self, key: Any) -> None:
         """Delete a document and its index rows."""
         with self._guard.write():
             self._refresh()
-            super().__delitem__(key)
             encoded = self._index_key(key)
+            old = self._stored(encoded)
+            super().__delitem__(key)
             self._cache.pop(encoded, None)
-            self._sql.delete(encoded)
+            self._sql.write(encoded, old, None)
+            self._guard.wrote(self._connection, self._sql)
             self._wrote()
+
+    def _stored(self, key: str) -> dict[str, Any] | None:
+        """The document as the file holds it now (its index rows were made from it). Not the cached copy:
+        mongomock's updates change the documents it was handed in place before they write them back."""
+        row = self._connection.execute("SELECT doc FROM documents WHERE _id = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        doc = self._documents._decode_doc(row[0])
+        assert isinstance(doc, dict)
+        return doc
 
     def _wrote(self) -> None:
         """After a write (still under the lock): our own change is seen; now and then prune the change log."""

@@ -151,14 +151,13 @@ class SortedTable:
         self._columns = [f"c{i}" for i in range(len(fields))]
 
     def create(self) -> None:
-        """The table and its index on the key (for updates and deletes)."""
+        """The table: its primary key is the whole row (a row is found again from the document it indexes)."""
         columns = ", ".join(f"{c} BLOB NOT NULL" for c in self._columns)
         key = ", ".join([*self._columns, "doc"])
         self._connection.execute(
             f'CREATE TABLE IF NOT EXISTS "{self.name}" ({columns}, doc TEXT NOT NULL, PRIMARY KEY ({key})) '
             "WITHOUT ROWID"
         )
-        self._connection.execute(f'CREATE INDEX IF NOT EXISTS "{self.name}_doc" ON "{self.name}"(doc)')
 
     def row(self, store_key: str, doc: dict[str, Any]) -> tuple[Any, ...] | None:
         """The row of a document, or None when one of its values cannot be ordered."""
@@ -167,10 +166,15 @@ class SortedTable:
         except Unsortable:
             return None
 
-    def insert(self, rows: list[tuple[Any, ...]]) -> None:
+    def insert(self, rows: Iterable[tuple[Any, ...]]) -> None:
         """Add rows."""
         marks = ", ".join("?" * (len(self.fields) + 1))
         self._connection.executemany(f'INSERT OR REPLACE INTO "{self.name}" VALUES ({marks})', rows)
+
+    def delete(self, rows: Iterable[tuple[Any, ...]]) -> None:
+        """Remove rows (by their whole key)."""
+        where = " AND ".join(f"{column} = ?" for column in [*self._columns, "doc"])
+        self._connection.executemany(f'DELETE FROM "{self.name}" WHERE {where}', rows)
 
     def walk(self, prefix: tuple[Any, ...], low: Any, high: Any, reverse: bool) -> Iterator[Hashable]:
         """Document keys whose first fields equal `prefix`, past the bound, in the index's order (as
@@ -214,6 +218,8 @@ class SqlIndexes:
         self._connection = connection
         self.built: Layout | None = None  # what the tables were built for (as `info` says)
         self._tables: list[SortedTable] = []
+        self._sorted: dict[str, SortedTable] = {}
+        self._pending: dict[str, list[tuple[str, list[tuple[Any, ...]]]]] = {}  # table -> queued (kind, rows)
 
     def create(self) -> None:
         """The tables every layout uses."""
@@ -221,18 +227,21 @@ class SqlIndexes:
             f"CREATE TABLE IF NOT EXISTS {HASH} (path TEXT NOT NULL, k TEXT NOT NULL, doc TEXT NOT NULL, "
             "PRIMARY KEY (path, k, doc)) WITHOUT ROWID"
         )
-        self._connection.execute(f"CREATE INDEX IF NOT EXISTS {HASH}_doc ON {HASH}(doc)")
         self._connection.execute(
             f"CREATE TABLE IF NOT EXISTS {OFF} (name TEXT NOT NULL, doc TEXT NOT NULL, "
             "PRIMARY KEY (name, doc)) WITHOUT ROWID"
         )
-        self._connection.execute(f"CREATE INDEX IF NOT EXISTS {OFF}_doc ON {OFF}(doc)")
 
     def load(self) -> None:
         """Read which layout the tables hold (another process may have rebuilt them)."""
         row = self._connection.execute("SELECT value FROM info WHERE key = ?", (INFO_KEY,)).fetchone()
         self.built = Layout.loads(row[0]) if row else None
-        self._tables = [SortedTable(self._connection, fields) for fields in self.built.sorted] if self.built else []
+        self._set_tables()
+
+    def _set_tables(self) -> None:
+        fields = self.built.sorted if self.built is not None else ()
+        self._tables = [SortedTable(self._connection, one) for one in fields]
+        self._sorted = {table.name: table for table in self._tables}
 
     def serves(self, declared: list[dict[str, Any]]) -> bool:
         """Whether the tables were built for these declarations."""
@@ -240,6 +249,7 @@ class SqlIndexes:
 
     def build(self, declared: list[dict[str, Any]], items: Iterator[tuple[str, dict[str, Any]]]) -> None:
         """Empty the tables and index every document for `declared` (under the write lock, in its transaction)."""
+        self._pending = {}  # every row is written anew
         layout = Layout.of(declared)
         wanted = {table_name(fields) for fields in layout.sorted}
         for (name,) in self._connection.execute(
@@ -250,7 +260,7 @@ class SqlIndexes:
         self._connection.execute(f"DELETE FROM {HASH}")
         self._connection.execute(f"DELETE FROM {OFF}")
         self.built = layout
-        self._tables = [SortedTable(self._connection, fields) for fields in layout.sorted]
+        self._set_tables()
         for table in self._tables:
             table.create()
             self._connection.execute(f'DELETE FROM "{table.name}"')
@@ -268,55 +278,88 @@ class SqlIndexes:
 
     def clear(self) -> None:
         """Forget every document (the collection was dropped); the layout is gone with the declarations."""
+        self._pending = {}
         self._connection.execute(f"DELETE FROM {HASH}")
         self._connection.execute(f"DELETE FROM {OFF}")
         for table in self._tables:
             self._connection.execute(f'DELETE FROM "{table.name}"')
         self._connection.execute("DELETE FROM info WHERE key = ?", (INFO_KEY,))
         self.built = None
-        self._tables = []
+        self._set_tables()
 
-    def write(self, store_key: str, doc: dict[str, Any]) -> None:
-        """Index a document anew (its earlier rows are replaced)."""
+    def write(self, store_key: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
+        """A document changed from `old` to `new` (None: absent): only the rows that differ are written, as
+        MongoDB touches only the index entries whose keys changed (an edit of a text moves no row)."""
         if self.built is None:
             return
-        self.delete(store_key)
-        self._add([(store_key, doc)])
+        before = self._rows(store_key, old) if old is not None else {}
+        after = self._rows(store_key, new) if new is not None else {}
+        for table in {*before, *after}:
+            was, now = before.get(table, set()), after.get(table, set())
+            if was - now:
+                self._queue(table, "delete", was - now)
+            if now - was:
+                self._queue(table, "insert", now - was)
 
-    def delete(self, store_key: str) -> None:
-        """Forget a document's rows."""
-        if self.built is None:
-            return
-        self._connection.execute(f"DELETE FROM {HASH} WHERE doc = ?", (store_key,))
-        self._connection.execute(f"DELETE FROM {OFF} WHERE doc = ?", (store_key,))
+    def _queue(self, table: str, op: str, rows: set[tuple[Any, ...]]) -> None:
+        """Keep a change for `flush`, merged with the one before it on that table if it is the same kind."""
+        ops = self._pending.setdefault(table, [])
+        if ops and ops[-1][0] == op:
+            ops[-1][1].extend(rows)
+        else:
+            ops.append((op, list(rows)))
+
+    def flush(self) -> None:
+        """Write the queued rows: one statement per table and kind, in the order they were queued (a write
+        operation of 2,000 documents writes each table's rows at once). Before every read and every commit."""
+        pending, self._pending = self._pending, {}
+        for table, ops in pending.items():
+            for op, rows in ops:
+                (self._delete if op == "delete" else self._insert)(table, rows)
+
+    def _delete(self, table: str, rows: Iterable[tuple[Any, ...]]) -> None:
+        if table == HASH:
+            self._connection.executemany(f"DELETE FROM {HASH} WHERE path = ? AND k = ? AND doc = ?", rows)
+        elif table == OFF:
+            self._connection.executemany(f"DELETE FROM {OFF} WHERE name = ? AND doc = ?", rows)
+        else:
+            self._sorted[table].delete(rows)
+
+    def _insert(self, table: str, rows: Iterable[tuple[Any, ...]]) -> None:
+        if table == HASH:
+            self._connection.executemany(f"INSERT OR IGNORE INTO {HASH} VALUES (?, ?, ?)", rows)
+        elif table == OFF:
+            self._connection.executemany(f"INSERT OR IGNORE INTO {OFF} VALUES (?, ?)", rows)
+        else:
+            self._sorted[table].insert(rows)
+
+    def _rows(self, store_key: str, doc: dict[str, Any]) -> dict[str, set[tuple[Any, ...]]]:
+        """Every index row of one document, by table."""
+        assert self.built is not None
+        rows: dict[str, set[tuple[Any, ...]]] = {HASH: set(), OFF: set()}
+        for path in self.built.hashed:
+            keys = indexing._doc_keys(doc, path)
+            if keys is None:
+                rows[HASH].add((path, UNKEYED, store_key))
+            else:
+                rows[HASH].update((path, hash_key(key), store_key) for key in keys)
         for table in self._tables:
-            self._connection.execute(f'DELETE FROM "{table.name}" WHERE doc = ?', (store_key,))
+            row = table.row(store_key, doc)
+            if row is None:
+                rows[OFF].add((table.name, store_key))
+            else:
+                rows[table.name] = {row}
+        return rows
 
     def _add(self, items: list[tuple[str, dict[str, Any]]]) -> None:
-        assert self.built is not None
-        hashed: list[tuple[str, str, str]] = []
-        off: list[tuple[str, str]] = []
+        """Index documents no row lists yet (a build)."""
+        merged: dict[str, list[tuple[Any, ...]]] = {}
         for store_key, doc in items:
-            for path in self.built.hashed:
-                keys = indexing._doc_keys(doc, path)
-                if keys is None:
-                    hashed.append((path, UNKEYED, store_key))
-                else:
-                    hashed += [(path, hash_key(key), store_key) for key in keys]
-        if hashed:
-            self._connection.executemany(f"INSERT OR IGNORE INTO {HASH} VALUES (?, ?, ?)", hashed)
-        for table in self._tables:
-            rows = []
-            for store_key, doc in items:
-                row = table.row(store_key, doc)
-                if row is None:
-                    off.append((table.name, store_key))
-                else:
-                    rows.append(row)
+            for table, found in self._rows(store_key, doc).items():
+                merged.setdefault(table, []).extend(found)
+        for table, rows in merged.items():
             if rows:
-                table.insert(rows)
-        if off:
-            self._connection.executemany(f"INSERT OR IGNORE INTO {OFF} VALUES (?, ?)", off)
+                self._insert(table, rows)
 
     def candidates(self, filter: Any, id_keys: Any) -> list[str] | None:
         """The document keys a filter may match, from its most selective planned field (None: read them all).

@@ -276,3 +276,47 @@ def test_a_data_directory_without_index_tables_gets_them_when_opened(tmp_path: P
     ]
     assert collection.count_documents({"unit": "a", "sku": "y"}) == 50
     client.close()
+
+
+@STORES
+def test_an_edit_and_a_delete_move_the_documents_in_this_process_s_next_page(on_disk: bool) -> None:
+    """The page read just before the edit was cached; the edit still moves its document, the delete drops it."""
+    with _opened(on_disk) as client:
+        collection = _collection(client)
+        collection.insert_many(
+            {"_id": f"r{i:05d}", "unit": "a", "status": "published", "created": T0 + timedelta(seconds=i)}
+            for i in range(50)
+        )
+        sort = [("created", pymongo.DESCENDING), ("_id", pymongo.DESCENDING)]
+        spec = {"unit": "a", "status": "published"}
+        assert [d["_id"] for d in collection.find(spec).sort([("created", 1)]).limit(2)] == ["r00000", "r00001"]
+        collection.update_one({"_id": "r00000"}, {"$set": {"created": T0 + timedelta(days=1)}})
+        collection.delete_one({"_id": "r00001"})
+        assert [d["_id"] for d in collection.find(spec).sort(sort).limit(2)] == ["r00000", "r00049"]
+        assert [d["_id"] for d in collection.find(spec).sort([("created", 1)]).limit(2)] == ["r00002", "r00003"]
+
+
+@STORES
+def test_one_bulk_write_that_touches_a_document_twice_leaves_its_index_rows_as_its_last_state(on_disk: bool) -> None:
+    """Index rows are written when the operation ends; two edits of one document, and an insert deleted again,
+    within one bulk write still leave the pages of its last state."""
+    with _opened(on_disk) as client:
+        collection = _collection(client)
+        collection.insert_many(
+            {"_id": f"r{i:05d}", "unit": "a", "status": "published", "created": T0 + timedelta(seconds=i)}
+            for i in range(10)
+        )
+        collection.bulk_write(
+            [
+                pymongo.UpdateOne({"_id": "r00000"}, {"$set": {"created": T0 + timedelta(days=2)}}),
+                pymongo.UpdateOne({"_id": "r00000"}, {"$set": {"created": T0 + timedelta(days=1), "unit": "b"}}),
+                pymongo.InsertOne({"_id": "r99999", "unit": "a", "status": "published", "created": T0}),
+                pymongo.DeleteOne({"_id": "r99999"}),
+                pymongo.UpdateOne({"_id": "r00001"}, {"$set": {"status": "hidden"}}),
+            ]
+        )
+        sort = [("created", pymongo.DESCENDING), ("_id", pymongo.DESCENDING)]
+        assert [d["_id"] for d in collection.find({"unit": "b", "status": "published"}).sort(sort)] == ["r00000"]
+        page = [d["_id"] for d in collection.find({"unit": "a", "status": "published"}).sort([("created", 1)])]
+        assert page == [f"r{i:05d}" for i in range(2, 10)]
+        assert collection.count_documents({"status": "hidden"}) == 1
