@@ -399,6 +399,13 @@ class _FileCollection(sqlite_store.CollectionStore):
             indexes = self._indexes()
             return indexes.plan(spec, sort) if indexes is not None else None
 
+    def covered(self, spec: Any, fields: tuple[str, ...], skip: int, limit: int) -> list[dict[str, Any]] | None:
+        """An unsorted find answered from one index table's rows alone, if one holds it (see embedded_sql)."""
+        with self._guard.lock:
+            self._refresh()
+            indexes = self._indexes()
+            return indexes.covered(spec, fields, skip, limit) if indexes is not None else None
+
     def _id_keys(self, condition: Any) -> list[str] | None:
         """The document keys an `_id` equality or `$in` names (None for values whose key is not plain)."""
         if isinstance(condition, dict):

@@ -65,6 +65,12 @@ def window(collection: Any, spec: Any, sort: Any, projection: Any, skip: int, li
     """The documents a cursor on `collection` returns (the caller holds the store's lock)."""
     wanted = skip + abs(limit) if limit else None
     store = collection._store
+    aware = bool(collection.codec_options.tz_aware)
+    fields = _included(projection) if projection else None
+    if fields and not sort and hasattr(store, "covered"):  # the indexes alone may answer it (embedded_sql)
+        covered = store.covered(spec, fields, skip, abs(limit) if limit else 0)
+        if covered is not None:
+            return [{f: fresh(value, aware) for f, value in doc.items()} for doc in covered]
     plan = store.plan(spec, sort)
     if plan is None:
         found = list(itertools.islice(_sorted(collection._iter_documents(spec), sort), skip, wanted))
@@ -72,7 +78,6 @@ def window(collection: Any, spec: Any, sort: Any, projection: Any, skip: int, li
         found = walk(plan, store.fetch, lambda doc: bool(filter_applies(spec, doc)), wanted)[skip:]  # type: ignore[no-untyped-call]
         if not found:
             filter_applies(spec, {})  # type: ignore[no-untyped-call]  # a malformed filter fails as it does unindexed
-    aware = bool(collection.codec_options.tz_aware)
     if not projection:  # pymongo 4: no projection, or an empty one, returns whole documents
         return [fresh(doc, aware) for doc in found]
     fields = _included(projection)

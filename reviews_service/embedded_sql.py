@@ -31,7 +31,7 @@ import sqlite3
 import struct
 from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import bson
@@ -39,6 +39,7 @@ from litemongo._vendor.mongomock import indexing
 
 from reviews_service.embedded_index import END, Plan, _bound, _equal_prefix, _sort_fields, declarations, hash_paths
 
+TABLE_FORMAT = "2"  # rows (values..., doc, kinds); a change of the rows' form gives every table a new name
 INFO_KEY = "sql_indexes"  # in the file's `info` table: the layout the index tables were built for
 HASH = "ix_hash"
 OFF = "ix_off"
@@ -88,6 +89,34 @@ def sort_value(value: Any) -> bytes:
     raise Unsortable(kind.__name__)  # booleans, arrays, sub-documents, bytes, decimals: left to the full sort
 
 
+def plain_value(encoded: bytes, kind: str) -> Any:
+    """The value `sort_value` encoded (`kind` "i" for an int, as a double cannot tell 5 from 5.0)."""
+    tag, rest = encoded[:1], encoded[1:]
+    if tag == _STRING:
+        return rest.decode()
+    if tag == _NUMBER:
+        (bits,) = struct.unpack(">Q", rest)
+        bits = bits ^ _SIGN if bits & _SIGN else bits ^ (2**64 - 1)
+        (number,) = struct.unpack(">d", struct.pack(">Q", bits))
+        return int(number) if kind == "i" else number
+    if tag == _DATE:
+        (shifted,) = struct.unpack(">Q", rest)
+        return datetime(1970, 1, 1) + timedelta(milliseconds=shifted - _SIGN)  # as BSON decodes it: naive UTC
+    if tag == _OBJECTID:
+        return bson.ObjectId(rest)
+    return None
+
+
+def _kind(doc: dict[str, Any], path: str) -> str:
+    """What `plain_value` needs besides the encoded value: "m" missing, "i" an int, "-" anything else."""
+    value: Any = doc
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return "m"
+        value = value[part]
+    return "i" if type(value) is int else "-"
+
+
 def _field(doc: dict[str, Any], path: str) -> Any:
     """A (possibly dotted) field's value, None when missing; an array on the way cannot be ordered."""
     value: Any = doc
@@ -118,6 +147,7 @@ class Layout:
 
     hashed: tuple[str, ...]
     sorted: tuple[tuple[str, ...], ...]
+    format: str = TABLE_FORMAT  # the rows' form (tables of another one are rebuilt)
 
     @classmethod
     def of(cls, declared: Iterable[dict[str, Any]]) -> Layout:
@@ -127,18 +157,18 @@ class Layout:
 
     def dumps(self) -> str:
         """As recorded in `info`."""
-        return json.dumps({"hashed": self.hashed, "sorted": self.sorted})
+        return json.dumps({"hashed": self.hashed, "sorted": self.sorted, "format": self.format})
 
     @classmethod
     def loads(cls, text: str) -> Layout:
         """From `info`."""
         data = json.loads(text)
-        return cls(tuple(data["hashed"]), tuple(tuple(fields) for fields in data["sorted"]))
+        return cls(tuple(data["hashed"]), tuple(tuple(fields) for fields in data["sorted"]), data.get("format", "1"))
 
 
 def table_name(fields: tuple[str, ...]) -> str:
     """The sorted table of one declared index."""
-    return "ix_s_" + hashlib.sha1("\x00".join(fields).encode()).hexdigest()[:16]
+    return "ix_s_" + hashlib.sha1("\x00".join((TABLE_FORMAT, *fields)).encode()).hexdigest()[:16]
 
 
 class SortedTable:
@@ -155,26 +185,49 @@ class SortedTable:
         columns = ", ".join(f"{c} BLOB NOT NULL" for c in self._columns)
         key = ", ".join([*self._columns, "doc"])
         self._connection.execute(
-            f'CREATE TABLE IF NOT EXISTS "{self.name}" ({columns}, doc TEXT NOT NULL, PRIMARY KEY ({key})) '
-            "WITHOUT ROWID"
+            f'CREATE TABLE IF NOT EXISTS "{self.name}" ({columns}, doc TEXT NOT NULL, kinds TEXT NOT NULL, '
+            f"PRIMARY KEY ({key})) WITHOUT ROWID"
         )
 
     def row(self, store_key: str, doc: dict[str, Any]) -> tuple[Any, ...] | None:
         """The row of a document, or None when one of its values cannot be ordered."""
         try:
-            return (*[sort_value(_field(doc, field)) for field in self.fields], store_key)
+            values = [sort_value(_field(doc, field)) for field in self.fields]
         except Unsortable:
             return None
+        return (*values, store_key, "".join(_kind(doc, field) for field in self.fields))
 
     def insert(self, rows: Iterable[tuple[Any, ...]]) -> None:
         """Add rows."""
-        marks = ", ".join("?" * (len(self.fields) + 1))
+        marks = ", ".join("?" * (len(self.fields) + 2))
         self._connection.executemany(f'INSERT OR REPLACE INTO "{self.name}" VALUES ({marks})', rows)
 
     def delete(self, rows: Iterable[tuple[Any, ...]]) -> None:
-        """Remove rows (by their whole key)."""
+        """Remove rows (by their key: the values and the document)."""
         where = " AND ".join(f"{column} = ?" for column in [*self._columns, "doc"])
-        self._connection.executemany(f'DELETE FROM "{self.name}" WHERE {where}', rows)
+        self._connection.executemany(f'DELETE FROM "{self.name}" WHERE {where}', [row[:-1] for row in rows])
+
+    def covered(self, spec: dict[str, Any], fields: tuple[str, ...], skip: int, limit: int) -> list[dict[str, Any]]:
+        """The projection `fields` of the rows whose fields equal `spec`, from this table alone."""
+        where = [f"c{self.fields.index(field)} = ?" for field in spec]
+        params = [sort_value(value) for value in spec.values()]
+        columns = [f"c{self.fields.index(field)}" for field in fields]
+        sql = f'SELECT {", ".join([*columns, "kinds"])} FROM "{self.name}"'
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        rows = self._connection.execute(f"{sql} LIMIT ? OFFSET ?", [*params, limit or -1, skip]).fetchall()
+        at = [self.fields.index(field) for field in fields]
+        found = []
+        for row in rows:
+            kinds = row[-1]
+            found.append(
+                {
+                    f: plain_value(row[i], kinds[j])
+                    for i, (f, j) in enumerate(zip(fields, at, strict=True))
+                    if kinds[j] != "m"
+                }
+            )
+        return found
 
     def walk(self, prefix: tuple[Any, ...], low: Any, high: Any, reverse: bool) -> Iterator[Hashable]:
         """Document keys whose first fields equal `prefix`, past the bound, in the index's order (as
@@ -447,6 +500,31 @@ class SqlIndexes:
         if reverse:
             return Plan(table, prefix, None, edge, reverse)  # type: ignore[arg-type]
         return Plan(table, prefix, (*edge, END), None, reverse)  # type: ignore[arg-type]
+
+    def covered(self, spec: Any, fields: tuple[str, ...], skip: int, limit: int) -> list[dict[str, Any]] | None:
+        """An unsorted find whose filter is equalities and whose projection are fields of one sorted table,
+        answered from that table's rows without reading a document (MongoDB's covered query); else None."""
+        if not isinstance(spec, dict) or not fields or any("." in f or f.startswith("$") for f in fields):
+            return None
+        try:
+            if any(not isinstance(f, str) or "." in f or f.startswith("$") for f in spec):
+                return None
+            for value in spec.values():
+                sort_value(value)
+        except Unsortable:
+            return None
+        best: tuple[int, int, SortedTable] | None = None
+        for table in self._tables:
+            if not set(spec) <= set(table.fields) or not set(fields) <= set(table.fields):
+                continue
+            width = next((i for i, f in enumerate(table.fields) if f not in spec), len(table.fields))
+            rank = (-width, len(table.fields))
+            if best is not None and rank >= best[:2]:
+                continue
+            if self._connection.execute(f"SELECT 1 FROM {OFF} WHERE name = ? LIMIT 1", (table.name,)).fetchone():
+                continue  # a document this table cannot hold: read the documents
+            best = (*rank, table)
+        return best[2].covered(spec, fields, skip, limit) if best is not None else None
 
 
 def _plain(value: Any) -> Any:
