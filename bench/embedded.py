@@ -6,7 +6,8 @@ Prints one table: reviews/s of loading the demo shop and of ingesting --reviews 
 insert, then the same again with new ratings, i.e. edits) on a fresh data directory and on `:memory:`, and
 the total rate of --writers processes importing into one data directory at once; and, on disk, the memory a
 process holds for the new reviews: VmRSS of a fresh process that opens the data directory as `reviews serve`
-does and reads the unit's first page, with the --reviews reviews against with the demo shop alone, per review.
+does and reads the unit's first page, with the --reviews reviews against with the demo shop alone, per review;
+and what they take on disk.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import gc
 import multiprocessing
 import os
 import platform
+import sqlite3
 import sys
 import tempfile
 import time
@@ -97,6 +99,19 @@ def _resident(data_dir: str) -> int:
     return rss
 
 
+def _size(data_dir: str) -> int:
+    """Bytes of the files in a data directory (after a checkpoint: the write-ahead logs emptied)."""
+    total = 0
+    for root, _, files in os.walk(data_dir):
+        for name in files:
+            path = os.path.join(root, name)
+            if not name.endswith(("-wal", "-shm", ".lock")):
+                with sqlite3.connect(path) as connection:
+                    connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            total += os.path.getsize(path)
+    return total
+
+
 def _apart(function: Any, *args: Any) -> Any:
     """`function(*args)` in a fresh process."""
     with multiprocessing.get_context("spawn").Pool(1) as pool:
@@ -135,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         demo.load(ServiceState(), NOW)
         store.disconnect()
         kb = (_apart(_resident, os.path.join(where, "alone")) - _apart(_resident, demo_only)) / args.reviews
+        disk_kb = (_size(os.path.join(where, "alone")) - _size(demo_only)) / 1024 / args.reviews
         shared = os.path.join(where, "shared")
         _connect(shared)
         demo.load(ServiceState(), NOW)
@@ -151,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {name:<40} | {disk[key]:>10,.0f} r/s | {memory[key]:>10,.0f} r/s |")
     name = f"{args.writers} processes, {args.reviews // args.writers:,} each"
     print(f"| {name:<40} | {together:>10,.0f} r/s | {'-':>14} |")
+    name = "data directory per review (with its indexes)"
+    print(f"| {name:<40} | {disk_kb:>11,.2f} KB | {'-':>14} |")
     name = "memory a process holds per review"
     print(f"| {name:<40} | {kb:>11,.2f} KB | {'all of them':>14} |")
     return 0

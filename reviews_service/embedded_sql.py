@@ -207,10 +207,13 @@ class SortedTable:
         where = " AND ".join(f"{column} = ?" for column in [*self._columns, "doc"])
         self._connection.executemany(f'DELETE FROM "{self.name}" WHERE {where}', [row[:-1] for row in rows])
 
-    def covered(self, spec: dict[str, Any], fields: tuple[str, ...], skip: int, limit: int) -> list[dict[str, Any]]:
-        """The projection `fields` of the rows whose fields equal `spec`, from this table alone."""
-        where = [f"c{self.fields.index(field)} = ?" for field in spec]
-        params = [sort_value(value) for value in spec.values()]
+    def covered(
+        self, spec: list[tuple[str, str, bytes]], fields: tuple[str, ...], skip: int, limit: int
+    ) -> list[dict[str, Any]]:
+        """The projection `fields` of the rows that meet `spec` ((field, operator, encoded value)s), from this
+        table alone."""
+        where = [f"c{self.fields.index(field)} {op} ?" for field, op, _ in spec]
+        params = [value for _, _, value in spec]
         columns = [f"c{self.fields.index(field)}" for field in fields]
         sql = f'SELECT {", ".join([*columns, "kinds"])} FROM "{self.name}"'
         if where:
@@ -506,25 +509,58 @@ class SqlIndexes:
         answered from that table's rows without reading a document (MongoDB's covered query); else None."""
         if not isinstance(spec, dict) or not fields or any("." in f or f.startswith("$") for f in fields):
             return None
-        try:
-            if any(not isinstance(f, str) or "." in f or f.startswith("$") for f in spec):
-                return None
-            for value in spec.values():
-                sort_value(value)
-        except Unsortable:
+        conditions = _range_conditions(spec)
+        if conditions is None:
             return None
+        equal = {field for field, op, _ in conditions if op == "="}
         best: tuple[int, int, SortedTable] | None = None
         for table in self._tables:
             if not set(spec) <= set(table.fields) or not set(fields) <= set(table.fields):
                 continue
-            width = next((i for i, f in enumerate(table.fields) if f not in spec), len(table.fields))
+            width = next((i for i, f in enumerate(table.fields) if f not in equal), len(table.fields))
             rank = (-width, len(table.fields))
             if best is not None and rank >= best[:2]:
                 continue
             if self._connection.execute(f"SELECT 1 FROM {OFF} WHERE name = ? LIMIT 1", (table.name,)).fetchone():
                 continue  # a document this table cannot hold: read the documents
             best = (*rank, table)
-        return best[2].covered(spec, fields, skip, limit) if best is not None else None
+        return best[2].covered(conditions, fields, skip, limit) if best is not None else None
+
+
+RANGES = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
+
+
+def _range_conditions(spec: dict[str, Any]) -> list[tuple[str, str, bytes]] | None:
+    """A filter of top-level equalities and ranges as (field, SQL operator, encoded value)s; None for any other.
+
+    A range compares within its value's type only, as MongoDB's does (`$lt: date` matches no string): each one is
+    also held between its type's first byte and the next.
+    """
+    found: list[tuple[str, str, bytes]] = []
+    try:
+        for field, condition in spec.items():
+            if not isinstance(field, str) or "." in field or field.startswith("$"):
+                return None
+            if not isinstance(condition, dict):
+                found.append((field, "=", sort_value(condition)))
+                continue
+            if not condition or not set(condition) <= {*RANGES, "$eq"}:
+                return None
+            for op, value in condition.items():
+                if op == "$eq":
+                    found.append((field, "=", sort_value(value)))
+                    continue
+                if value is None:
+                    return None  # a range on null also matches missing fields: left to the documents
+                encoded = sort_value(value)
+                found += [
+                    (field, RANGES[op], encoded),
+                    (field, ">=", encoded[:1]),
+                    (field, "<", bytes([encoded[0] + 1])),
+                ]
+    except Unsortable:
+        return None
+    return found
 
 
 def _plain(value: Any) -> Any:

@@ -144,6 +144,12 @@ COVERABLE = ["unit", "product", "status", "created", "sku", "rating"]  # two ind
     st.booleans(),
     st.integers(0, 3),
     st.integers(0, 10),
+    st.lists(
+        st.tuples(
+            st.sampled_from(["created", "rating"]), st.sampled_from(["$gt", "$gte", "$lt", "$lte"]), st.integers(0, 40)
+        ),
+        max_size=2,
+    ),
 )
 def test_a_projection_of_indexed_fields_answers_as_the_documents_do(
     on_disk: bool,
@@ -153,11 +159,19 @@ def test_a_projection_of_indexed_fields_answers_as_the_documents_do(
     with_id: bool,
     skip: int,
     limit: int,
+    ranges: list[tuple[str, str, int]],
 ) -> None:
-    """Equalities and a projection within one index's fields (on disk, answered from the index alone): the same
-    documents with the same values and types as reading them (missing stays missing, null stays null)."""
+    """Equalities, ranges and a projection within one index's fields (on disk, answered from the index alone): the
+    same documents with the same values and types as reading them (missing stays missing, null stays null, a range
+    matches its own type only)."""
     for i, doc in enumerate(docs):
         doc["_id"] = f"r{i:03d}"
+    for field, op, n in ranges:
+        if field == "created":
+            value: Any = T0 + timedelta(minutes=n, microseconds=n * 999)
+        else:
+            value = [n % 6, float(n % 6) + 0.5, str(n % 6)][n % 3]  # an int, a float, a string (no number matches)
+        spec[field] = {**spec.get(field, {}), op: value} if isinstance(spec.get(field, {}), dict) else {op: value}
     projection = {field: 1 for field in fields} | ({} if with_id else {"_id": 0})
     with _opened(on_disk) as client:
         indexed = _collection(client)
@@ -364,3 +378,41 @@ def test_one_bulk_write_that_touches_a_document_twice_leaves_its_index_rows_as_i
         page = [d["_id"] for d in collection.find({"unit": "a", "status": "published"}).sort([("created", 1)])]
         assert page == [f"r{i:05d}" for i in range(2, 10)]
         assert collection.count_documents({"status": "hidden"}) == 1
+
+
+@STORES
+def test_a_range_read_from_the_index_alone_matches_values_of_its_own_type_only(on_disk: bool) -> None:
+    """`$lt: "5"` matches the string "4", not the numbers; a date range matches dates, not the strings beside
+    them, as MongoDB's type bracketing does, also when the index rows answer without the documents."""
+    with _opened(on_disk) as client:
+        collection = _collection(client)
+        collection.insert_many(
+            [
+                {
+                    "_id": f"n{i}",
+                    "unit": "a",
+                    "sku": "x",
+                    "status": "published",
+                    "rating": i,
+                    "created": T0 + timedelta(minutes=i),
+                }
+                for i in range(1, 6)
+            ]
+            + [{"_id": "s1", "unit": "a", "sku": "x", "status": "published", "rating": "4", "created": "2026-01-01"}]
+        )
+        by_rating = {"unit": "a", "sku": "x", "rating": {"$lt": "5"}}
+        by_date = {
+            "unit": "a",
+            "status": "published",
+            "created": {"$gte": T0 + timedelta(minutes=2), "$lt": T0 + timedelta(minutes=4)},
+        }
+        assert list(collection.find(by_rating, {"_id": 0, "rating": 1})) == [{"rating": "4"}]
+        assert list(collection.find({"unit": "a", "sku": "x", "rating": {"$gt": 3}}, {"_id": 0, "rating": 1})) == [
+            {"rating": 4},
+            {"rating": 5},
+        ]
+        dates = sorted(d["created"] for d in collection.find(by_date, {"_id": 0, "created": 1}))
+        assert dates == [T0 + timedelta(minutes=2), T0 + timedelta(minutes=3)]
+        if on_disk:  # and the index rows answered them
+            assert collection._store.covered(by_rating, ("rating",), 0, 0) == [{"rating": "4"}]
+            assert collection._store.covered(by_date, ("created",), 0, 0) is not None
