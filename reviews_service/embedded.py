@@ -448,16 +448,24 @@ class _FileCollection(sqlite_store.CollectionStore):
 
     def _scan(self) -> Iterator[dict[str, Any]]:
         """Every document in natural order, read 500 at a time."""
+        for rows in self._pages(500, refresh=True):
+            with self._guard.lock:
+                docs = [self._decoded(key, blob, keep=False) for _, key, blob in rows]
+            yield from docs
+
+    def _pages(self, size: int, refresh: bool) -> Iterator[list[tuple[int, str, bytes]]]:
+        """The documents' (rowid, key, BSON) rows in natural order, `size` at a time, each page read under the lock,
+        after `_refresh` if asked (not by an index build: it would reload the layout the build is replacing)."""
         after = 0
         while True:
             with self._guard.lock:
-                self._refresh()
+                if refresh:
+                    self._refresh()
                 rows = self._connection.execute(
-                    "SELECT rowid, _id, doc FROM documents WHERE rowid > ? ORDER BY rowid LIMIT 500", (after,)
+                    "SELECT rowid, _id, doc FROM documents WHERE rowid > ? ORDER BY rowid LIMIT ?", (after, size)
                 ).fetchall()
-                docs = [self._decoded(key, blob, keep=False) for _, key, blob in rows]
-            yield from docs
-            if len(rows) < 500:
+            yield rows
+            if len(rows) < size:
                 return
             after = rows[-1][0]
 
@@ -467,17 +475,10 @@ class _FileCollection(sqlite_store.CollectionStore):
         return self._scan()
 
     def _iter_items(self) -> Iterator[tuple[str, dict[str, Any]]]:
-        """(key, document) of every document, for an index build (under the write lock)."""
-        after = 0
-        while True:
-            rows = self._connection.execute(
-                "SELECT rowid, _id, doc FROM documents WHERE rowid > ? ORDER BY rowid LIMIT 1000", (after,)
-            ).fetchall()
+        """(key, document) of every document as the file holds it, for an index build (under the write lock)."""
+        for rows in self._pages(1000, refresh=False):
             for _, key, blob in rows:
                 yield key, self._documents._decode_doc(blob)
-            if len(rows) < 1000:
-                return
-            after = rows[-1][0]
 
     @contextmanager
     def reading(self) -> Iterator[None]:

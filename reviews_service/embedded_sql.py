@@ -37,7 +37,16 @@ from typing import Any
 import bson
 from litemongo._vendor.mongomock import indexing
 
-from reviews_service.embedded_index import END, Plan, _bound, _equal_prefix, _sort_fields, declarations, hash_paths
+from reviews_service.embedded_index import (
+    END,
+    NULL,
+    Plan,
+    _bound,
+    _equal_prefix,
+    _sort_fields,
+    declarations,
+    hash_paths,
+)
 
 TABLE_FORMAT = "2"  # rows (values..., doc, kinds); a change of the rows' form gives every table a new name
 INFO_KEY = "sql_indexes"  # in the file's `info` table: the layout the index tables were built for
@@ -484,7 +493,7 @@ class SqlIndexes:
                 [sort_value(spec[field]) for field in table.fields[:width]]
             except Unsortable:
                 continue
-            if self._connection.execute(f"SELECT 1 FROM {OFF} WHERE name = ? LIMIT 1", (table.name,)).fetchone():
+            if self._holds_unorderable(table):
                 continue  # a document this table cannot order: the full sort answers
             best = (table, width)
         if best is None:
@@ -504,6 +513,10 @@ class SqlIndexes:
             return Plan(table, prefix, None, edge, reverse)  # type: ignore[arg-type]
         return Plan(table, prefix, (*edge, END), None, reverse)  # type: ignore[arg-type]
 
+    def _holds_unorderable(self, table: SortedTable) -> bool:
+        """Whether a document has a value `table` cannot order (listed in `ix_off`): then no query uses it."""
+        return bool(self._connection.execute(f"SELECT 1 FROM {OFF} WHERE name = ? LIMIT 1", (table.name,)).fetchone())
+
     def covered(self, spec: Any, fields: tuple[str, ...], skip: int, limit: int) -> list[dict[str, Any]] | None:
         """An unsorted find whose filter is equalities and whose projection are fields of one sorted table,
         answered from that table's rows without reading a document (MongoDB's covered query); else None."""
@@ -521,7 +534,7 @@ class SqlIndexes:
             rank = (-width, len(table.fields))
             if best is not None and rank >= best[:2]:
                 continue
-            if self._connection.execute(f"SELECT 1 FROM {OFF} WHERE name = ? LIMIT 1", (table.name,)).fetchone():
+            if self._holds_unorderable(table):
                 continue  # a document this table cannot hold: read the documents
             best = (*rank, table)
         return best[2].covered(conditions, fields, skip, limit) if best is not None else None
@@ -565,8 +578,6 @@ def _range_conditions(spec: dict[str, Any]) -> list[tuple[str, str, bytes]] | No
 
 def _plain(value: Any) -> Any:
     """A query value as the walk's prefix holds it (the index's own value for null)."""
-    from reviews_service.embedded_index import NULL
-
     return None if value is NULL else value
 
 
